@@ -1,0 +1,77 @@
+/* The two counting primitives: how far the remote is ahead, and how far we are. */
+#include "internal.h"
+
+#include <stdio.h>
+
+#define FETCH_DEFAULT_MS 15000
+
+static int open_branch(git_repository **repo, ps_branch *b, const char *repo_path, pushseal_error *err)
+{
+	int rc = ps_repo_open(repo, repo_path, err);
+	if (rc == 0 && (rc = ps_branch_resolve(b, *repo, err)) < 0) {
+		git_repository_free(*repo);
+		*repo = NULL;
+	}
+	return rc;
+}
+
+static int no_tracking(const ps_branch *b, pushseal_error *err)
+{
+	return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
+		"no tracking ref %s for branch %s (never fetched, or the upstream is gone)", b->tracking, b->name);
+}
+
+int pushseal_count_local_ahead(size_t *out, const char *repo_path, pushseal_error *err)
+{
+	git_repository *repo = NULL;
+	ps_branch b;
+	int rc;
+
+	ps_error_clear(err);
+	*out = 0;
+	if ((rc = open_branch(&repo, &b, repo_path, err)) < 0)
+		return rc;
+	if (!b.has_tracking)
+		rc = no_tracking(&b, err);
+	else
+		rc = ps_count_between(out, repo, &b.head, &b.tracking_oid, err);
+	git_repository_free(repo);
+	return rc;
+}
+
+int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
+	const pushseal_options *opts, pushseal_error *err)
+{
+	git_repository *repo = NULL;
+	pushseal_error fetch_err;
+	ps_branch b;
+	char gitdir[4096];
+	int fetch_rc, rc;
+
+	ps_error_clear(err);
+	ps_error_clear(&fetch_err);
+	*out = 0;
+	if ((rc = open_branch(&repo, &b, repo_path, err)) < 0)
+		return rc;
+	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
+	git_repository_free(repo);
+	repo = NULL;
+
+	fetch_rc = ps_fetch(repo_path, gitdir, b.remote,
+		ps_deadline_ms(opts ? opts->fetch_deadline_ms : 0, FETCH_DEFAULT_MS), &fetch_err);
+	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
+		return rc;
+	ps_branch_reload_tracking(&b, repo, err);
+	if (!b.has_tracking)
+		rc = fetch_rc < 0 ? fetch_rc : no_tracking(&b, err);
+	else
+		rc = ps_count_between(out, repo, &b.tracking_oid, &b.head, err);
+	if (rc < 0)
+		*out = 0;
+	else if (fetch_rc < 0)
+		rc = fetch_rc; /* counted, but against the last-fetched ref */
+	if (fetch_rc < 0 && err && (rc == fetch_rc))
+		*err = fetch_err;
+	git_repository_free(repo);
+	return rc;
+}

@@ -1,0 +1,154 @@
+/*
+ * The pushseal command: protocol v1 (docs/PROTOCOL.md) over the library.
+ * Exit codes: 0 success, 1 the operation failed, 2 usage error.
+ */
+#include "pushseal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"usage: pushseal COMMAND REPO\n"
+	"\n"
+	"Keep an automated writer's git repository sealed to its remote.\n"
+	"\n"
+	"commands (protocol v1):\n"
+	"  pull-ff REPO        fast-forward REPO's branch to its upstream (git pull --ff-only)\n"
+	"  push-ff REPO        push REPO's branch to its upstream, never forced (git push)\n"
+	"  remote-ahead REPO   fetch, then print how many upstream commits HEAD lacks\n"
+	"  local-ahead REPO    print how many commits HEAD has that its upstream lacks (no network)\n"
+	"\n"
+	"options:\n"
+	"  -h, --help          show this help and exit\n"
+	"  -V, --version       show the version and the protocol version and exit\n"
+	"\n"
+	"environment:\n"
+	"  PUSHSEAL_DEADLINE_S  seconds allowed for every network operation\n"
+	"                       (default: 15 for a fetch, 30 for a pull or push)\n"
+	"\n"
+	"exit status: 0 done, 1 failed, 2 usage error.\n";
+
+/* One line on stderr: "pushseal: <what>[ '<arg>']", then a hint. */
+static int usage_error(const char *what, const char *arg)
+{
+	if (arg)
+		fprintf(stderr, "pushseal: %s '%s'\n", what, arg);
+	else
+		fprintf(stderr, "pushseal: %s\n", what);
+	fputs("Try 'pushseal --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int report_change(const char *verb, int rc, pushseal_change change, const pushseal_error *err)
+{
+	if (rc < 0) {
+		printf("%s failed (%s): %s\n", verb, pushseal_class_name(err->klass), err->message);
+		return 1;
+	}
+	printf("%s: %s\n", verb, change == PUSHSEAL_MOVED ? "done" : "already up to date");
+	return 0;
+}
+
+static int cmd_pull(const char *repo)
+{
+	pushseal_error err;
+	pushseal_change change;
+	int rc = pushseal_pull_ff(&change, repo, NULL, &err);
+	return report_change("pull-ff", rc, change, &err);
+}
+
+static int cmd_push(const char *repo)
+{
+	pushseal_error err;
+	pushseal_change change;
+	int rc = pushseal_push_ff(&change, repo, NULL, &err);
+	return report_change("push-ff", rc, change, &err);
+}
+
+/* Counts always print a number and exit 0; the reason goes to stderr. */
+static int report_count(const char *verb, int rc, size_t n, const pushseal_error *err)
+{
+	printf("%zu\n", n);
+	if (rc < 0)
+		fprintf(stderr, "pushseal: %s (%s): %s\n", verb, pushseal_class_name(err->klass), err->message);
+	return 0;
+}
+
+static int cmd_remote_ahead(const char *repo)
+{
+	pushseal_error err;
+	size_t n;
+	int rc = pushseal_count_remote_ahead(&n, repo, NULL, &err);
+	return report_count("remote-ahead", rc, n, &err);
+}
+
+static int cmd_local_ahead(const char *repo)
+{
+	pushseal_error err;
+	size_t n;
+	int rc = pushseal_count_local_ahead(&n, repo, &err);
+	return report_count("local-ahead", rc, n, &err);
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(const char *repo);
+} commands[] = {
+	{ "pull-ff", cmd_pull },
+	{ "push-ff", cmd_push },
+	{ "remote-ahead", cmd_remote_ahead },
+	{ "local-ahead", cmd_local_ahead },
+};
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd = NULL;
+	const char *repo = NULL;
+	int i = 2, rc;
+
+	/* a git:// peer that hangs up must not kill a timer with SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2)
+		return usage_error("missing command", NULL);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("pushseal %s (protocol v%d)\n", PUSHSEAL_VERSION, PUSHSEAL_PROTOCOL_VERSION);
+		return 0;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (!strcmp(argv[1], commands[c].name))
+			cmd = &commands[c];
+	if (!cmd)
+		return usage_error("unknown command", argv[1]);
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0')
+		return usage_error("unknown option", argv[i]);
+	if (i >= argc)
+		return usage_error("missing REPO for", cmd->name);
+	repo = argv[i++];
+	if (i < argc)
+		return usage_error("unexpected argument", argv[i]);
+	if (!*repo)
+		return usage_error("REPO is empty", NULL);
+	{
+		const char *env = getenv("PUSHSEAL_DEADLINE_S");
+		char *end = NULL;
+		if (env && *env && (strtod(env, &end) <= 0 || *end))
+			return usage_error("PUSHSEAL_DEADLINE_S is not a positive number of seconds:", env);
+	}
+	if (pushseal_init() < 0) {
+		fputs("pushseal: cannot initialise libgit2\n", stderr);
+		return 1;
+	}
+	rc = cmd->run(repo);
+	pushseal_shutdown();
+	return rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * Internal helpers shared by the primitives.  Never installed.
+ * Ownership follows libgit2: a `**out` is owned by the caller and freed with
+ * the matching free function.
+ */
+#ifndef PUSHSEAL_INTERNAL_H
+#define PUSHSEAL_INTERNAL_H
+
+#include "pushseal.h"
+
+#include <git2.h>
+#include <stdarg.h>
+
+#define PS_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* error.c ---------------------------------------------------------------- */
+
+/* Reset err to success.  err may be NULL. */
+void ps_error_clear(pushseal_error *err);
+/* Fill err (may be NULL) with klass and a formatted, redacted message.
+ * Returns klass so callers can `return ps_error_set(...)`. */
+int ps_error_set(pushseal_error *err, int klass, const char *fmt, ...) PS_ATTR_PRINTF(3, 4);
+/* As ps_error_set, then append ": <libgit2's last message>" when there is one
+ * (git_error_last() may be NULL in 1.5). */
+int ps_error_git(pushseal_error *err, int klass, const char *fmt, ...) PS_ATTR_PRINTF(3, 4);
+/* Copy src into dst (size n), replacing the user:password part of any
+ * "scheme://user:pass@host" with "***". */
+void ps_redact(char *dst, size_t n, const char *src);
+/* Map a libgit2 network error code to a class: auth, timeout or unreachable. */
+int ps_class_of_net_error(int git_code);
+
+/* repo.c ----------------------------------------------------------------- */
+
+/* Open a non-bare repository at exactly `path` (never a parent directory).
+ * Classes: NOTREPO, BARE, OWNER, INVALID. */
+int ps_repo_open(git_repository **out, const char *path, pushseal_error *err);
+
+/* The current branch and its upstream, as configured. */
+typedef struct ps_branch {
+	char ref[1024];          /* refs/heads/<name> */
+	const char *name;        /* points into ref */
+	git_oid head;            /* the branch tip */
+	char remote[256];        /* branch.<name>.remote */
+	char merge[1024];        /* branch.<name>.merge: the ref on the remote */
+	char tracking[1024];     /* refs/remotes/<remote>/<b>, via the fetch refspec */
+	int has_tracking;        /* the tracking ref exists locally */
+	git_oid tracking_oid;
+} ps_branch;
+
+/* Resolve HEAD's branch and its upstream.  Classes: DETACHED, UNBORN,
+ * NOUPSTREAM (none, ".", or a remote that is not configured). */
+int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err);
+/* Re-read the tracking ref into b (after a fetch). */
+int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
+
+/* Refuse while .git/index.lock exists (LOCKED) or an operation such as a
+ * merge or rebase is in progress (INPROGRESS). */
+int ps_repo_check_writable(git_repository *repo, pushseal_error *err);
+
+/* deadline.c ------------------------------------------------------------- */
+
+/* Work run in a child process.  It may write up to the `out_size` bytes at
+ * `out`, which are copied back to the parent. */
+typedef int (*ps_child_fn)(void *out, void *payload, pushseal_error *err);
+
+/* Run fn in a fork()ed child and wait at most deadline_ms.  On timeout the
+ * child is killed and any *.lock file that appeared under the directories in
+ * `watch` (NULL-terminated, may be NULL) is removed.
+ * Returns fn's result, or PUSHSEAL_E_TIMEOUT / PUSHSEAL_E_INTERNAL. */
+int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
+	int deadline_ms, const char *what, const char *const *watch, pushseal_error *err);
+
+/* The effective deadline: PUSHSEAL_DEADLINE_S wins, then opts, then dflt. */
+int ps_deadline_ms(int requested_ms, int default_ms);
+/* Parse a positive number of seconds ("2", "0.5") into milliseconds.
+ * Returns 0 on success, -1 on anything else. */
+int ps_parse_seconds(int *out_ms, const char *text);
+
+/* fetch.c ---------------------------------------------------------------- */
+
+/* Fetch `remote` of the repository at repo_path with prune, under a deadline.
+ * gitdir is its .git directory, watched for stale locks after a timeout.
+ * Classes: UNREACHABLE, AUTH, TIMEOUT, NOUPSTREAM (remote not configured). */
+int ps_fetch(const char *repo_path, const char *gitdir, const char *remote,
+	int deadline_ms, pushseal_error *err);
+
+/* Remote callbacks that never prompt: credentials fail fast with AUTH. */
+void ps_remote_callbacks_init(git_remote_callbacks *cbs);
+
+/* count.c ---------------------------------------------------------------- */
+
+/* Exactly `git rev-list --count exclude..include`. */
+int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
+	const git_oid *exclude, pushseal_error *err);
+
+/* The current identity for reflog entries, falling back to "pushseal". */
+int ps_signature(git_signature **out, git_repository *repo);
+
+#endif

@@ -1,0 +1,174 @@
+/* Opening a repository and finding the current branch's upstream. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* libgit2 1.5 reports a foreign owner as "config value 'safe.directory' was
+ * not found" on some paths; find the real owner so the message is true. */
+static int owner_error(pushseal_error *err, const char *path)
+{
+	char gitdir[4096];
+	struct stat st;
+	snprintf(gitdir, sizeof(gitdir), "%s/.git", path);
+	if (stat(gitdir, &st) != 0 && stat(path, &st) != 0)
+		return ps_error_set(err, PUSHSEAL_E_OWNER, "%s: repository owned by another user", path);
+	return ps_error_set(err, PUSHSEAL_E_OWNER,
+		"%s: repository is owned by uid %ld, not by the current user (uid %ld); "
+		"git refuses it too unless it is listed in safe.directory",
+		path, (long)st.st_uid, (long)geteuid());
+}
+
+int ps_repo_open(git_repository **out, const char *path, pushseal_error *err)
+{
+	struct stat st;
+	int rc;
+	*out = NULL;
+	if (!path || !*path)
+		return ps_error_set(err, PUSHSEAL_E_INVALID, "empty repository path");
+	if (strlen(path) >= 4000)
+		return ps_error_set(err, PUSHSEAL_E_INVALID, "repository path too long (%zu bytes)", strlen(path));
+	if (stat(path, &st) != 0)
+		return ps_error_set(err, PUSHSEAL_E_NOTREPO, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return ps_error_set(err, PUSHSEAL_E_NOTREPO, "%s: not a directory", path);
+
+	rc = git_repository_open_ext(out, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (rc == GIT_EOWNER) {
+		*out = NULL;
+		return owner_error(err, path);
+	}
+	if (rc < 0) {
+		const git_error *last = git_error_last();
+		*out = NULL;
+		if (last && last->message && strstr(last->message, "safe.directory"))
+			return owner_error(err, path);
+		if (rc == GIT_ENOTFOUND)
+			return ps_error_set(err, PUSHSEAL_E_NOTREPO, "%s: not a git repository", path);
+		return ps_error_git(err, PUSHSEAL_E_NOTREPO, "%s: cannot open repository", path);
+	}
+	if (git_repository_is_bare(*out)) {
+		git_repository_free(*out);
+		*out = NULL;
+		return ps_error_set(err, PUSHSEAL_E_BARE, "%s: bare repository has no worktree", path);
+	}
+	return 0;
+}
+
+static int config_string(char *dst, size_t n, git_config *cfg, const char *key)
+{
+	git_buf buf = GIT_BUF_INIT;
+	int rc = git_config_get_string_buf(&buf, cfg, key);
+	if (rc == 0) {
+		if (buf.size >= n)
+			rc = -1;
+		else
+			memcpy(dst, buf.ptr, buf.size + 1);
+	}
+	git_buf_dispose(&buf);
+	return rc;
+}
+
+int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err)
+{
+	git_reference *ref = NULL, *resolved = NULL;
+	(void)err;
+	b->has_tracking = 0;
+	if (git_reference_lookup(&ref, repo, b->tracking) == 0 &&
+	    git_reference_resolve(&resolved, ref) == 0) {
+		git_oid_cpy(&b->tracking_oid, git_reference_target(resolved));
+		b->has_tracking = 1;
+	}
+	git_reference_free(resolved);
+	git_reference_free(ref);
+	return 0;
+}
+
+int ps_branch_resolve(ps_branch *b, git_repository *repo, pushseal_error *err)
+{
+	git_reference *head = NULL;
+	git_config *cfg = NULL;
+	git_remote *remote = NULL;
+	git_buf buf = GIT_BUF_INIT;
+	char key[1200];
+	const char *target;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	rc = git_reference_lookup(&head, repo, "HEAD");
+	if (rc < 0)
+		return ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read HEAD");
+	if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC) {
+		git_reference_free(head);
+		return ps_error_set(err, PUSHSEAL_E_DETACHED, "HEAD is detached; not on a branch");
+	}
+	target = git_reference_symbolic_target(head);
+	if (strncmp(target, "refs/heads/", 11) != 0 || strlen(target) >= sizeof(b->ref)) {
+		git_reference_free(head);
+		return ps_error_set(err, PUSHSEAL_E_DETACHED, "HEAD points at %s, not a branch", target);
+	}
+	snprintf(b->ref, sizeof(b->ref), "%s", target);
+	b->name = b->ref + 11;
+	git_reference_free(head);
+
+	if (git_reference_name_to_id(&b->head, repo, b->ref) < 0)
+		return ps_error_set(err, PUSHSEAL_E_UNBORN, "branch %s has no commits yet", b->name);
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		return ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read config");
+	snprintf(key, sizeof(key), "branch.%s.remote", b->name);
+	rc = config_string(b->remote, sizeof(b->remote), cfg, key);
+	snprintf(key, sizeof(key), "branch.%s.merge", b->name);
+	if (rc == 0)
+		rc = config_string(b->merge, sizeof(b->merge), cfg, key);
+	git_config_free(cfg);
+	if (rc < 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "branch %s has no upstream branch", b->name);
+	if (strcmp(b->remote, ".") == 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
+			"branch %s tracks local branch %s, not a remote", b->name, b->merge);
+	if (git_remote_lookup(&remote, repo, b->remote) < 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
+			"branch %s tracks remote '%s', which is not configured", b->name, b->remote);
+	git_remote_free(remote);
+	if (git_branch_upstream_name(&buf, repo, b->ref) < 0 || buf.size >= sizeof(b->tracking)) {
+		git_buf_dispose(&buf);
+		return ps_error_git(err, PUSHSEAL_E_NOUPSTREAM,
+			"no fetch refspec of remote '%s' maps %s", b->remote, b->merge);
+	}
+	memcpy(b->tracking, buf.ptr, buf.size + 1);
+	git_buf_dispose(&buf);
+	return ps_branch_reload_tracking(b, repo, err);
+}
+
+int ps_repo_check_writable(git_repository *repo, pushseal_error *err)
+{
+	char lock[4096];
+	int state;
+	snprintf(lock, sizeof(lock), "%sindex.lock", git_repository_path(repo));
+	if (access(lock, F_OK) == 0)
+		return ps_error_set(err, PUSHSEAL_E_LOCKED,
+			"%s exists: another git process is running, or one crashed", lock);
+	state = git_repository_state(repo);
+	if (state != GIT_REPOSITORY_STATE_NONE) {
+		static const char *const names[] = {
+			"none", "merge", "revert", "revert sequence", "cherry-pick",
+			"cherry-pick sequence", "bisect", "rebase", "interactive rebase",
+			"rebase merge", "apply mailbox", "apply mailbox or rebase",
+		};
+		const char *name = (state > 0 && (size_t)state < sizeof(names) / sizeof(names[0]))
+			? names[state] : "operation";
+		return ps_error_set(err, PUSHSEAL_E_INPROGRESS, "a %s is in progress; finish or abort it first", name);
+	}
+	return 0;
+}
+
+int ps_signature(git_signature **out, git_repository *repo)
+{
+	if (git_signature_default(out, repo) == 0)
+		return 0;
+	return git_signature_now(out, "pushseal", "pushseal@localhost");
+}

@@ -1,0 +1,162 @@
+/*
+ * The driver: the implementation under test.  In-process it is the
+ * reference library; with PUSHSEAL_IMPL set it is any command line that
+ * speaks protocol v1 (docs/PROTOCOL.md), run as `sh -c 'eval "$IMPL" ...'`.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+#include "pushseal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ARGS 32
+
+int drv_is_exec(void)
+{
+	const char *impl = getenv("PUSHSEAL_IMPL");
+	return impl && *impl;
+}
+
+int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...)
+{
+	const char *argv[MAX_ARGS + 5];
+	int argc = 0;
+	va_list ap;
+	argv[argc++] = "/bin/sh";
+	argv[argc++] = "-c";
+	argv[argc++] = "eval \"exec $PUSHSEAL_IMPL \\\"\\$@\\\"\"";
+	argv[argc++] = "pushseal-impl";
+	va_start(ap, errout);
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < MAX_ARGS;)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	/* the working directory is unspecified by the protocol: use the sandbox */
+	return ps_spawn(ctx, ctx->root, argv, out, errout);
+}
+
+static void one_line(ps_result *r, const char *out)
+{
+	size_t n = strcspn(out, "\n");
+	snprintf(r->line, sizeof(r->line), "%.*s", (int)n, out);
+}
+
+static ps_result exec_change(ps_ctx *ctx, const char *verb, const char *repo)
+{
+	ps_result r;
+	const char *out, *err;
+	int rc = drv_exec(ctx, &out, &err, verb, repo, NULL);
+	memset(&r, 0, sizeof(r));
+	if (rc != 0 && rc != 1)
+		fail_msg("protocol: '%s %s' exited %d (only 0 or 1 allowed); stderr: %s", verb, repo, rc, err);
+	r.ok = rc == 0;
+	one_line(&r, out);
+	return r;
+}
+
+static ps_result exec_count(ps_ctx *ctx, const char *verb, const char *repo)
+{
+	ps_result r;
+	const char *out, *err;
+	char *end;
+	int rc = drv_exec(ctx, &out, &err, verb, repo, NULL);
+	memset(&r, 0, sizeof(r));
+	if (rc != 0)
+		fail_msg("protocol: '%s %s' exited %d (must be 0); stderr: %s", verb, repo, rc, err);
+	r.count = strtol(out, &end, 10);
+	if (end == out || r.count < 0 || (*end && strcmp(end, "\n") != 0))
+		fail_msg("protocol: '%s %s' printed '%s', not one decimal integer", verb, repo, out);
+	r.ok = 1;
+	one_line(&r, out);
+	return r;
+}
+
+static ps_result from_lib(int rc, int moved, const pushseal_error *err)
+{
+	ps_result r;
+	memset(&r, 0, sizeof(r));
+	r.ok = rc == 0;
+	r.klass = rc;
+	r.class_known = 1;
+	r.moved = moved;
+	if (rc != err->klass)
+		fail_msg("library: returned %d but err->klass is %d", rc, err->klass);
+	snprintf(r.line, sizeof(r.line), "%s", err->message);
+	return r;
+}
+
+ps_result drv_pull(ps_ctx *ctx, const char *repo)
+{
+	pushseal_error err;
+	pushseal_change change = PUSHSEAL_UP_TO_DATE;
+	int rc;
+	if (drv_is_exec())
+		return exec_change(ctx, "pull-ff", repo);
+	rc = pushseal_pull_ff(&change, repo, NULL, &err);
+	return from_lib(rc, change == PUSHSEAL_MOVED, &err);
+}
+
+ps_result drv_push(ps_ctx *ctx, const char *repo)
+{
+	pushseal_error err;
+	pushseal_change change = PUSHSEAL_UP_TO_DATE;
+	int rc;
+	if (drv_is_exec())
+		return exec_change(ctx, "push-ff", repo);
+	rc = pushseal_push_ff(&change, repo, NULL, &err);
+	return from_lib(rc, change == PUSHSEAL_MOVED, &err);
+}
+
+ps_result drv_remote_ahead(ps_ctx *ctx, const char *repo)
+{
+	pushseal_error err;
+	size_t n = 99999;
+	ps_result r;
+	int rc;
+	if (drv_is_exec())
+		return exec_count(ctx, "remote-ahead", repo);
+	rc = pushseal_count_remote_ahead(&n, repo, NULL, &err);
+	r = from_lib(rc, 0, &err);
+	r.ok = 1; /* best-effort: a count is always produced */
+	r.count = (long)n;
+	return r;
+}
+
+ps_result drv_local_ahead(ps_ctx *ctx, const char *repo)
+{
+	pushseal_error err;
+	size_t n = 99999;
+	ps_result r;
+	int rc;
+	if (drv_is_exec())
+		return exec_count(ctx, "local-ahead", repo);
+	rc = pushseal_count_local_ahead(&n, repo, &err);
+	r = from_lib(rc, 0, &err);
+	r.ok = 1;
+	r.count = (long)n;
+	return r;
+}
+
+void ps_expect_ok(const ps_result *r, const char *file, int line)
+{
+	if (!r->ok) {
+		print_error("%s:%d: expected success, got failure: %s\n", file, line, r->line);
+		_fail(file, line);
+	}
+}
+
+void ps_expect_fail(const ps_result *r, int klass, const char *file, int line)
+{
+	if (r->ok) {
+		print_error("%s:%d: expected failure (%s), got success: %s\n", file, line,
+			pushseal_class_name(klass), r->line);
+		_fail(file, line);
+	}
+	if (r->class_known && klass != 0 && r->klass != klass) {
+		print_error("%s:%d: expected class %s, got %s: %s\n", file, line,
+			pushseal_class_name(klass), pushseal_class_name(r->klass), r->line);
+		_fail(file, line);
+	}
+}

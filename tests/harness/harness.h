@@ -1,0 +1,170 @@
+/*
+ * The test harness: one sandbox per test, fixtures built over libgit2, an
+ * independent oracle (the git CLI and plain file reads), and a driver that
+ * runs the implementation under test either in-process or as a protocol v1
+ * command (PUSHSEAL_IMPL).
+ *
+ * Every helper asserts on failure with libgit2's or git's own message, like
+ * clar's cl_git_pass, so a fixture problem never looks like a product bug.
+ * Strings returned by helpers live in a per-test ring of buffers: copy one
+ * if you need it after the next eight calls.
+ */
+#ifndef PS_HARNESS_H
+#define PS_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <cmocka.h>
+
+#include <git2.h>
+
+/* ---- the test context ---------------------------------------------------- */
+
+typedef struct ps_ctx ps_ctx;
+typedef void (*ps_body_fn)(ps_ctx *ctx);
+
+/* What a CLAUSE test carries into setup through cmocka's initial_state. */
+typedef struct ps_body {
+	ps_body_fn fn;
+} ps_body;
+
+struct ps_ctx {
+	char root[1024];        /* the sandbox; removed after a pass, kept after a failure */
+	char home[1100];        /* HOME inside the sandbox, with a pinned .gitconfig */
+	unsigned int tick;      /* commit dates advance by one tick per commit */
+	int passed;             /* set only when the body returned normally */
+	ps_body_fn body;
+	char ring[8][4096];     /* scratch strings handed out by helpers */
+	int ring_next;
+	pid_t server_pid;       /* a server started by the test, killed in teardown */
+};
+
+/*
+ * CLAUSE("P-PULL-6", "an uncommitted edit ... kept byte for byte", fn)
+ * declares one cmocka test whose name is the clause ID plus what it proves.
+ */
+#define CLAUSE(id, text, fn) \
+	{ id " " text, ps_run_body, ps_setup, ps_teardown, (void *)&(ps_body){ fn } }
+
+int ps_setup(void **state);
+int ps_teardown(void **state);
+void ps_run_body(void **state);
+
+/* Pin the process environment (LANG, TZ, GIT_CONFIG_NOSYSTEM, ...) and init
+ * libgit2.  Call first in main(). */
+void ps_harness_init(void);
+/* Run a group with cmocka; returns the number of failures. */
+int ps_run_group(const char *name, const struct CMUnitTest *tests, size_t n);
+#define PS_RUN(name, tests) ps_run_group(name, tests, sizeof(tests) / sizeof(tests[0]))
+
+/* A scratch string: printf into the next ring buffer. */
+const char *ps_fmt(ps_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The absolute path of `rel` inside the sandbox. */
+const char *ps_path(ps_ctx *ctx, const char *rel);
+
+/* ---- fixtures (libgit2, never pushseal's code) ---------------------------- */
+
+/* A bare repository `name` with `ncommits` commits on main (0: empty).
+ * Commit i appends "commit i" to log.txt. */
+const char *fx_bare(ps_ctx *ctx, const char *name, int ncommits);
+/* Clone bare `remote` (a sandbox-relative name) into `name`; returns its path. */
+const char *fx_clone(ps_ctx *ctx, const char *remote, const char *name);
+/* The common topology: bare "remote.git" with n commits and clone "local". */
+void fx_pair(ps_ctx *ctx, int ncommits);
+
+/* Commit `content` as `file` on HEAD of the non-bare repo `repo` (worktree,
+ * index and branch).  Returns the new commit's hex id. */
+const char *fx_commit(ps_ctx *ctx, const char *repo, const char *file, const char *content);
+/* Commit `content` as `file` on `branch` of the bare repo `bare`. */
+const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
+	const char *file, const char *content);
+/* Delete `file` in a new commit on branch of the bare repo. */
+const char *fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file);
+/* a local commits in `repo` (files local-<k>.txt), b remote commits in `bare`
+ * (files remote-<k>.txt). */
+void fx_ahead(ps_ctx *ctx, const char *repo, int a);
+void fx_behind(ps_ctx *ctx, const char *bare, int b);
+
+/* Write (or overwrite) a file relative to the sandbox. */
+void fx_write(ps_ctx *ctx, const char *rel, const char *content);
+/* Set a config value in a repository. */
+void fx_config(ps_ctx *ctx, const char *repo, const char *key, const char *value);
+void fx_config_delete(ps_ctx *ctx, const char *repo, const char *key);
+/* Detach HEAD at its current commit. */
+void fx_detach(ps_ctx *ctx, const char *repo);
+/* Remove the current branch's upstream configuration. */
+void fx_unset_upstream(ps_ctx *ctx, const char *repo);
+/* Rename remote `from` to `to` (refs and branch config follow). */
+void fx_rename_remote(ps_ctx *ctx, const char *repo, const char *from, const char *to);
+/* Delete a remote from the configuration. */
+void fx_remove_remote(ps_ctx *ctx, const char *repo, const char *name);
+/* Point a remote at a new URL. */
+void fx_set_url(ps_ctx *ctx, const char *repo, const char *remote, const char *url);
+/* Delete refs/heads/<branch> in the bare repo. */
+void fx_delete_branch(ps_ctx *ctx, const char *bare, const char *branch);
+/* Create refs/heads/<branch>.lock in the bare repo: a held ref lock, even for root. */
+void fx_lock_ref(ps_ctx *ctx, const char *repo_gitdir, const char *branch);
+/* Remove a path recursively (a remote that vanished). */
+void fx_rmrf(ps_ctx *ctx, const char *rel);
+
+/* Run argv (NULL-terminated) in dir (NULL: here), stdin from /dev/null, at
+ * most 120 s.  stdout and stderr land in ring buffers (untrimmed).  Returns
+ * the exit code, or 128+signal. */
+int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char **out, const char **errout);
+
+/* ---- the oracle: the git CLI and file reads -------------------------------- */
+
+/* Run git with args (NULL-terminated) in `dir`; returns its exit code and
+ * puts its stdout, trimmed of the final newline, in a ring buffer (*out). */
+int or_git(ps_ctx *ctx, const char **out, const char *dir, ...) __attribute__((sentinel));
+/* The hex id `rev` resolves to in `dir`, or "" when it does not resolve. */
+const char *or_rev(ps_ctx *ctx, const char *dir, const char *rev);
+/* `git rev-list --count RANGE`. */
+long or_count(ps_ctx *ctx, const char *dir, const char *range);
+/* A file's bytes (relative to the sandbox), or NULL when it does not exist. */
+const char *or_file(ps_ctx *ctx, const char *rel);
+int or_exists(ps_ctx *ctx, const char *rel);
+/* Lines in a reflog file, e.g. or_reflog(ctx, "local/.git", "refs/heads/main"); 0 if absent. */
+int or_reflog(ps_ctx *ctx, const char *gitdir, const char *ref);
+/* `git status --porcelain` (empty when clean). */
+const char *or_status(ps_ctx *ctx, const char *dir);
+/* The number of objects in a repository (`git count-objects -v`, loose + packed). */
+long or_objects(ps_ctx *ctx, const char *dir);
+
+/* ---- the driver: the implementation under test ------------------------------ */
+
+typedef struct ps_result {
+	int ok;              /* the operation succeeded (exit 0 for exec) */
+	int klass;           /* a pushseal_class, when known */
+	int class_known;     /* 1 in-process (the reference reports classes) */
+	int moved;           /* in-process only: 1 when something moved */
+	long count;          /* for counts */
+	char line[1024];     /* the implementation's output line or message */
+} ps_result;
+
+/* 1 when running a protocol v1 command (PUSHSEAL_IMPL), 0 in-process. */
+int drv_is_exec(void);
+ps_result drv_pull(ps_ctx *ctx, const char *repo);
+ps_result drv_push(ps_ctx *ctx, const char *repo);
+ps_result drv_remote_ahead(ps_ctx *ctx, const char *repo);
+ps_result drv_local_ahead(ps_ctx *ctx, const char *repo);
+
+/* Run the protocol command with argv (NULL-terminated) through the exec
+ * driver's IMPL; stdout and stderr in ring buffers.  Returns the exit code. */
+int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...) __attribute__((sentinel));
+
+/* Assert success / failure; a known class must equal `klass`. */
+#define expect_ok(r) ps_expect_ok(&(r), __FILE__, __LINE__)
+#define expect_fail(r, klass) ps_expect_fail(&(r), (klass), __FILE__, __LINE__)
+void ps_expect_ok(const ps_result *r, const char *file, int line);
+void ps_expect_fail(const ps_result *r, int klass, const char *file, int line);
+
+/* Assert two strings are equal, with both printed on failure. */
+#define assert_str(a, b) assert_string_equal((a), (b))
+
+#endif

@@ -1,0 +1,108 @@
+/* The independent oracle: the git CLI and plain file reads. */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_ARGS 32
+
+static const char *trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+int or_git(ps_ctx *ctx, const char **out, const char *dir, ...)
+{
+	const char *argv[MAX_ARGS + 4];
+	const char *o = NULL, *e = NULL;
+	int argc = 0, rc;
+	va_list ap;
+	argv[argc++] = "git";
+	argv[argc++] = "-C";
+	argv[argc++] = ps_path(ctx, dir);
+	va_start(ap, dir);
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < MAX_ARGS;)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	rc = ps_spawn(ctx, NULL, argv, &o, &e);
+	if (out)
+		*out = trim((char *)o);
+	return rc;
+}
+
+const char *or_rev(ps_ctx *ctx, const char *dir, const char *rev)
+{
+	const char *out;
+	if (or_git(ctx, &out, dir, "rev-parse", "--verify", "--quiet", ps_fmt(ctx, "%s^{commit}", rev), NULL) != 0)
+		return "";
+	return out;
+}
+
+long or_count(ps_ctx *ctx, const char *dir, const char *range)
+{
+	const char *out;
+	if (or_git(ctx, &out, dir, "rev-list", "--count", range, NULL) != 0)
+		fail_msg("oracle: git rev-list --count %s failed in %s", range, dir);
+	return strtol(out, NULL, 10);
+}
+
+const char *or_file(ps_ctx *ctx, const char *rel)
+{
+	char *buf = ctx->ring[ctx->ring_next++ % 8];
+	FILE *f = fopen(ps_path(ctx, rel), "rb");
+	size_t n;
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(ctx->ring[0]) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int or_exists(ps_ctx *ctx, const char *rel)
+{
+	return access(ps_path(ctx, rel), F_OK) == 0;
+}
+
+int or_reflog(ps_ctx *ctx, const char *gitdir, const char *ref)
+{
+	FILE *f = fopen(ps_path(ctx, ps_fmt(ctx, "%s/logs/%s", gitdir, ref)), "r");
+	int lines = 0, c;
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		if (c == '\n')
+			lines++;
+	fclose(f);
+	return lines;
+}
+
+const char *or_status(ps_ctx *ctx, const char *dir)
+{
+	const char *out;
+	if (or_git(ctx, &out, dir, "status", "--porcelain", "--untracked-files=all", NULL) != 0)
+		fail_msg("oracle: git status failed in %s", dir);
+	return out;
+}
+
+long or_objects(ps_ctx *ctx, const char *dir)
+{
+	const char *out;
+	long total = 0;
+	if (or_git(ctx, &out, dir, "count-objects", "-v", NULL) != 0)
+		fail_msg("oracle: git count-objects failed in %s", dir);
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, "count: ", 7))
+			total += strtol(p + 7, NULL, 10);
+		else if (!strncmp(p, "in-pack: ", 9))
+			total += strtol(p + 9, NULL, 10);
+	}
+	return total;
+}
