@@ -19,6 +19,12 @@ int drv_is_exec(void)
 	return impl && *impl;
 }
 
+int ps_ext_enabled(void)
+{
+	const char *ext = getenv("PUSHSEAL_EXT");
+	return !drv_is_exec() || (ext && !strcmp(ext, "all"));
+}
+
 int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...)
 {
 	const char *argv[MAX_ARGS + 5];
