@@ -47,7 +47,8 @@ typedef enum pushseal_class {
 	PUSHSEAL_E_OWNER = -13,          /* the repository belongs to another user (safe.directory) */
 	PUSHSEAL_E_INPROGRESS = -14,     /* a merge, rebase, cherry-pick, revert or bisect is in progress */
 	PUSHSEAL_E_INVALID = -15,        /* bad argument */
-	PUSHSEAL_E_INTERNAL = -16        /* anything else (out of memory, I/O error, libgit2 bug) */
+	PUSHSEAL_E_INTERNAL = -16,       /* anything else (out of memory, I/O error, libgit2 bug) */
+	PUSHSEAL_E_WRITEBACK = -17       /* the caller's writeback or check failed */
 } pushseal_class;
 
 /** Why a call failed.  Caller-owned; pass NULL when the reason is not wanted. */
@@ -147,6 +148,114 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
  */
 int pushseal_count_local_ahead(size_t *out, const char *repo_path,
 	pushseal_error *err);
+
+/* ------------------------------------------------------------------------
+ * The sealed cycle (`fix`) and the tick (`run`).
+ * ------------------------------------------------------------------------ */
+
+/**
+ * The caller's own work.  Runs with the repository's lock held; it may edit
+ * files and create commits on the current branch.
+ * @param repo_path  the repository being fixed (borrowed)
+ * @param payload    the options' writeback_payload
+ * @return 0 on success, anything else on failure (the run is then reported
+ *         as failed, but its commits are still sealed).
+ */
+typedef int (*pushseal_writeback_fn)(const char *repo_path, void *payload);
+
+/** Why a repository was not written to. */
+typedef enum pushseal_skip {
+	PUSHSEAL_SKIP_NONE = 0,  /* not skipped: the cycle ran */
+	PUSHSEAL_SKIP_C16 = 1,   /* behind, and the fast-forward pull failed */
+	PUSHSEAL_SKIP_C17 = 2,   /* an unpushed backlog, and its push failed */
+	PUSHSEAL_SKIP_CLEAN = 3, /* the tick found nothing to do */
+	PUSHSEAL_SKIP_LOCKED = 4 /* another pushseal run holds the repository */
+} pushseal_skip;
+
+/** Options of one cycle.  Initialise with PUSHSEAL_CYCLE_OPTIONS_INIT. */
+typedef struct pushseal_cycle_options {
+	unsigned int version;
+	pushseal_options net;               /* deadlines */
+	pushseal_writeback_fn writeback;    /* NULL: no writeback (only sync and seal) */
+	void *writeback_payload;
+	const char *commit_message;         /* non-NULL: commit what the writeback left
+	                                       uncommitted (never an empty commit) */
+	int lock_wait_ms;                   /* wait this long for the repo lock; 0: skip at once */
+} pushseal_cycle_options;
+
+#define PUSHSEAL_CYCLE_OPTIONS_VERSION 1
+#define PUSHSEAL_CYCLE_OPTIONS_INIT { PUSHSEAL_CYCLE_OPTIONS_VERSION, PUSHSEAL_OPTIONS_INIT, NULL, NULL, NULL, 0 }
+
+/* Actions, as bits of pushseal_report.actions. */
+#define PUSHSEAL_ACT_FETCH      0x01u  /* fetched to measure behind */
+#define PUSHSEAL_ACT_PULL       0x02u  /* C-16 fast-forwarded */
+#define PUSHSEAL_ACT_PUSH_RETRY 0x04u  /* C-17 pushed the backlog */
+#define PUSHSEAL_ACT_WRITEBACK  0x08u  /* the writeback ran */
+#define PUSHSEAL_ACT_COMMIT     0x10u  /* leftover changes were committed */
+#define PUSHSEAL_ACT_SEAL       0x20u  /* the T04 push ran */
+
+/** What one cycle (or one repository of a tick) did.  Caller-owned. */
+typedef struct pushseal_report {
+	size_t behind;          /* upstream commits HEAD lacked at the start */
+	size_t ahead;           /* local commits the upstream lacked at the start */
+	int needs_action;       /* tick/status: the check failed or ahead > 0 */
+	pushseal_skip skipped;
+	unsigned int guards;    /* bit 1<<PUSHSEAL_SKIP_C16 / 1<<PUSHSEAL_SKIP_C17 when that guard fired */
+	unsigned int actions;   /* PUSHSEAL_ACT_* bits */
+	int wrote;              /* the writeback ran */
+	int writeback_failed;   /* ...and reported failure */
+	int sealed;             /* the final push succeeded and local == upstream */
+	pushseal_error error;   /* the first failure, klass PUSHSEAL_OK when none */
+} pushseal_report;
+
+/**
+ * One sealed cycle on one repository (`pushseal fix`):
+ *  C-16: fetch and count; when behind, pull fast-forward; if that fails,
+ *        skip every write (skipped = C16).
+ *  C-17: when local is ahead (an earlier push failed or a run died between
+ *        commit and push), push first; if that fails, skip every write
+ *        (skipped = C17).
+ *  writeback, then (with commit_message) a commit of what it left;
+ *  T04:  push unconditionally, even when the writeback failed.
+ * The repository is locked for the whole cycle (flock on .git/pushseal.lock,
+ * released by the kernel if the process dies).
+ *
+ * @param out   [out] the report; always filled
+ * @param opts  [optional] NULL for the defaults (no writeback)
+ * @return 0 when sealed; otherwise out->error.klass (PUSHSEAL_E_WRITEBACK
+ *         when only the writeback failed; PUSHSEAL_E_LOCKED when skipped as
+ *         locked).
+ */
+int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
+	const pushseal_cycle_options *opts);
+
+/** Options of a tick.  Initialise with PUSHSEAL_TICK_OPTIONS_INIT. */
+typedef struct pushseal_tick_options {
+	unsigned int version;
+	pushseal_cycle_options cycle;
+	int remote;                    /* do the C-16 step before deciding needs-action */
+	/* needs-action check: return non-zero when the repo needs the writeback.
+	 * NULL: never (only an unpushed backlog makes a repo need action). */
+	int (*check)(const char *repo_path, void *payload);
+	void *check_payload;
+	int dry_run;                   /* status: measure and decide, write nothing */
+} pushseal_tick_options;
+
+#define PUSHSEAL_TICK_OPTIONS_VERSION 1
+#define PUSHSEAL_TICK_OPTIONS_INIT { PUSHSEAL_TICK_OPTIONS_VERSION, PUSHSEAL_CYCLE_OPTIONS_INIT, 0, NULL, NULL, 0 }
+
+/**
+ * One repository of a tick (`pushseal run`).  A repo that needs no action is
+ * skipped with no git writes at all (no commit, push, ref or reflog change):
+ * skipped = CLEAN.  A repo with an unpushed backlog always needs action.
+ * With dry_run, only measures and decides (`pushseal status`).
+ * @return 0 when sealed or clean; otherwise out->error.klass.
+ */
+int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
+	const pushseal_tick_options *opts);
+
+/** The stable name of a skip reason: "c16", "c17", "clean", "locked", or NULL for none. */
+const char *pushseal_skip_name(pushseal_skip skipped);
 
 #ifdef __cplusplus
 }

@@ -93,6 +93,31 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs);
 int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 	const git_oid *exclude, pushseal_error *err);
 
+/* lock.c ----------------------------------------------------------------- */
+
+/* Take the per-repo lock (flock on <gitdir>pushseal.lock), waiting at most
+ * wait_ms.  Class LOCKED when another run holds it. */
+int ps_lock_acquire(int *fd_out, const char *gitdir, int wait_ms, pushseal_error *err);
+void ps_lock_release(int fd);
+
+/* commit.c --------------------------------------------------------------- */
+
+/* Stage everything (add -A, ignores respected) and commit it on HEAD with
+ * `message`, unless the tree would not change.  *committed says which. */
+int ps_commit_leftovers(int *committed, const char *repo_path, const char *message, pushseal_error *err);
+
+/* cycle.c ---------------------------------------------------------------- */
+
+/* The cycle without taking the lock (the caller holds it).  With
+ * c16_done, the C-16 step already ran and filled r->behind. */
+int ps_cycle_locked(pushseal_report *r, const char *repo_path,
+	const pushseal_cycle_options *o, int c16_done);
+/* The C-16 step alone: fetch, count, pull when behind.  Fills r; returns
+ * 0, or the class that made it skip (r->skipped = C16). */
+int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run);
+/* Open the repo just long enough to find its .git directory. */
+int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *err);
+
 /* The current identity for reflog entries, falling back to "pushseal". */
 int ps_signature(git_signature **out, git_repository *repo);
 

@@ -2,17 +2,15 @@
  * The pushseal command: protocol v1 (docs/PROTOCOL.md) over the library.
  * Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
-#include "pushseal.h"
+#include "cli.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_USAGE 2
-
 static const char usage_text[] =
-	"usage: pushseal COMMAND REPO\n"
+	"usage: pushseal COMMAND [OPTIONS] REPO...\n"
 	"\n"
 	"Keep an automated writer's git repository sealed to its remote.\n"
 	"\n"
@@ -21,6 +19,16 @@ static const char usage_text[] =
 	"  push-ff REPO        push REPO's branch to its upstream, never forced (git push)\n"
 	"  remote-ahead REPO   fetch, then print how many upstream commits HEAD lacks\n"
 	"  local-ahead REPO    print how many commits HEAD has that its upstream lacks (no network)\n"
+	"  fix REPO [--writeback CMD] [--commit-message MSG] [--lock-wait S]\n"
+	"                      one sealed cycle: C-16 pull, C-17 push the backlog, CMD, push seal\n"
+	"  run [--remote] [--check CMD] [--writeback CMD] [--commit-message MSG]\n"
+	"      [--all DIR] [--list FILE] [--lock-wait S] REPO...\n"
+	"                      one timer tick: fix each repo that needs action, skip clean ones\n"
+	"  status [--remote] [--check CMD] [--all DIR] [--list FILE] REPO...\n"
+	"                      what a tick would do, writing nothing\n"
+	"\n"
+	"fix, run and status print one JSON line per repo (docs/PROTOCOL.md).\n"
+	"CMD runs as `sh -c CMD` in the repo; its stdout goes to stderr.\n"
 	"\n"
 	"options:\n"
 	"  -h, --help          show this help and exit\n"
@@ -30,10 +38,11 @@ static const char usage_text[] =
 	"  PUSHSEAL_DEADLINE_S  seconds allowed for every network operation\n"
 	"                       (default: 15 for a fetch, 30 for a pull or push)\n"
 	"\n"
-	"exit status: 0 done, 1 failed, 2 usage error.\n";
+	"exit status: 0 done (fix: sealed; run: every repo sealed or clean),\n"
+	"             1 failed, 2 usage error.\n";
 
 /* One line on stderr: "pushseal: <what>[ '<arg>']", then a hint. */
-static int usage_error(const char *what, const char *arg)
+int cli_usage_error(const char *what, const char *arg)
 {
 	if (arg)
 		fprintf(stderr, "pushseal: %s '%s'\n", what, arg);
@@ -106,6 +115,10 @@ static const struct command {
 
 int main(int argc, char **argv)
 {
+	static const struct multi {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} multi[] = { { "fix", cli_cmd_fix }, { "run", cli_cmd_run }, { "status", cli_cmd_status } };
 	const struct command *cmd = NULL;
 	const char *repo = NULL;
 	int i = 2, rc;
@@ -113,7 +126,7 @@ int main(int argc, char **argv)
 	/* a git:// peer that hangs up must not kill a timer with SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
-		return usage_error("missing command", NULL);
+		return cli_usage_error("missing command", NULL);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(usage_text, stdout);
 		return 0;
@@ -122,27 +135,44 @@ int main(int argc, char **argv)
 		printf("pushseal %s (protocol v%d)\n", PUSHSEAL_VERSION, PUSHSEAL_PROTOCOL_VERSION);
 		return 0;
 	}
+	for (size_t c = 0; c < sizeof(multi) / sizeof(multi[0]); c++) {
+		if (strcmp(argv[1], multi[c].name))
+			continue;
+		if (getenv("PUSHSEAL_DEADLINE_S") && *getenv("PUSHSEAL_DEADLINE_S")) {
+			char *end = NULL;
+			const char *env = getenv("PUSHSEAL_DEADLINE_S");
+			if (strtod(env, &end) <= 0 || *end)
+				return cli_usage_error("PUSHSEAL_DEADLINE_S is not a positive number of seconds:", env);
+		}
+		if (pushseal_init() < 0) {
+			fputs("pushseal: cannot initialise libgit2\n", stderr);
+			return 1;
+		}
+		rc = multi[c].run(argc - 1, argv + 1);
+		pushseal_shutdown();
+		return rc;
+	}
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(argv[1], commands[c].name))
 			cmd = &commands[c];
 	if (!cmd)
-		return usage_error("unknown command", argv[1]);
+		return cli_usage_error("unknown command", argv[1]);
 	if (i < argc && !strcmp(argv[i], "--"))
 		i++;
 	else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0')
-		return usage_error("unknown option", argv[i]);
+		return cli_usage_error("unknown option", argv[i]);
 	if (i >= argc)
-		return usage_error("missing REPO for", cmd->name);
+		return cli_usage_error("missing REPO for", cmd->name);
 	repo = argv[i++];
 	if (i < argc)
-		return usage_error("unexpected argument", argv[i]);
+		return cli_usage_error("unexpected argument", argv[i]);
 	if (!*repo)
-		return usage_error("REPO is empty", NULL);
+		return cli_usage_error("REPO is empty", NULL);
 	{
 		const char *env = getenv("PUSHSEAL_DEADLINE_S");
 		char *end = NULL;
 		if (env && *env && (strtod(env, &end) <= 0 || *end))
-			return usage_error("PUSHSEAL_DEADLINE_S is not a positive number of seconds:", env);
+			return cli_usage_error("PUSHSEAL_DEADLINE_S is not a positive number of seconds:", env);
 	}
 	if (pushseal_init() < 0) {
 		fputs("pushseal: cannot initialise libgit2\n", stderr);

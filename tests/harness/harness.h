@@ -41,6 +41,8 @@ struct ps_ctx {
 	ps_body_fn body;
 	char ring[8][4096];     /* scratch strings handed out by helpers */
 	int ring_next;
+	char kept[16][1024];    /* paths that must outlive the ring (ps_keep) */
+	int kept_next;
 	pid_t server_pid;       /* a server started by the test, killed in teardown */
 };
 
@@ -66,6 +68,8 @@ int ps_run_group(const char *name, const struct CMUnitTest *tests, size_t n);
 const char *ps_fmt(ps_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The absolute path of `rel` inside the sandbox. */
 const char *ps_path(ps_ctx *ctx, const char *rel);
+/* As ps_path, but stable for the whole test (16 slots), e.g. for REPO lists. */
+const char *ps_keep(ps_ctx *ctx, const char *rel);
 
 /* ---- fixtures (libgit2, never pushseal's code) ---------------------------- */
 
@@ -162,6 +166,21 @@ ps_result drv_local_ahead(ps_ctx *ctx, const char *repo);
 /* Run the protocol command with argv (NULL-terminated) through the exec
  * driver's IMPL; stdout and stderr in ring buffers.  Returns the exit code. */
 int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...) __attribute__((sentinel));
+
+/* The sealed cycle and the tick.  writeback and check are shell commands run
+ * as `sh -c CMD` in the repository (NULL: none), in both drivers. */
+typedef struct ps_cycle_result {
+	int exit_code;       /* protocol exit code (in-process: derived the same way) */
+	char skipped[16];    /* "" for null, else "c16", "c17", "clean", "locked" */
+	int wrote;
+	int sealed;
+	char json[2048];     /* exec: the JSON line; in-process: a summary */
+} ps_cycle_result;
+
+ps_cycle_result drv_fix(ps_ctx *ctx, const char *repo, const char *writeback);
+/* One tick over n repos; results[i] for repos[i]; returns the exit code. */
+int drv_run(ps_ctx *ctx, int remote, const char *check, const char *writeback,
+	const char *const *repos, size_t n, ps_cycle_result *results);
 
 /* Assert success / failure; a known class must equal `klass`. */
 #define expect_ok(r) ps_expect_ok(&(r), __FILE__, __LINE__)

@@ -132,3 +132,10 @@ const char *ps_path(ps_ctx *ctx, const char *rel)
 		return ps_fmt(ctx, "%s", rel);
 	return ps_fmt(ctx, "%s/%s", ctx->root, rel);
 }
+
+const char *ps_keep(ps_ctx *ctx, const char *rel)
+{
+	char *buf = ctx->kept[ctx->kept_next++ % 16];
+	snprintf(buf, sizeof(ctx->kept[0]), "%s", ps_path(ctx, rel));
+	return buf;
+}

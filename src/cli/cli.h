@@ -1,0 +1,43 @@
+/* Internal to the pushseal command. */
+#ifndef PUSHSEAL_CLI_H
+#define PUSHSEAL_CLI_H
+
+#include "pushseal.h"
+
+#include <stdio.h>
+
+#define EXIT_USAGE 2
+
+/* json.c: write s as a JSON string (quotes included).  Control characters
+ * and bytes that are not valid UTF-8 become \u00XX escapes, so the output is
+ * always valid JSON, whatever bytes a path holds. */
+void cli_json_string(FILE *out, const char *s);
+/* One protocol v1 JSON line for a fix/run/status report. */
+void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode);
+
+/* shell.c: run `sh -c cmd` with cwd = repo; returns its exit status (0 ok),
+ * or 127 when it could not run. */
+int cli_shell(const char *cmd, const char *repo);
+
+/* repolist.c: a growable list of repository paths. */
+typedef struct cli_list {
+	char **items;
+	size_t len, cap;
+} cli_list;
+int cli_list_add(cli_list *l, const char *path);
+void cli_list_free(cli_list *l);
+/* Every git worktree under dir (not descending into repositories), sorted.
+ * Returns 0, or -1 with a message on stderr. */
+int cli_list_find(cli_list *l, const char *dir);
+/* Paths from a file, one per line; blank lines and '#' comments skipped. */
+int cli_list_read(cli_list *l, const char *file);
+
+/* cycle_cmds.c: the fix, run and status commands; argv[0] is the command. */
+int cli_cmd_fix(int argc, char **argv);
+int cli_cmd_run(int argc, char **argv);
+int cli_cmd_status(int argc, char **argv);
+
+/* main.c */
+int cli_usage_error(const char *what, const char *arg);
+
+#endif

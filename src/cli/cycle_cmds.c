@@ -1,0 +1,156 @@
+/* The sealed-cycle commands: fix, run and status (protocol v1 JSON lines). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cycle_args {
+	const char *writeback;
+	const char *check;
+	const char *commit_message;
+	int remote;
+	int lock_wait_ms;
+	cli_list repos;
+} cycle_args;
+
+static int shell_writeback(const char *repo, void *payload)
+{
+	return cli_shell(payload, repo) != 0;
+}
+
+static int shell_check(const char *repo, void *payload)
+{
+	return cli_shell(payload, repo) != 0;
+}
+
+/* Parse argv[1..] for a command that allows `allowed` options
+ * ("w" writeback, "c" check, "r" remote, "a" --all/--list, "m" message, "l" lock).
+ * Returns 0, or EXIT_USAGE after printing the error. */
+static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
+{
+	int only_paths = 0;
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int takes = 1;
+		if (only_paths || arg[0] != '-' || arg[1] == '\0') {
+			if (!*arg)
+				return cli_usage_error("empty REPO path", NULL);
+			if (cli_list_add(&a->repos, arg) < 0)
+				return cli_usage_error("out of memory", NULL);
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			only_paths = 1;
+			continue;
+		}
+		if (!strcmp(arg, "--remote") && strchr(allowed, 'r')) {
+			a->remote = 1;
+			continue;
+		}
+		if (!val && (!strcmp(arg, "--writeback") || !strcmp(arg, "--check") || !strcmp(arg, "--all") ||
+		             !strcmp(arg, "--list") || !strcmp(arg, "--commit-message") || !strcmp(arg, "--lock-wait")))
+			return cli_usage_error("option needs a value:", arg);
+		if (!strcmp(arg, "--writeback") && strchr(allowed, 'w'))
+			a->writeback = val;
+		else if (!strcmp(arg, "--check") && strchr(allowed, 'c'))
+			a->check = val;
+		else if (!strcmp(arg, "--commit-message") && strchr(allowed, 'm'))
+			a->commit_message = *val ? val : NULL;
+		else if (!strcmp(arg, "--all") && strchr(allowed, 'a')) {
+			if (cli_list_find(&a->repos, val) < 0)
+				return EXIT_USAGE;
+		} else if (!strcmp(arg, "--list") && strchr(allowed, 'a')) {
+			if (cli_list_read(&a->repos, val) < 0)
+				return EXIT_USAGE;
+		} else if (!strcmp(arg, "--lock-wait") && strchr(allowed, 'l')) {
+			char *end = NULL;
+			double s = strtod(val, &end);
+			if (end == val || *end || s < 0 || s > 3600)
+				return cli_usage_error("--lock-wait takes seconds from 0 to 3600, not", val);
+			a->lock_wait_ms = (int)(s * 1000);
+		} else {
+			return cli_usage_error("unknown option", arg);
+		}
+		i += takes;
+	}
+	return 0;
+}
+
+static void cycle_options(pushseal_cycle_options *o, cycle_args *a)
+{
+	pushseal_cycle_options init = PUSHSEAL_CYCLE_OPTIONS_INIT;
+	*o = init;
+	if (a->writeback) {
+		o->writeback = shell_writeback;
+		o->writeback_payload = (void *)a->writeback;
+	}
+	o->commit_message = a->commit_message;
+	o->lock_wait_ms = a->lock_wait_ms;
+}
+
+int cli_cmd_fix(int argc, char **argv)
+{
+	cycle_args a;
+	pushseal_cycle_options o;
+	pushseal_report r;
+	int rc = parse(&a, argc, argv, "wml");
+	if (rc)
+		goto done;
+	if (a.repos.len != 1) {
+		rc = cli_usage_error(a.repos.len ? "fix takes one REPO; extra:" : "fix: missing REPO",
+			a.repos.len ? a.repos.items[1] : NULL);
+		goto done;
+	}
+	cycle_options(&o, &a);
+	rc = pushseal_cycle_run(&r, a.repos.items[0], &o);
+	cli_json_report(stdout, a.repos.items[0], &r, 0);
+	rc = (rc == 0 && r.sealed) ? 0 : 1;
+done:
+	cli_list_free(&a.repos);
+	return rc;
+}
+
+static int tick(int argc, char **argv, int dry_run)
+{
+	cycle_args a;
+	pushseal_tick_options o = PUSHSEAL_TICK_OPTIONS_INIT;
+	int rc = parse(&a, argc, argv, dry_run ? "rca" : "rcwaml"), failed = 0;
+	if (rc)
+		goto done;
+	if (a.repos.len == 0) {
+		rc = cli_usage_error("no repositories: give REPO..., --all DIR or --list FILE", NULL);
+		goto done;
+	}
+	cycle_options(&o.cycle, &a);
+	o.remote = a.remote;
+	o.dry_run = dry_run;
+	if (a.check) {
+		o.check = shell_check;
+		o.check_payload = (void *)a.check;
+	}
+	for (size_t i = 0; i < a.repos.len; i++) {
+		pushseal_report r;
+		int one = pushseal_tick_repo(&r, a.repos.items[i], &o);
+		cli_json_report(stdout, a.repos.items[i], &r, dry_run);
+		if (!dry_run && !(one == 0 && (r.sealed || r.skipped == PUSHSEAL_SKIP_CLEAN)))
+			failed = 1;
+		if (dry_run && one < 0 && r.skipped == PUSHSEAL_SKIP_NONE)
+			failed = 1;
+	}
+	rc = failed;
+done:
+	cli_list_free(&a.repos);
+	return rc;
+}
+
+int cli_cmd_run(int argc, char **argv)
+{
+	return tick(argc, argv, 0);
+}
+
+int cli_cmd_status(int argc, char **argv)
+{
+	return tick(argc, argv, 1);
+}

@@ -1,0 +1,109 @@
+/* JSON output: protocol v1 lines for fix, run and status. */
+#include "cli.h"
+
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at p, or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned int cp;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		n = 2, cp = p[0] & 0x1F;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		n = 3, cp = p[0] & 0x0F;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+void cli_json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', out);
+	while (*p) {
+		size_t n;
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', out);
+			fputc(*p++, out);
+		} else if (*p == '\n') {
+			fputs("\\n", out), p++;
+		} else if (*p == '\t') {
+			fputs("\\t", out), p++;
+		} else if (*p < 0x20 || *p == 0x7F) {
+			fprintf(out, "\\u%04x", *p++);
+		} else if ((n = utf8_len(p)) == 0) {
+			fprintf(out, "\\u%04x", *p++); /* not UTF-8: keep the byte value visible */
+		} else {
+			fwrite(p, 1, n, out);
+			p += n;
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_bool(FILE *out, const char *key, int v)
+{
+	fprintf(out, ",\"%s\":%s", key, v ? "true" : "false");
+}
+
+void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode)
+{
+	static const struct { unsigned int bit; const char *name; } acts[] = {
+		{ PUSHSEAL_ACT_FETCH, "fetch" }, { PUSHSEAL_ACT_PULL, "pull" },
+		{ PUSHSEAL_ACT_PUSH_RETRY, "push-backlog" }, { PUSHSEAL_ACT_WRITEBACK, "writeback" },
+		{ PUSHSEAL_ACT_COMMIT, "commit" }, { PUSHSEAL_ACT_SEAL, "push-seal" },
+	};
+	const char *skipped = pushseal_skip_name(r->skipped);
+	int first = 1;
+
+	fputs("{\"repo\":", out);
+	cli_json_string(out, repo);
+	fputs(",\"skipped\":", out);
+	if (skipped)
+		fprintf(out, "\"%s\"", skipped);
+	else
+		fputs("null", out);
+	json_bool(out, "wrote", r->wrote);
+	json_bool(out, "sealed", r->sealed);
+	fprintf(out, ",\"behind\":%zu,\"ahead\":%zu", r->behind, r->ahead);
+	json_bool(out, "needs_action", r->needs_action || r->skipped != PUSHSEAL_SKIP_CLEAN);
+	fputs(",\"guards\":[", out);
+	if (r->guards & (1u << PUSHSEAL_SKIP_C16))
+		fputs("\"c16\"", out), first = 0;
+	if (r->guards & (1u << PUSHSEAL_SKIP_C17))
+		fputs(first ? "\"c17\"" : ",\"c17\"", out);
+	fputs("],\"actions\":[", out);
+	first = 1;
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		if (!(r->actions & acts[i].bit))
+			continue;
+		fprintf(out, "%s\"%s\"", first ? "" : ",", acts[i].name);
+		first = 0;
+	}
+	fputc(']', out);
+	if (!status_mode)
+		json_bool(out, "writeback_failed", r->writeback_failed);
+	fputs(",\"error\":", out);
+	if (r->error.klass == PUSHSEAL_OK) {
+		fputs("null", out);
+	} else {
+		fprintf(out, "{\"class\":\"%s\",\"message\":", pushseal_class_name(r->error.klass));
+		cli_json_string(out, r->error.message);
+		fputc('}', out);
+	}
+	fputs("}\n", out);
+	fflush(out);
+}

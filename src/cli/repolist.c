@@ -1,0 +1,103 @@
+/* Repository lists: REPO arguments, --all DIR, --list FILE. */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cli_list_add(cli_list *l, const char *path)
+{
+	if (l->len == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **p = realloc(l->items, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		l->items = p;
+		l->cap = cap;
+	}
+	if (!(l->items[l->len] = strdup(path)))
+		return -1;
+	l->len++;
+	return 0;
+}
+
+void cli_list_free(cli_list *l)
+{
+	for (size_t i = 0; i < l->len; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int find(cli_list *l, const char *dir, int depth)
+{
+	char path[4096];
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	size_t first = l->len;
+
+	if (depth > 32)
+		return 0;
+	snprintf(path, sizeof(path), "%s/.git", dir);
+	if (lstat(path, &st) == 0)
+		return cli_list_add(l, dir); /* a worktree: do not descend */
+	if (!(d = opendir(dir)))
+		return depth == 0 ? -1 : 0;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		/* never follow symlinks: a loop must not trap the walk */
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && find(l, path, depth + 1) < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	qsort(l->items + first, l->len - first, sizeof(char *), cmp_str);
+	return 0;
+}
+
+int cli_list_find(cli_list *l, const char *dir)
+{
+	if (find(l, dir, 0) < 0) {
+		fprintf(stderr, "pushseal: --all %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cli_list_read(cli_list *l, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	if (!f) {
+		fprintf(stderr, "pushseal: --list %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		if (cli_list_add(l, line) < 0) {
+			free(line);
+			fclose(f);
+			return -1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* Committing what a writeback left uncommitted: `git add -A && git commit`,
+ * but never an empty commit. */
+#include "internal.h"
+
+#include <string.h>
+
+int ps_commit_leftovers(int *committed, const char *repo_path, const char *message, pushseal_error *err)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_oid tree_id, commit_id;
+	ps_branch b;
+	int rc;
+
+	*committed = 0;
+	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
+		return rc;
+	if ((rc = ps_repo_check_writable(repo, err)) < 0 || (rc = ps_branch_resolve(&b, repo, err)) < 0)
+		goto done;
+	rc = PUSHSEAL_E_INTERNAL;
+	if (git_repository_index(&index, repo) < 0 ||
+	    git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL) < 0 ||
+	    git_index_update_all(index, NULL, NULL, NULL) < 0 ||
+	    git_index_write_tree(&tree_id, index) < 0 ||
+	    git_commit_lookup(&parent, repo, &b.head) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot stage the writeback's changes");
+		goto done;
+	}
+	if (git_oid_equal(&tree_id, git_commit_tree_id(parent))) {
+		rc = 0; /* nothing to commit; the index is left as it was on disk */
+		goto done;
+	}
+	if (git_index_write(index) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0 ||
+	    ps_signature(&sig, repo) < 0 ||
+	    git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL, message, tree, 1,
+		(const git_commit **)&parent) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot commit the writeback's changes");
+		goto done;
+	}
+	*committed = 1;
+	rc = 0;
+done:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_index_free(index);
+	git_repository_free(repo);
+	return rc;
+}

@@ -1,0 +1,227 @@
+/*
+ * The sealed cycle: C-16, C-17, the writeback, and T04, the push seal.
+ *
+ * The guards bound the pile-up: a run writes only when local == remote at
+ * its start, and every run that writes pushes before it returns.  So at most
+ * one run's worth of commits can ever wait unpushed.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *pushseal_skip_name(pushseal_skip skipped)
+{
+	switch (skipped) {
+	case PUSHSEAL_SKIP_C16: return "c16";
+	case PUSHSEAL_SKIP_C17: return "c17";
+	case PUSHSEAL_SKIP_CLEAN: return "clean";
+	case PUSHSEAL_SKIP_LOCKED: return "locked";
+	default: return NULL;
+	}
+}
+
+/* Keep the first failure: it is the cause, later ones are consequences. */
+static int note(pushseal_report *r, int rc, const pushseal_error *e)
+{
+	if (rc < 0 && r->error.klass == PUSHSEAL_OK)
+		r->error = *e;
+	return rc;
+}
+
+static int skip(pushseal_report *r, pushseal_skip why, int rc, const pushseal_error *e)
+{
+	r->skipped = why;
+	return note(r, rc, e);
+}
+
+int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *err)
+{
+	git_repository *repo = NULL;
+	int rc = ps_repo_open(&repo, repo_path, err);
+	if (rc == 0) {
+		snprintf(dst, n, "%s", git_repository_path(repo));
+		git_repository_free(repo);
+	}
+	return rc;
+}
+
+/* Can this repository be synced and sealed at all?  A repo that cannot
+ * (detached, no upstream, a merge in progress, ...) must get no writes: its
+ * commits could never be pushed. */
+static int check_sealable(const char *repo_path, pushseal_error *err)
+{
+	git_repository *repo = NULL;
+	ps_branch b;
+	int rc = ps_repo_open(&repo, repo_path, err);
+	if (rc == 0 && (rc = ps_repo_check_writable(repo, err)) == 0)
+		rc = ps_branch_resolve(&b, repo, err);
+	git_repository_free(repo);
+	return rc;
+}
+
+int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run)
+{
+	pushseal_error e;
+	int rc;
+	if ((rc = check_sealable(repo_path, &e)) < 0)
+		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+	/* a failed fetch still counts against the last-fetched ref: best-effort,
+	 * and the seal at the end fails visibly if the remote is really gone */
+	rc = pushseal_count_remote_ahead(&r->behind, repo_path, &o->net, &e);
+	r->actions |= PUSHSEAL_ACT_FETCH;
+	if (rc < 0 && rc != PUSHSEAL_E_UNREACHABLE && rc != PUSHSEAL_E_TIMEOUT && rc != PUSHSEAL_E_AUTH)
+		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+	note(r, rc, &e);
+	if (r->behind == 0 || dry_run) {
+		if (r->behind > 0)
+			r->guards |= 1u << PUSHSEAL_SKIP_C16;
+		return 0;
+	}
+	r->guards |= 1u << PUSHSEAL_SKIP_C16;
+	if ((rc = pushseal_pull_ff(NULL, repo_path, &o->net, &e)) < 0)
+		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+	r->actions |= PUSHSEAL_ACT_PULL;
+	return 0;
+}
+
+/* Sealed: the branch equals its remote-tracking ref after a good push. */
+static int is_sealed(const char *repo_path)
+{
+	git_repository *repo = NULL;
+	pushseal_error e;
+	ps_branch b;
+	int sealed = 0;
+	if (ps_repo_open(&repo, repo_path, &e) == 0 && ps_branch_resolve(&b, repo, &e) == 0)
+		sealed = b.has_tracking && git_oid_equal(&b.head, &b.tracking_oid);
+	git_repository_free(repo);
+	return sealed;
+}
+
+int ps_cycle_locked(pushseal_report *r, const char *repo_path,
+	const pushseal_cycle_options *o, int c16_done)
+{
+	pushseal_error e;
+	int rc;
+
+	/* C-16: never write on top of a stale branch */
+	if (!c16_done && (rc = ps_cycle_c16(r, repo_path, o, 0)) < 0)
+		return rc;
+	if (r->skipped != PUSHSEAL_SKIP_NONE)
+		return r->error.klass;
+
+	/* C-17: never write on top of an unpushed backlog */
+	if ((rc = pushseal_count_local_ahead(&r->ahead, repo_path, &e)) < 0)
+		return skip(r, PUSHSEAL_SKIP_C17, rc, &e);
+	if (r->ahead > 0) {
+		r->guards |= 1u << PUSHSEAL_SKIP_C17;
+		if ((rc = pushseal_push_ff(NULL, repo_path, &o->net, &e)) < 0)
+			return skip(r, PUSHSEAL_SKIP_C17, rc, &e);
+		r->actions |= PUSHSEAL_ACT_PUSH_RETRY;
+	}
+
+	if (o->writeback) {
+		r->wrote = 1;
+		r->actions |= PUSHSEAL_ACT_WRITEBACK;
+		if (o->writeback(repo_path, o->writeback_payload) != 0) {
+			r->writeback_failed = 1;
+			ps_error_set(&e, PUSHSEAL_E_WRITEBACK, "the writeback failed; its commits are sealed anyway");
+			note(r, PUSHSEAL_E_WRITEBACK, &e);
+		} else if (o->commit_message) {
+			int committed = 0;
+			if ((rc = ps_commit_leftovers(&committed, repo_path, o->commit_message, &e)) < 0)
+				note(r, rc, &e);
+			if (committed)
+				r->actions |= PUSHSEAL_ACT_COMMIT;
+		}
+	}
+
+	/* T04, the push seal: unconditional, whatever happened above */
+	r->actions |= PUSHSEAL_ACT_SEAL;
+	rc = pushseal_push_ff(NULL, repo_path, &o->net, &e);
+	if (rc < 0) {
+		/* the seal's failure is what the caller must act on */
+		r->error = e;
+		return rc;
+	}
+	r->sealed = is_sealed(repo_path);
+	if (!r->sealed) {
+		ps_error_set(&e, PUSHSEAL_E_INTERNAL, "pushed, but the branch does not equal its upstream");
+		r->error = e;
+		return PUSHSEAL_E_INTERNAL;
+	}
+	if (r->error.klass == PUSHSEAL_E_UNREACHABLE || r->error.klass == PUSHSEAL_E_TIMEOUT ||
+	    r->error.klass == PUSHSEAL_E_AUTH)
+		ps_error_clear(&r->error); /* the early fetch failed, but the seal got through */
+	return r->error.klass;
+}
+
+static void report_init(pushseal_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	ps_error_clear(&r->error);
+}
+
+int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
+	const pushseal_cycle_options *opts)
+{
+	pushseal_cycle_options dflt = PUSHSEAL_CYCLE_OPTIONS_INIT;
+	const pushseal_cycle_options *o = opts ? opts : &dflt;
+	char gitdir[4096];
+	pushseal_error e;
+	int fd, rc;
+
+	report_init(out);
+	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
+		return skip(out, PUSHSEAL_SKIP_C16, rc, &e);
+	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0)
+		return skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
+	rc = ps_cycle_locked(out, repo_path, o, 0);
+	ps_lock_release(fd);
+	return rc;
+}
+
+int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
+	const pushseal_tick_options *opts)
+{
+	pushseal_tick_options dflt = PUSHSEAL_TICK_OPTIONS_INIT;
+	const pushseal_tick_options *o = opts ? opts : &dflt;
+	char gitdir[4096];
+	pushseal_error e;
+	int fd = -1, rc;
+
+	report_init(out);
+	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
+		return note(out, rc, &e);
+	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0)
+		return skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_NONE, rc, &e);
+
+	if (o->remote && (rc = ps_cycle_c16(out, repo_path, &o->cycle, o->dry_run)) < 0)
+		goto done;
+	/* needs-action: the check says so, or there is an unpushed backlog.  The
+	 * backlog alone must count: a repo with unpushed commits is never clean. */
+	if ((rc = pushseal_count_local_ahead(&out->ahead, repo_path, &e)) < 0) {
+		note(out, rc, &e);
+		goto done;
+	}
+	out->needs_action = out->ahead > 0;
+	if (!out->needs_action && o->check && o->check(repo_path, o->check_payload) != 0)
+		out->needs_action = 1;
+	if (out->ahead > 0)
+		out->guards |= 1u << PUSHSEAL_SKIP_C17;
+	if (!out->needs_action) {
+		/* clean, even if an early fetch failed: that stays in out->error */
+		out->skipped = PUSHSEAL_SKIP_CLEAN;
+		rc = 0;
+		goto done;
+	}
+	if (o->dry_run) {
+		rc = 0;
+		goto done;
+	}
+	out->guards &= ~(1u << PUSHSEAL_SKIP_C17); /* the cycle measures it again */
+	rc = ps_cycle_locked(out, repo_path, &o->cycle, o->remote);
+done:
+	ps_lock_release(fd);
+	return rc;
+}
