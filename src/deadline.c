@@ -198,6 +198,8 @@ int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
 	if (pid == 0) {
 		pushseal_error cerr;
 		int crc;
+		/* every byte goes down the pipe: no uninitialised tail after the message */
+		memset(&cerr, 0, sizeof(cerr));
 		close(fds[0]);
 		/* a git:// peer that goes away must not kill us with SIGPIPE */
 		signal(SIGPIPE, SIG_IGN);

@@ -108,6 +108,26 @@ static void local_remote_dir(char *dst, size_t n, git_repository *repo, const ch
 	git_remote_free(remote);
 }
 
+/* libgit2's local transport never runs the remote's hooks, so a push to a
+ * path would bypass a pre-receive or update hook that `git push` obeys.
+ * Never report success past a remote's policy: refuse instead. */
+static int refuse_local_hooks(const char *remote_dir, const char *remote, pushseal_error *err)
+{
+	static const char *const blocking[] = { "pre-receive", "update", "proc-receive" };
+	static const char *const dirs[] = { "hooks", ".git/hooks" };
+	char path[4200];
+	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
+		for (size_t h = 0; h < sizeof(blocking) / sizeof(blocking[0]); h++) {
+			snprintf(path, sizeof(path), "%s/%s/%s", remote_dir, dirs[d], blocking[h]);
+			if (access(path, X_OK) == 0)
+				return ps_error_set(err, PUSHSEAL_E_REJECTED,
+					"remote '%s' is a local path with a %s hook, which libgit2's local transport "
+					"cannot run; serve it over git://, ssh or https, or remove the hook",
+					remote, blocking[h]);
+		}
+	return 0;
+}
+
 /* git updates refs/remotes/<r>/<b> after a successful push; make sure. */
 static int update_tracking(git_repository *repo, ps_branch *b, pushseal_error *err)
 {
@@ -152,6 +172,8 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	local_remote_dir(remote_dir, sizeof(remote_dir), repo, b.remote);
 	if (!remote_dir[0])
 		watch[1] = NULL;
+	else if ((rc = refuse_local_hooks(remote_dir, b.remote, err)) < 0)
+		goto done;
 
 	rc = ps_deadline_run(&moved, sizeof(moved), push_in_child, &job,
 		ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), "push", watch, err);

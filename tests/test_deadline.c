@@ -1,4 +1,306 @@
+/* P-DEADLINE: network calls end, even against a server that never answers. */
+#define _GNU_SOURCE
 #include "harness.h"
-static void placeholder(ps_ctx *ctx) { (void)ctx; }
-static const struct CMUnitTest tests[] = { CLAUSE("X-0", "placeholder", placeholder) };
-int main(void) { ps_harness_init(); return PS_RUN("X", tests); }
+#include "pushseal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+/* PROTOCOL.md allows decimals; half a second keeps the suite quick. */
+#define DEADLINE_S "0.5"
+/* The bound on hanging: the deadline plus a generous margin for a loaded
+ * machine or valgrind.  Not a speed benchmark. */
+#define BOUND_MS 5000
+/* The server dies by itself after this, whatever happens to the test. */
+#define SERVER_LIFE_S 20
+#define SERVER_MAX_CONNS 64
+
+typedef enum server_kind {
+	SERVER_HANG,    /* accepts and never sends a byte */
+	SERVER_DRIBBLE, /* sends one byte every 200 ms: never idle, never done */
+} server_kind;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The server's loop (in the forked child).  Every accepted connection is
+ * logged to `log_fd` and kept open until the process dies. */
+static void __attribute__((noreturn)) server_loop(int lfd, server_kind kind, int log_fd)
+{
+	/* A pkt-line header that announces 256 bytes, then filler: the client
+	 * keeps waiting for the rest of a line that never completes. */
+	static const char dribble[] = "0100# pushseal test: this line never ends ";
+	int conns[SERVER_MAX_CONNS];
+	size_t sent[SERVER_MAX_CONNS];
+	int n = 0;
+	long long next_tick = mono_ms() + 200;
+
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	alarm(SERVER_LIFE_S);
+	for (;;) {
+		struct pollfd p = { lfd, POLLIN, 0 };
+		long long left = next_tick - mono_ms();
+		if (poll(&p, 1, left > 0 ? (int)left : 0) > 0 && (p.revents & POLLIN)) {
+			int c = accept(lfd, NULL, NULL);
+			if (c >= 0) {
+				if (write(log_fd, "accept\n", 7) != 7) {
+					/* the log is best-effort; the test then fails visibly */
+				}
+				if (n < SERVER_MAX_CONNS) {
+					conns[n] = c;
+					sent[n++] = 0;
+				} /* else: leak it open, the process dies within SERVER_LIFE_S */
+			}
+		}
+		if (mono_ms() < next_tick)
+			continue;
+		next_tick = mono_ms() + 200;
+		if (kind != SERVER_DRIBBLE)
+			continue;
+		for (int i = 0; i < n; i++) {
+			char byte = sent[i] < 4 ? dribble[sent[i]] : dribble[4 + (sent[i] - 4) % (sizeof(dribble) - 5)];
+			if (conns[i] >= 0 && send(conns[i], &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+				sent[i]++;
+		}
+	}
+}
+
+/* Start a server on 127.0.0.1 (ephemeral port) in a child whose pid goes to
+ * ctx->server_pid (killed in teardown).  Connections are logged to
+ * <sandbox>/server.log.  Returns the port. */
+static int server_start(ps_ctx *ctx, server_kind kind)
+{
+	struct sockaddr_in addr;
+	socklen_t len = sizeof(addr);
+	int lfd, log_fd, one = 1;
+	pid_t pid;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		fail_msg("socket: %s", strerror(errno));
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	addr.sin_port = 0;
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(lfd, 16) != 0
+		|| getsockname(lfd, (struct sockaddr *)&addr, &len) != 0)
+		fail_msg("server on 127.0.0.1: %s", strerror(errno));
+	log_fd = open(ps_path(ctx, "server.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (log_fd < 0)
+		fail_msg("server.log: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0)
+		server_loop(lfd, kind, log_fd);
+	close(lfd);
+	close(log_fd);
+	ctx->server_pid = pid;
+	return ntohs(addr.sin_port);
+}
+
+/* Point local's origin at a fresh server of `kind`, with the short deadline. */
+static void use_server(ps_ctx *ctx, server_kind kind)
+{
+	int port = server_start(ctx, kind);
+	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", port));
+	setenv("PUSHSEAL_DEADLINE_S", DEADLINE_S, 1);
+}
+
+/* The implementation really talked to our server (so its failure is the
+ * deadline's doing, not some unrelated early error). */
+static void assert_server_contacted(ps_ctx *ctx)
+{
+	const char *log = or_file(ctx, "server.log");
+	if (!log || !strstr(log, "accept\n"))
+		fail_msg("the implementation never connected to the hanging server");
+}
+
+static void assert_within_bound(long long start_ms, const char *what)
+{
+	long long took = mono_ms() - start_ms;
+	if (took >= BOUND_MS)
+		fail_msg("%s took %lld ms with PUSHSEAL_DEADLINE_S=%s (bound %d ms)", what, took, DEADLINE_S, BOUND_MS);
+}
+
+/* ---- pull ---------------------------------------------------------------- */
+
+static void pull_ends(ps_ctx *ctx, server_kind kind)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	char head[64], tracking[64];
+	snprintf(head, sizeof(head), "%s", or_rev(ctx, "local", "HEAD"));
+	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
+	use_server(ctx, kind);
+
+	long long start = mono_ms();
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	assert_within_bound(start, "pull-ff");
+	expect_fail(r, PUSHSEAL_E_TIMEOUT);
+	assert_server_contacted(ctx);
+	/* and it did not pull from anywhere else: the clone is unchanged */
+	assert_str(or_rev(ctx, "local", "HEAD"), head);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+	assert_str(or_status(ctx, "local"), "");
+	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog);
+}
+
+static void pull_hang(ps_ctx *ctx) { pull_ends(ctx, SERVER_HANG); }
+static void pull_dribble(ps_ctx *ctx) { pull_ends(ctx, SERVER_DRIBBLE); }
+
+/* ---- push ---------------------------------------------------------------- */
+
+static void push_ends(ps_ctx *ctx, server_kind kind)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	char remote_tip[64], head[64], tracking[64];
+	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, "remote.git", "main"));
+	snprintf(head, sizeof(head), "%s", or_rev(ctx, "local", "HEAD"));
+	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	use_server(ctx, kind);
+
+	long long start = mono_ms();
+	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
+	assert_within_bound(start, "push-ff");
+	expect_fail(r, PUSHSEAL_E_TIMEOUT);
+	assert_server_contacted(ctx);
+	/* nothing was pushed anywhere, nothing reported as pushed */
+	assert_str(or_rev(ctx, "remote.git", "main"), remote_tip);
+	assert_str(or_rev(ctx, "local", "HEAD"), head);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+}
+
+static void push_hang(ps_ctx *ctx) { push_ends(ctx, SERVER_HANG); }
+static void push_dribble(ps_ctx *ctx) { push_ends(ctx, SERVER_DRIBBLE); }
+
+/* ---- remote-ahead ---------------------------------------------------------- */
+
+static void remote_ahead_stale(ps_ctx *ctx, server_kind kind)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 2);
+	/* fetch once from the real remote: the tracking ref is 2 ahead */
+	ps_result first = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	assert_int_equal(first.count, 2);
+	char tracking[64];
+	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	assert_str(tracking, or_rev(ctx, "remote.git", "main"));
+	/* the remote moves on (5 ahead now), then hangs */
+	fx_behind(ctx, "remote.git", 3);
+	use_server(ctx, kind);
+
+	long long start = mono_ms();
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	assert_within_bound(start, "remote-ahead");
+	assert_server_contacted(ctx);
+	/* the stale count: not 0 (gave up), not 5 (fetched somehow) */
+	assert_int_equal(r.count, or_count(ctx, "local", "HEAD..refs/remotes/origin/main"));
+	assert_int_equal(r.count, 2);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+}
+
+static void remote_ahead_hang(ps_ctx *ctx) { remote_ahead_stale(ctx, SERVER_HANG); }
+static void remote_ahead_dribble(ps_ctx *ctx) { remote_ahead_stale(ctx, SERVER_DRIBBLE); }
+
+/* ---- P-DEADLINE-4: class timeout, no lock left behind -------------------- */
+
+/* Append every *.lock under dir (relative names from `base`) to `found`. */
+static void find_locks(const char *dir, size_t base, char *found, size_t cap, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	if (depth > 16 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		size_t n = strlen(e->d_name);
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			find_locks(path, base, found, cap, depth + 1);
+		else if (n > 5 && !strcmp(e->d_name + n - 5, ".lock")) {
+			size_t used = strlen(found);
+			snprintf(found + used, cap - used, "%s ", path + base);
+		}
+	}
+	closedir(d);
+}
+
+/* The lock files under local/.git, space separated, relative to it. */
+static const char *locks_in_local(ps_ctx *ctx)
+{
+	char dir[1100];
+	char *found = ctx->ring[ctx->ring_next++ % 8];
+	found[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s", ps_path(ctx, "local/.git"));
+	find_locks(dir, strlen(dir) + 1, found, sizeof(ctx->ring[0]), 0);
+	return found;
+}
+
+static void timeout_class_no_locks(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	/* another writer's lock, held before we start: it is not ours to remove */
+	fx_write(ctx, "local/.git/refs/heads/other.lock", "0000000000000000000000000000000000000000\n");
+	assert_str(locks_in_local(ctx), "refs/heads/other.lock ");
+	use_server(ctx, SERVER_HANG);
+
+	ps_result pull = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(pull, PUSHSEAL_E_TIMEOUT);
+	assert_str(locks_in_local(ctx), "refs/heads/other.lock ");
+
+	ps_result push = drv_push(ctx, ps_path(ctx, "local"));
+	expect_fail(push, PUSHSEAL_E_TIMEOUT);
+	assert_str(locks_in_local(ctx), "refs/heads/other.lock ");
+
+	ps_result count = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	if (count.class_known)
+		assert_string_equal(pushseal_class_name(count.klass), pushseal_class_name(PUSHSEAL_E_TIMEOUT));
+	assert_int_equal(count.count, 0);
+	assert_str(locks_in_local(ctx), "refs/heads/other.lock ");
+	assert_server_contacted(ctx);
+}
+
+static const struct CMUnitTest tests[] = {
+	CLAUSE("P-DEADLINE-1", "a pull against a server that accepts and never answers fails within the deadline and leaves the clone unchanged", pull_hang),
+	CLAUSE("P-DEADLINE-1", "a pull against a server that dribbles a byte every 200 ms (never idle) still fails within the deadline", pull_dribble),
+	CLAUSE("P-DEADLINE-2", "a push to a server that accepts and never answers fails within the deadline; remote and tracking ref unchanged", push_hang),
+	CLAUSE("P-DEADLINE-2", "a push to a server that dribbles a byte every 200 ms (never idle) still fails within the deadline", push_dribble),
+	CLAUSE("P-DEADLINE-3", "remote-ahead against a server that never answers ends within the deadline and prints the count against the last-fetched tracking ref", remote_ahead_hang),
+	CLAUSE("P-DEADLINE-3", "remote-ahead against a dribbling server ends within the deadline and prints the stale count", remote_ahead_dribble),
+	CLAUSE("P-DEADLINE-4", "timed-out pull, push and fetch report class timeout and leave no lock file under .git, and another writer's lock stays", timeout_class_no_locks),
+};
+
+int main(void)
+{
+	ps_harness_init();
+	return PS_RUN("P-DEADLINE", tests);
+}
