@@ -1,43 +1,402 @@
 /* P-PULL: pull_ff behaves as `git pull --ff-only`, and never loses a byte. */
+#define _GNU_SOURCE
 #include "harness.h"
 #include "pushseal.h"
 
-#include <string.h>
+#include <git2/sys/mempack.h>
 
-/* What must not change when a pull fails: branch tip, worktree status, reflog. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- local fixture helpers (libgit2 only; could move into the harness) ---- */
+
+static void git_ok(int rc, const char *what)
+{
+	const git_error *e;
+	if (rc >= 0)
+		return;
+	e = git_error_last();
+	fail_msg("fixture: %s failed (%d): %s", what, rc, e && e->message ? e->message : "no message");
+}
+
+static git_repository *open_repo(ps_ctx *ctx, const char *rel)
+{
+	git_repository *repo = NULL;
+	git_ok(git_repository_open_ext(&repo, ps_path(ctx, rel), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL),
+		"open repository");
+	return repo;
+}
+
+/* `git fetch <remote>` with libgit2: the tracking ref learns the remote tip
+ * before the test breaks something, so a pull that trusts a stale tracking
+ * ref would visibly move. */
+static void fx_fetch(ps_ctx *ctx, const char *repo_rel, const char *remote_name)
+{
+	git_repository *repo = open_repo(ctx, repo_rel);
+	git_remote *remote = NULL;
+	git_ok(git_remote_lookup(&remote, repo, remote_name), "remote lookup");
+	git_ok(git_remote_fetch(remote, NULL, NULL, NULL), "fetch");
+	git_remote_free(remote);
+	git_repository_free(repo);
+}
+
+/* `git add <file>` with libgit2. */
+static void fx_stage(ps_ctx *ctx, const char *repo_rel, const char *file)
+{
+	git_repository *repo = open_repo(ctx, repo_rel);
+	git_index *index = NULL;
+	git_ok(git_repository_index(&index, repo), "open index");
+	git_ok(git_index_add_bypath(index, file), "index add");
+	git_ok(git_index_write(index), "index write");
+	git_index_free(index);
+	git_repository_free(repo);
+}
+
+/* `git rm [--cached] <file>` with libgit2. */
+static void fx_unstage_delete(ps_ctx *ctx, const char *repo_rel, const char *file, int keep_file)
+{
+	git_repository *repo = open_repo(ctx, repo_rel);
+	git_index *index = NULL;
+	git_ok(git_repository_index(&index, repo), "open index");
+	git_ok(git_index_remove_bypath(index, file), "index remove");
+	git_ok(git_index_write(index), "index write");
+	git_index_free(index);
+	git_repository_free(repo);
+	if (!keep_file && unlink(ps_path(ctx, ps_fmt(ctx, "%s/%s", repo_rel, file))) != 0)
+		fail_msg("fixture: cannot remove %s/%s", repo_rel, file);
+}
+
+/* `git branch <name> <rev>` with libgit2. */
+static void fx_branch_at(ps_ctx *ctx, const char *repo_rel, const char *name, const char *rev)
+{
+	git_repository *repo = open_repo(ctx, repo_rel);
+	git_object *obj = NULL;
+	git_reference *ref = NULL;
+	git_ok(git_revparse_single(&obj, repo, rev), "revparse");
+	git_ok(git_reference_create(&ref, repo, ps_fmt(ctx, "refs/heads/%s", name), git_object_id(obj), 0,
+		"branch: created"), "create branch");
+	git_reference_free(ref);
+	git_object_free(obj);
+	git_repository_free(repo);
+}
+
+/* n commits on main of the bare repo `bare`, commit k setting many.txt to
+ * "upstream commit k\n", written as one pack: hundreds of loose objects cost
+ * seconds on a slow filesystem, one pack costs milliseconds. */
+static void fx_behind_packed(ps_ctx *ctx, const char *bare, int n)
+{
+	git_repository *repo = open_repo(ctx, bare);
+	git_odb *odb = NULL;
+	git_odb_backend *mempack = NULL;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats;
+	git_buf pack = GIT_BUF_INIT;
+	git_reference *ref = NULL;
+	git_oid tip;
+	git_ok(git_reference_name_to_id(&tip, repo, "refs/heads/main"), "resolve main");
+	git_ok(git_repository_odb(&odb, repo), "odb");
+	git_ok(git_mempack_new(&mempack), "mempack");
+	git_ok(git_odb_add_backend(odb, mempack, 999), "add mempack");
+	for (int k = 0; k < n; k++) {
+		git_commit *parent = NULL;
+		git_tree *base = NULL, *tree = NULL;
+		git_treebuilder *tb = NULL;
+		git_signature *sig = NULL;
+		git_oid blob, tree_id;
+		const char *text = ps_fmt(ctx, "upstream commit %d\n", k);
+		git_ok(git_commit_lookup(&parent, repo, &tip), "parent");
+		git_ok(git_commit_tree(&base, parent), "parent tree");
+		git_ok(git_blob_create_from_buffer(&blob, repo, text, strlen(text)), "blob");
+		git_ok(git_treebuilder_new(&tb, repo, base), "treebuilder");
+		git_ok(git_treebuilder_insert(NULL, tb, "many.txt", &blob, GIT_FILEMODE_BLOB), "tree insert");
+		git_ok(git_treebuilder_write(&tree_id, tb), "tree write");
+		git_ok(git_tree_lookup(&tree, repo, &tree_id), "tree");
+		git_ok(git_signature_new(&sig, "Pushseal Test", "test@pushseal.invalid",
+			1700000000 + 60 * (git_time_t)ctx->tick++, 0), "signature");
+		git_ok(git_commit_create(&tip, repo, NULL, sig, sig, NULL, "upstream commit\n", tree,
+			1, (const git_commit **)&parent), "commit");
+		git_signature_free(sig);
+		git_tree_free(tree);
+		git_treebuilder_free(tb);
+		git_tree_free(base);
+		git_commit_free(parent);
+	}
+	git_ok(git_mempack_dump(&pack, repo, mempack), "mempack dump");
+	git_ok(git_odb_write_pack(&wp, odb, NULL, NULL), "write pack");
+	memset(&stats, 0, sizeof(stats));
+	git_ok(wp->append(wp, pack.ptr, pack.size, &stats), "pack append");
+	git_ok(wp->commit(wp, &stats), "pack commit");
+	wp->free(wp);
+	git_ok(git_mempack_reset(mempack), "mempack reset");
+	git_ok(git_reference_create(&ref, repo, "refs/heads/main", &tip, 1, "fixture: packed commits"),
+		"move main");
+	git_reference_free(ref);
+	git_buf_dispose(&pack);
+	git_odb_free(odb);
+	git_repository_free(repo);
+}
+
+/* A bare remote `remote` with n commits and its clone `local` (fx_pair, any names). */
+static void fx_pair_named(ps_ctx *ctx, const char *remote, const char *local, int n)
+{
+	fx_bare(ctx, remote, n);
+	fx_clone(ctx, remote, local);
+}
+
+/* ---- the worktree's bytes, read independently ---------------------------- */
+
+typedef struct entry_list {
+	char **v;
+	size_t n, cap;
+} entry_list;
+
+static void list_push(entry_list *l, char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		assert_non_null(l->v);
+	}
+	l->v[l->n++] = s;
+}
+
+static void list_free(entry_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static unsigned long long fnv1a_file(const char *path)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	FILE *f = fopen(path, "rb");
+	int c;
+	if (!f)
+		fail_msg("worktree: cannot read %s", path);
+	while ((c = fgetc(f)) != EOF) {
+		h ^= (unsigned char)c;
+		h *= 1099511628211ULL;
+	}
+	fclose(f);
+	return h;
+}
+
+/* Every entry under abs/rel except the top-level .git: "dir/" for a
+ * directory, "path <hash>" for a file (with_hash) or "path". */
+static void walk(const char *abs, const char *rel, int with_hash, int with_dirs, entry_list *out)
+{
+	char full[8200], sub[4096];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	snprintf(full, sizeof(full), "%s%s%s", abs, *rel ? "/" : "", rel);
+	if (!(d = opendir(full)))
+		fail_msg("worktree: cannot list %s", full);
+	while ((de = readdir(d)) != NULL) {
+		char *s = NULL;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!*rel && !strcmp(de->d_name, ".git"))
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		snprintf(full, sizeof(full), "%s/%s", abs, sub);
+		if (lstat(full, &st) != 0)
+			fail_msg("worktree: cannot stat %s", full);
+		if (S_ISDIR(st.st_mode)) {
+			if (with_dirs && asprintf(&s, "%s/", sub) < 0)
+				fail_msg("out of memory");
+			if (s)
+				list_push(out, s);
+			walk(abs, sub, with_hash, with_dirs, out);
+			continue;
+		}
+		if (with_hash ? asprintf(&s, "%s %o %016llx", sub, (unsigned)st.st_mode,
+				S_ISREG(st.st_mode) ? fnv1a_file(full) : 0ULL) < 0
+			: asprintf(&s, "%s", sub) < 0)
+			fail_msg("out of memory");
+		list_push(out, s);
+	}
+	closedir(d);
+}
+
+/* The sorted listing of a worktree, newline-joined, into dst. */
+static void worktree_listing(ps_ctx *ctx, const char *repo_rel, int with_hash, int with_dirs,
+	char *dst, size_t n)
+{
+	entry_list l = { NULL, 0, 0 };
+	size_t used = 0;
+	char abs[2048];
+	snprintf(abs, sizeof(abs), "%s", ps_path(ctx, repo_rel));
+	walk(abs, "", with_hash, with_dirs, &l);
+	qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+	dst[0] = '\0';
+	for (size_t i = 0; i < l.n; i++) {
+		int w = snprintf(dst + used, n - used, "%s%s", i ? "\n" : "", l.v[i]);
+		if (w < 0 || (size_t)w >= n - used)
+			fail_msg("worktree listing of %s too large for the snapshot", repo_rel);
+		used += (size_t)w;
+	}
+	list_free(&l);
+}
+
+/* ---- "unchanged": branch tip, HEAD, status, reflogs, index, worktree bytes ---- */
+
 typedef struct snapshot {
-	char head[64];
-	char status[4096];
-	int reflog;
+	char head[64];        /* HEAD's commit */
+	char symref[256];     /* HEAD's branch, "" when detached */
+	char branch[64];      /* refs/heads/main */
+	char status[4096];    /* git status --porcelain --untracked-files=all */
+	char index[4096];     /* git ls-files -s: the staged blobs */
+	char worktree[8192];  /* every path, mode and byte hash */
+	int reflog;           /* lines in logs/refs/heads/main */
+	int head_reflog;      /* lines in logs/HEAD */
 } snapshot;
+
+static snapshot snap_of(ps_ctx *ctx, const char *repo)
+{
+	snapshot s;
+	const char *out;
+	snprintf(s.head, sizeof(s.head), "%s", or_rev(ctx, repo, "HEAD"));
+	if (or_git(ctx, &out, repo, "symbolic-ref", "-q", "HEAD", NULL) != 0)
+		out = "";
+	snprintf(s.symref, sizeof(s.symref), "%s", out);
+	snprintf(s.branch, sizeof(s.branch), "%s", or_rev(ctx, repo, "refs/heads/main"));
+	snprintf(s.status, sizeof(s.status), "%s", or_status(ctx, repo));
+	if (or_git(ctx, &out, repo, "ls-files", "-s", NULL) != 0)
+		fail_msg("oracle: git ls-files -s failed in %s", repo);
+	snprintf(s.index, sizeof(s.index), "%s", out);
+	worktree_listing(ctx, repo, 1, 1, s.worktree, sizeof(s.worktree));
+	s.reflog = or_reflog(ctx, ps_fmt(ctx, "%s/.git", repo), "refs/heads/main");
+	s.head_reflog = or_reflog(ctx, ps_fmt(ctx, "%s/.git", repo), "HEAD");
+	return s;
+}
 
 static snapshot snap(ps_ctx *ctx)
 {
-	snapshot s;
-	snprintf(s.head, sizeof(s.head), "%s", or_rev(ctx, "local", "HEAD"));
-	snprintf(s.status, sizeof(s.status), "%s", or_status(ctx, "local"));
-	s.reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
-	return s;
+	return snap_of(ctx, "local");
+}
+
+static void assert_unchanged_of(ps_ctx *ctx, const char *repo, const snapshot *before)
+{
+	snapshot now = snap_of(ctx, repo);
+	assert_str(now.head, before->head);
+	assert_str(now.symref, before->symref);
+	assert_str(now.branch, before->branch);
+	assert_str(now.status, before->status);
+	assert_str(now.index, before->index);
+	assert_str(now.worktree, before->worktree);
+	assert_int_equal(now.reflog, before->reflog);
+	assert_int_equal(now.head_reflog, before->head_reflog);
 }
 
 static void assert_unchanged(ps_ctx *ctx, const snapshot *before)
 {
-	snapshot now = snap(ctx);
-	assert_str(now.head, before->head);
-	assert_str(now.status, before->status);
-	assert_int_equal(now.reflog, before->reflog);
+	assert_unchanged_of(ctx, "local", before);
 }
+
+/* A file's exact bytes (NULL-safe: a missing file fails with its name). */
+static void assert_file(ps_ctx *ctx, const char *rel, const char *bytes)
+{
+	const char *got = or_file(ctx, rel);
+	if (!got)
+		fail_msg("%s does not exist; expected \"%s\"", rel, bytes);
+	assert_str(got, bytes);
+}
+
+static void assert_absent(ps_ctx *ctx, const char *rel)
+{
+	if (or_exists(ctx, rel))
+		fail_msg("%s exists but must not", rel);
+}
+
+/* In-process only: what the implementation says it did. */
+static void assert_moved(const ps_result *r, int moved)
+{
+	if (!drv_is_exec())
+		assert_int_equal(r->moved, moved);
+}
+
+/* The last reflog line of `ref` starts "<old> <new> ". */
+static void assert_last_reflog(ps_ctx *ctx, const char *gitdir, const char *ref,
+	const char *old_id, const char *new_id)
+{
+	const char *log = or_file(ctx, ps_fmt(ctx, "%s/logs/%s", gitdir, ref));
+	const char *last, *end;
+	char expect[200];
+	if (!log || !*log)
+		fail_msg("no reflog for %s", ref);
+	end = log + strlen(log);
+	if (end > log && end[-1] == '\n')
+		end--;
+	for (last = end; last > log && last[-1] != '\n'; last--)
+		;
+	snprintf(expect, sizeof(expect), "%s %s ", old_id, new_id);
+	if (strncmp(last, expect, strlen(expect)) != 0)
+		fail_msg("last reflog line of %s is '%.*s', expected it to start '%s'",
+			ref, (int)(end - last), last, expect);
+}
+
+/* ---- P-PULL-1, -2, -3: the successful cases ------------------------------- */
 
 static void pull_behind_fast_forwards(ps_ctx *ctx)
 {
 	fx_pair(ctx, 3);
 	fx_behind(ctx, "remote.git", 2);
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
+	assert_moved(&r, 1);
 	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
-	assert_str(or_file(ctx, "local/remote-1.txt"), "remote 1\n");
+	assert_str(or_rev(ctx, "local", "refs/heads/main"), or_rev(ctx, "remote.git", "main"));
+	assert_file(ctx, "local/remote-0.txt", "remote 0\n");
+	assert_file(ctx, "local/remote-1.txt", "remote 1\n");
+	assert_file(ctx, "local/log.txt", "rewritten upstream\n");
+	/* clean status: index == HEAD's tree and worktree == index */
 	assert_str(or_status(ctx, "local"), "");
+	assert_int_equal(or_git(ctx, NULL, "local", "diff-index", "--quiet", "--cached", "HEAD", NULL), 0);
 }
+
+static void pull_equal_changes_nothing(ps_ctx *ctx)
+{
+	fx_pair(ctx, 3);
+	snapshot before = snap(ctx);
+	char tracking[64];
+	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_moved(&r, 0);
+	assert_unchanged(ctx, &before);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+}
+
+static void pull_ahead_keeps_branch(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 2);
+	char remote_tip[64];
+	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, "remote.git", "main"));
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_moved(&r, 0);
+	/* no reset to the upstream, no rewrite of the local commits */
+	assert_unchanged(ctx, &before);
+	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
+	assert_file(ctx, "local/local-1.txt", "local 1\n");
+	/* a pull never pushes */
+	assert_str(or_rev(ctx, "remote.git", "main"), remote_tip);
+}
+
+/* ---- P-PULL-4, -5, -8: refused before anything is touched ------------------ */
 
 static void pull_diverged_fails_unchanged(ps_ctx *ctx)
 {
@@ -48,24 +407,587 @@ static void pull_diverged_fails_unchanged(ps_ctx *ctx)
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_DIVERGED);
 	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+	assert_file(ctx, "local/local-0.txt", "local 0\n");
 }
+
+static void pull_unrelated_fails_unchanged(ps_ctx *ctx)
+{
+	/* the remote's history was replaced by an unrelated one: no merge base */
+	fx_pair(ctx, 2);
+	fx_bare(ctx, "other.git", 3);
+	fx_set_url(ctx, "local", "origin", ps_path(ctx, "other.git"));
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_DIVERGED);
+	assert_unchanged(ctx, &before);
+}
+
+static void pull_no_upstream_fails_unchanged(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin"); /* origin/main is a fast-forward away */
+	fx_unset_upstream(ctx, "local");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_NOUPSTREAM);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+}
+
+static void pull_detached_fails_unchanged(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin");
+	fx_detach(ctx, "local");
+	snapshot before = snap(ctx);
+	assert_str(before.symref, ""); /* the fixture really detached HEAD */
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_DETACHED);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/.git/HEAD", ps_fmt(ctx, "%s\n", before.head));
+}
+
+/* ---- P-PULL-6, -7, -17: a local change in the way -------------------------- */
 
 static void pull_dirty_edit_kept(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
+	fx_behind(ctx, "remote.git", 2); /* files the pull could create: all or nothing */
 	fx_write(ctx, "local/log.txt", "my precious edit\n");
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
 	assert_unchanged(ctx, &before);
-	assert_str(or_file(ctx, "local/log.txt"), "my precious edit\n");
+	assert_file(ctx, "local/log.txt", "my precious edit\n");
+	assert_absent(ctx, "local/remote-0.txt");
+	assert_absent(ctx, "local/remote-1.txt");
+}
+
+static void pull_edit_of_deleted_file_kept(ps_ctx *ctx)
+{
+	fx_bare(ctx, "remote.git", 1);
+	fx_commit_bare(ctx, "remote.git", "main", "dir/notes.txt", "notes\n");
+	fx_clone(ctx, "remote.git", "local");
+	fx_delete_bare(ctx, "remote.git", "main", "dir/notes.txt");
+	fx_write(ctx, "local/dir/notes.txt", "notes\nand my unsaved thought\n");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/dir/notes.txt", "notes\nand my unsaved thought\n");
+}
+
+static void pull_untracked_file_kept(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 2);
+	fx_write(ctx, "local/remote-1.txt", "my own remote-1, never committed\n");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/remote-1.txt", "my own remote-1, never committed\n");
+	assert_absent(ctx, "local/remote-0.txt");
+}
+
+static void pull_untracked_dir_kept(ps_ctx *ctx)
+{
+	/* an untracked directory where the pull would create a file */
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_write(ctx, "local/remote-0.txt/inside.txt", "untracked, inside a directory\n");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/remote-0.txt/inside.txt", "untracked, inside a directory\n");
+}
+
+static void pull_untracked_file_where_dir_kept(ps_ctx *ctx)
+{
+	/* an untracked file where the pull would create a directory */
+	fx_pair(ctx, 2);
+	fx_commit_bare(ctx, "remote.git", "main", "newdir/file.txt", "upstream\n");
+	fx_write(ctx, "local/newdir", "untracked file named like the new directory\n");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/newdir", "untracked file named like the new directory\n");
+}
+
+static void pull_staged_change_kept(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
+	fx_write(ctx, "local/log.txt", "staged edit\n");
+	fx_stage(ctx, "local", "log.txt");
+	fx_write(ctx, "local/log.txt", "staged edit\nthen edited again\n");
+	snapshot before = snap(ctx);
+	assert_str(before.status, "MM log.txt");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/log.txt", "staged edit\nthen edited again\n");
+	const char *staged;
+	assert_int_equal(or_git(ctx, &staged, "local", "show", ":log.txt", NULL), 0);
+	assert_str(staged, "staged edit");
+}
+
+static void pull_staged_only_change_kept(ps_ctx *ctx)
+{
+	/* the worktree matches HEAD, only the index differs: git still refuses */
+	fx_pair(ctx, 2);
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
+	const char *orig = or_file(ctx, "local/log.txt");
+	char original[256];
+	snprintf(original, sizeof(original), "%s", orig);
+	fx_write(ctx, "local/log.txt", "staged only\n");
+	fx_stage(ctx, "local", "log.txt");
+	fx_write(ctx, "local/log.txt", original);
+	snapshot before = snap(ctx);
+	assert_str(before.status, "MM log.txt");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	const char *staged;
+	assert_int_equal(or_git(ctx, &staged, "local", "show", ":log.txt", NULL), 0);
+	assert_str(staged, "staged only");
+}
+
+static void pull_staged_new_file_kept(ps_ctx *ctx)
+{
+	/* a staged new file where the pull would create a different one */
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_write(ctx, "local/remote-0.txt", "mine, staged\n");
+	fx_stage(ctx, "local", "remote-0.txt");
+	snapshot before = snap(ctx);
+	assert_str(before.status, "A  remote-0.txt");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/remote-0.txt", "mine, staged\n");
+}
+
+static void pull_staged_deletion_kept(ps_ctx *ctx)
+{
+	/* `git rm log.txt` while upstream changes log.txt */
+	fx_pair(ctx, 2);
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
+	fx_unstage_delete(ctx, "local", "log.txt", 0);
+	snapshot before = snap(ctx);
+	assert_str(before.status, "D  log.txt");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/log.txt");
+}
+
+static void pull_cached_deletion_kept(ps_ctx *ctx)
+{
+	/* `git rm --cached log.txt` while upstream changes log.txt */
+	fx_pair(ctx, 2);
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
+	fx_unstage_delete(ctx, "local", "log.txt", 1);
+	snapshot before = snap(ctx);
+	assert_str(before.status, "D  log.txt\n?? log.txt");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/log.txt", "commit 0\ncommit 1\n");
+}
+
+/* ---- P-PULL-9, -13, -14, -18: the upstream cannot be trusted --------------- */
+
+static void pull_remote_deleted_fails_unchanged(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin"); /* a stale tracking ref one fast-forward ahead */
+	char tracking[64];
+	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	fx_rmrf(ctx, "remote.git");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+}
+
+static void pull_remote_never_existed_fails_unchanged(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin");
+	fx_set_url(ctx, "local", "origin", ps_path(ctx, "no/such/remote.git"));
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "no");
+}
+
+static void pull_refused_port_fails_unchanged(ps_ctx *ctx)
+{
+	/* nothing listens on loopback port 1: the connection is refused at once */
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin");
+	fx_set_url(ctx, "local", "origin", "git://127.0.0.1:1/remote.git");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
+	assert_unchanged(ctx, &before);
+}
+
+static void pull_upstream_deleted_stale_ahead_fails(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_commit_bare(ctx, "remote.git", "keep", "other.txt", "another branch\n");
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin"); /* origin/main would fast-forward ... */
+	fx_delete_branch(ctx, "remote.git", "main"); /* ... but main is gone */
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_NOUPSTREAM);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+}
+
+static void pull_upstream_deleted_stale_equal_fails(ps_ctx *ctx)
+{
+	/* the stale tracking ref equals HEAD: "already up to date" would be a lie */
+	fx_pair(ctx, 2);
+	fx_commit_bare(ctx, "remote.git", "keep", "other.txt", "another branch\n");
+	fx_delete_branch(ctx, "remote.git", "main");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_NOUPSTREAM);
+	assert_unchanged(ctx, &before);
+}
+
+static void pull_remote_unconfigured_fails_unchanged(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin");
+	fx_remove_remote(ctx, "local", "origin"); /* branch.main.remote still says origin */
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_NOUPSTREAM);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+}
+
+static void pull_local_upstream_fails(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	/* git itself would fast-forward main to the local branch `other` */
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_fetch(ctx, "local", "origin");
+	fx_branch_at(ctx, "local", "other", "refs/remotes/origin/main");
+	fx_config(ctx, "local", "branch.main.remote", ".");
+	fx_config(ctx, "local", "branch.main.merge", "refs/heads/other");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_NOUPSTREAM);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+}
+
+/* ---- P-PULL-10, -11, -12, -19, -20: what a successful pull does ------------ */
+
+static void pull_keeps_unrelated_edits(ps_ctx *ctx)
+{
+	fx_bare(ctx, "remote.git", 2);
+	fx_commit_bare(ctx, "remote.git", "main", "notes.txt", "notes\n");
+	fx_commit_bare(ctx, "remote.git", "main", "other.txt", "other\n");
+	fx_clone(ctx, "remote.git", "local");
+	fx_behind(ctx, "remote.git", 1);
+	fx_commit_bare(ctx, "remote.git", "main", "other.txt", "other, changed upstream\n");
+	fx_write(ctx, "local/log.txt", "unstaged edit, not touched by the pull\n");
+	fx_write(ctx, "local/notes.txt", "staged edit, not touched by the pull\n");
+	fx_stage(ctx, "local", "notes.txt");
+	fx_write(ctx, "local/scratch.txt", "untracked scratch\n");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_moved(&r, 1);
+	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_file(ctx, "local/other.txt", "other, changed upstream\n");
+	assert_file(ctx, "local/remote-0.txt", "remote 0\n");
+	assert_file(ctx, "local/log.txt", "unstaged edit, not touched by the pull\n");
+	assert_file(ctx, "local/notes.txt", "staged edit, not touched by the pull\n");
+	assert_file(ctx, "local/scratch.txt", "untracked scratch\n");
+	assert_str(or_status(ctx, "local"), " M log.txt\nM  notes.txt\n?? scratch.txt");
+}
+
+static void pull_writes_one_reflog_entry(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 3);
+	char old_head[64], new_head[64];
+	snprintf(old_head, sizeof(old_head), "%s", or_rev(ctx, "local", "HEAD"));
+	snprintf(new_head, sizeof(new_head), "%s", or_rev(ctx, "remote.git", "main"));
+	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog + 1);
+	assert_last_reflog(ctx, "local/.git", "refs/heads/main", old_head, new_head);
+	/* git's own reader agrees */
+	assert_str(or_rev(ctx, "local", "main@{1}"), old_head);
+	assert_str(or_rev(ctx, "local", "main@{0}"), new_head);
+}
+
+static void pull_uses_configured_remote(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_rename_remote(ctx, "local", "origin", "upstream");
+	/* a decoy "origin" one fast-forward away, elsewhere */
+	fx_clone(ctx, "remote.git", "decoy");
+	fx_commit(ctx, "decoy", "decoy.txt", "from the wrong remote\n");
+	fx_config(ctx, "local", "remote.origin.url", ps_path(ctx, "decoy"));
+	fx_config(ctx, "local", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
+	fx_behind(ctx, "remote.git", 2);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "refs/remotes/upstream/main"), or_rev(ctx, "remote.git", "main"));
+	assert_file(ctx, "local/remote-1.txt", "remote 1\n");
+	assert_absent(ctx, "local/decoy.txt");
+	assert_str(or_status(ctx, "local"), "");
+}
+
+static void pull_mirrors_added_and_deleted_files(ps_ctx *ctx)
+{
+	fx_bare(ctx, "remote.git", 1);
+	fx_commit_bare(ctx, "remote.git", "main", "a.txt", "a\n");
+	fx_commit_bare(ctx, "remote.git", "main", "dir/b.txt", "b\n");
+	fx_commit_bare(ctx, "remote.git", "main", "dir/sub/c.txt", "c\n");
+	fx_commit_bare(ctx, "remote.git", "main", "keep/k.txt", "k\n");
+	fx_clone(ctx, "remote.git", "local");
+	fx_delete_bare(ctx, "remote.git", "main", "a.txt");
+	fx_delete_bare(ctx, "remote.git", "main", "dir/b.txt");
+	fx_delete_bare(ctx, "remote.git", "main", "dir/sub/c.txt");
+	fx_commit_bare(ctx, "remote.git", "main", "new.txt", "new\n");
+	fx_commit_bare(ctx, "remote.git", "main", "keep/n.txt", "n\n");
+	fx_commit_bare(ctx, "remote.git", "main", "deep/x/y.txt", "y\n");
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "log, rewritten\n");
+
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+
+	char upstream[2048], files[2048];
+	const char *out;
+	assert_int_equal(or_git(ctx, &out, "remote.git", "ls-tree", "-r", "--name-only", "main", NULL), 0);
+	snprintf(upstream, sizeof(upstream), "%s", out);
+	assert_str(upstream, "deep/x/y.txt\nkeep/k.txt\nkeep/n.txt\nlog.txt\nnew.txt");
+	assert_int_equal(or_git(ctx, &out, "local", "ls-files", NULL), 0);
+	assert_str(out, upstream);
+	assert_int_equal(or_git(ctx, &out, "local", "ls-tree", "-r", "--name-only", "HEAD", NULL), 0);
+	assert_str(out, upstream);
+	/* the worktree holds exactly those files, no leftovers, no empty directories */
+	worktree_listing(ctx, "local", 0, 0, files, sizeof(files));
+	assert_str(files, upstream);
+	worktree_listing(ctx, "local", 0, 1, files, sizeof(files));
+	assert_str(files, "deep/\ndeep/x/\ndeep/x/y.txt\nkeep/\nkeep/k.txt\nkeep/n.txt\nlog.txt\nnew.txt");
+	/* and each file's bytes are the upstream blob's */
+	for (char *p = upstream, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+		char want[64];
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl = '\0';
+		assert_int_equal(or_git(ctx, &out, "remote.git", "rev-parse", ps_fmt(ctx, "main:%s", p), NULL), 0);
+		snprintf(want, sizeof(want), "%s", out);
+		assert_int_equal(or_git(ctx, &out, "local", "hash-object", p, NULL), 0);
+		assert_str(out, want);
+	}
+	assert_str(or_status(ctx, "local"), "");
+}
+
+static void pull_many_commits_in_one_call(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind_packed(ctx, "remote.git", 300);
+	char old_head[64];
+	snprintf(old_head, sizeof(old_head), "%s", or_rev(ctx, "local", "HEAD"));
+	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_int_equal(or_count(ctx, "local", ps_fmt(ctx, "%s..HEAD", old_head)), 300);
+	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 0);
+	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog + 1);
+	assert_file(ctx, "local/many.txt", "upstream commit 299\n");
+	assert_str(or_status(ctx, "local"), "");
+}
+
+/* ---- P-PULL-15, -16, -21, -22: pushseal's stricter refusals (ext) ---------- */
+
+static void pull_ignored_file_kept(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_write(ctx, "local/.git/info/exclude", "build.out\n");
+	fx_commit_bare(ctx, "remote.git", "main", "build.out", "tracked upstream\n");
+	fx_write(ctx, "local/build.out", "generated locally, ignored\n");
+	snapshot before = snap(ctx);
+	assert_str(before.status, ""); /* really ignored */
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/build.out", "generated locally, ignored\n");
+}
+
+static void pull_gitignored_file_kept(ps_ctx *ctx)
+{
+	/* the same, ignored by a tracked .gitignore pattern in a subdirectory */
+	PS_REQUIRE_EXT();
+	fx_bare(ctx, "remote.git", 1);
+	fx_commit_bare(ctx, "remote.git", "main", ".gitignore", "*.log\n");
+	fx_clone(ctx, "remote.git", "local");
+	fx_commit_bare(ctx, "remote.git", "main", "out/debug.log", "tracked upstream\n");
+	fx_write(ctx, "local/out/debug.log", "local log, ignored\n");
+	snapshot before = snap(ctx);
+	assert_str(before.status, "");
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_WOULD_OVERWRITE);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/out/debug.log", "local log, ignored\n");
+}
+
+static void pull_index_lock_fails_locked(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	fx_write(ctx, "local/.git/index.lock", "held by another git\n");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_LOCKED);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+	assert_file(ctx, "local/.git/index.lock", "held by another git\n");
+}
+
+static void pull_ref_lock_no_new_worktree(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 2);
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
+	fx_lock_ref(ctx, "local/.git", "main");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_LOCKED);
+	assert_unchanged(ctx, &before);
+	/* no new worktree under an old HEAD */
+	assert_absent(ctx, "local/remote-0.txt");
+	assert_absent(ctx, "local/remote-1.txt");
+	assert_file(ctx, "local/log.txt", "commit 0\ncommit 1\n");
+	assert_str(or_status(ctx, "local"), "");
+	/* somebody else's lock is left alone */
+	assert_file(ctx, "local/.git/refs/heads/main.lock", "");
+}
+
+static void pull_merge_in_progress_fails(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	const char *merge_head = ps_fmt(ctx, "%s\n", or_rev(ctx, "local", "HEAD"));
+	fx_write(ctx, "local/.git/MERGE_HEAD", merge_head);
+	char kept[128];
+	snprintf(kept, sizeof(kept), "%s", or_file(ctx, "local/.git/MERGE_HEAD"));
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_INPROGRESS);
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+	assert_file(ctx, "local/.git/MERGE_HEAD", kept);
+}
+
+/* ---- P-PULL-23: every failure carries its class (ext) ---------------------- */
+
+static void expect_pull_class(ps_ctx *ctx, const char *repo, int klass)
+{
+	snapshot before = snap_of(ctx, repo);
+	ps_result r = drv_pull(ctx, ps_path(ctx, repo));
+	expect_fail(r, klass);
+	if (!drv_is_exec() && r.line[0] == '\0')
+		fail_msg("%s: class %s but an empty message", repo, pushseal_class_name(klass));
+	assert_unchanged_of(ctx, repo, &before);
+}
+
+static void pull_failure_classes(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair_named(ctx, "r1.git", "diverged", 2);
+	fx_ahead(ctx, "diverged", 1);
+	fx_behind(ctx, "r1.git", 1);
+	expect_pull_class(ctx, "diverged", PUSHSEAL_E_DIVERGED);
+
+	fx_pair_named(ctx, "r2.git", "noupstream", 2);
+	fx_unset_upstream(ctx, "noupstream");
+	expect_pull_class(ctx, "noupstream", PUSHSEAL_E_NOUPSTREAM);
+
+	fx_pair_named(ctx, "r3.git", "detached", 2);
+	fx_behind(ctx, "r3.git", 1);
+	fx_detach(ctx, "detached");
+	expect_pull_class(ctx, "detached", PUSHSEAL_E_DETACHED);
+
+	fx_pair_named(ctx, "r4.git", "overwrite", 2);
+	fx_behind(ctx, "r4.git", 1);
+	fx_write(ctx, "overwrite/remote-0.txt", "untracked\n");
+	expect_pull_class(ctx, "overwrite", PUSHSEAL_E_WOULD_OVERWRITE);
+
+	fx_pair_named(ctx, "r5.git", "unreachable", 2);
+	fx_rmrf(ctx, "r5.git");
+	expect_pull_class(ctx, "unreachable", PUSHSEAL_E_UNREACHABLE);
 }
 
 static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-1", "a clean clone behind its upstream fast-forwards branch, index and worktree to the upstream tip", pull_behind_fast_forwards),
+	CLAUSE("P-PULL-2", "a clone equal to its upstream succeeds and changes nothing: tip, status, index, worktree and both reflogs", pull_equal_changes_nothing),
+	CLAUSE("P-PULL-3", "a clone only ahead succeeds, keeps its commits and its branch tip, and pushes nothing", pull_ahead_keeps_branch),
 	CLAUSE("P-PULL-4", "a diverged branch makes pull fail and leaves branch, worktree and reflog unchanged", pull_diverged_fails_unchanged),
+	CLAUSE("P-PULL-4", "an upstream with unrelated history (no merge base) makes pull fail and leaves the clone unchanged", pull_unrelated_fails_unchanged),
+	CLAUSE("P-PULL-5", "a branch without upstream fails and is unchanged, even when origin/main is a fast-forward away", pull_no_upstream_fails_unchanged),
 	CLAUSE("P-PULL-6", "an uncommitted edit to a file the pull would change makes pull fail and is kept byte for byte", pull_dirty_edit_kept),
+	CLAUSE("P-PULL-6", "an uncommitted edit to a file the pull would delete makes pull fail and is kept byte for byte", pull_edit_of_deleted_file_kept),
+	CLAUSE("P-PULL-7", "an untracked file where the pull would create one makes pull fail and is kept byte for byte", pull_untracked_file_kept),
+	CLAUSE("P-PULL-7", "an untracked directory where the pull would create a file makes pull fail and is kept", pull_untracked_dir_kept),
+	CLAUSE("P-PULL-7", "an untracked file where the pull would create a directory makes pull fail and is kept", pull_untracked_file_where_dir_kept),
+	CLAUSE("P-PULL-8", "a detached HEAD fails and HEAD, the branch and the worktree are unchanged", pull_detached_fails_unchanged),
+	CLAUSE("P-PULL-9", "a deleted remote directory fails and the clone is unchanged, even with a fetched tracking ref ahead", pull_remote_deleted_fails_unchanged),
+	CLAUSE("P-PULL-9", "a remote URL to a path that never existed fails and the clone is unchanged", pull_remote_never_existed_fails_unchanged),
+	CLAUSE("P-PULL-9", "a remote URL to a refused loopback port fails and the clone is unchanged", pull_refused_port_fails_unchanged),
+	CLAUSE("P-PULL-10", "unstaged, staged and untracked changes to files the pull does not touch survive a successful pull", pull_keeps_unrelated_edits),
+	CLAUSE("P-PULL-11", "a fast-forward over three commits writes exactly one reflog entry, old tip to new tip", pull_writes_one_reflog_entry),
+	CLAUSE("P-PULL-12", "the pull fetches the branch's remote 'upstream', not a decoy 'origin'", pull_uses_configured_remote),
+	CLAUSE("P-PULL-13", "an upstream branch deleted on the remote fails although the stale tracking ref is a fast-forward away", pull_upstream_deleted_stale_ahead_fails),
+	CLAUSE("P-PULL-13", "an upstream branch deleted on the remote fails although the stale tracking ref equals HEAD", pull_upstream_deleted_stale_equal_fails),
+	CLAUSE("P-PULL-14", "a branch whose remote is no longer configured fails and is unchanged, despite a stale tracking ref", pull_remote_unconfigured_fails_unchanged),
+	CLAUSE("P-PULL-15", "an ignored file (info/exclude) where the pull would create a tracked file fails and is kept", pull_ignored_file_kept),
+	CLAUSE("P-PULL-15", "an ignored file (.gitignore) where the pull would create a tracked file fails and is kept", pull_gitignored_file_kept),
+	CLAUSE("P-PULL-16", "a held .git/index.lock fails with class locked, changes nothing and stays in place", pull_index_lock_fails_locked),
+	CLAUSE("P-PULL-17", "a staged change (edited again) to a file the pull would change fails; index and worktree are kept", pull_staged_change_kept),
+	CLAUSE("P-PULL-17", "a staged change whose worktree matches HEAD fails; the index is kept", pull_staged_only_change_kept),
+	CLAUSE("P-PULL-17", "a staged new file where the pull would create one fails; index and file are kept", pull_staged_new_file_kept),
+	CLAUSE("P-PULL-17", "a staged deletion (git rm) of a file the pull would change fails; index and worktree are kept", pull_staged_deletion_kept),
+	CLAUSE("P-PULL-17", "a staged deletion (git rm --cached) of a file the pull would change fails; index and file are kept", pull_cached_deletion_kept),
+	CLAUSE("P-PULL-18", "an upstream on a local branch (remote '.') fails, although git would fast-forward to it", pull_local_upstream_fails),
+	CLAUSE("P-PULL-19", "files added and deleted upstream are added and deleted: index, HEAD tree and worktree equal the upstream tree", pull_mirrors_added_and_deleted_files),
+	CLAUSE("P-PULL-20", "a clone 300 commits behind lands on the upstream tip in one call with one reflog entry", pull_many_commits_in_one_call),
+	CLAUSE("P-PULL-21", "a locked branch ref fails with class locked and the worktree does not get the new files", pull_ref_lock_no_new_worktree),
+	CLAUSE("P-PULL-22", "a merge in progress (MERGE_HEAD) fails with class in-progress and changes nothing", pull_merge_in_progress_fails),
+	CLAUSE("P-PULL-23", "diverged, no upstream, detached, in-the-way and unreachable failures carry their classes", pull_failure_classes),
 };
 
 int main(void)
