@@ -1,4 +1,806 @@
+/*
+ * P-REMOTE and P-LOCAL: remote-ahead is `git fetch` then
+ * `git rev-list --count HEAD..@{u}`, local-ahead is
+ * `git rev-list --count @{u}..HEAD` without network.  Every count is checked
+ * twice: against the number the topology was built to have, and against the
+ * git CLI on the repository as it is after the operation.
+ */
 #include "harness.h"
-static void placeholder(ps_ctx *ctx) { (void)ctx; }
-static const struct CMUnitTest tests[] = { CLAUSE("X-0", "placeholder", placeholder) };
-int main(void) { ps_harness_init(); return PS_RUN("X", tests); }
+#include "pushseal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small helpers -------------------------------------------------------- */
+
+/* A failing libgit2 call in the test's own fixture code fails the test with
+ * libgit2's message (the harness's GIT_PASS is static to fixture.c). */
+#define GP(expr) gp((expr), #expr, __FILE__, __LINE__)
+static void gp(int rc, const char *what, const char *file, int line)
+{
+	const git_error *e;
+	if (rc >= 0)
+		return;
+	e = git_error_last();
+	print_error("%s:%d: fixture: %s failed (%d): %s\n", file, line, what, rc,
+		e && e->message ? e->message : "no message");
+	_fail(file, line);
+}
+
+static git_repository *open_repo(ps_ctx *ctx, const char *rel)
+{
+	git_repository *repo = NULL;
+	GP(git_repository_open_ext(&repo, ps_path(ctx, rel), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL));
+	return repo;
+}
+
+/* Copy a ring string so that it survives the next eight helper calls. */
+typedef struct hex {
+	char s[64];
+} hex;
+
+static hex keep(const char *s)
+{
+	hex h;
+	snprintf(h.s, sizeof(h.s), "%s", s);
+	return h;
+}
+
+/* `git fetch` in `repo` with the CLI (the oracle's own fetch, never pushseal's). */
+static void git_fetch(ps_ctx *ctx, const char *repo, const char *remote)
+{
+	const char *out;
+	if (or_git(ctx, &out, repo, "fetch", "-q", remote, NULL) != 0)
+		fail_msg("oracle: git fetch %s failed in %s", remote, repo);
+}
+
+/* Run git in dir with the given arguments; it must succeed. */
+#define git_ok(ctx, dir, ...) do { \
+		const char *o_; \
+		if (or_git((ctx), &o_, (dir), __VA_ARGS__, NULL) != 0) \
+			fail_msg("oracle: git %s failed in %s", #__VA_ARGS__, (dir)); \
+	} while (0)
+
+/* The implementation's count must equal both the topology's number and
+ * `git rev-list --count range` in dir (evaluated now, after the operation). */
+#define expect_count(ctx, r, want, dir, range) \
+	expect_count_at((ctx), &(r), (want), (dir), (range), __FILE__, __LINE__)
+static void expect_count_at(ps_ctx *ctx, const ps_result *r, long want, const char *dir,
+	const char *range, const char *file, int line)
+{
+	long git = or_count(ctx, dir, range);
+	if (r->count != want || git != want) {
+		print_error("%s:%d: counted %ld; the topology says %ld; git rev-list --count %s in %s says %ld (%s)\n",
+			file, line, r->count, want, range, dir, git, r->line);
+		_fail(file, line);
+	}
+}
+
+#define expect_zero(r, what) do { \
+		if ((r).count != 0) \
+			fail_msg("%s: counted %ld, want 0 (%s)", (what), (r).count, (r).line); \
+	} while (0)
+
+/* ---- P-REMOTE ------------------------------------------------------------- */
+
+static void remote_in_sync(ps_ctx *ctx)
+{
+	fx_pair(ctx, 4);
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 0, "local", "HEAD..origin/main");
+	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+}
+
+static void remote_behind_fetches(ps_ctx *ctx)
+{
+	fx_pair(ctx, 3);
+	hex before = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
+	fx_behind(ctx, "remote.git", 4);
+	/* not fetched yet: the stale tracking ref says 0 */
+	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 0);
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 4, "local", "HEAD..origin/main");
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), or_rev(ctx, "remote.git", "main"));
+	/* a count, not a pull */
+	assert_str(or_rev(ctx, "local", "HEAD"), before.s);
+}
+
+static void remote_only_ahead(ps_ctx *ctx)
+{
+	fx_pair(ctx, 3);
+	fx_ahead(ctx, "local", 2);
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	/* a symmetric difference or `@{u}..HEAD` would say 2 */
+	expect_count(ctx, r, 0, "local", "HEAD..origin/main");
+	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
+}
+
+static void remote_diverged(ps_ctx *ctx)
+{
+	fx_pair(ctx, 3);
+	fx_ahead(ctx, "local", 2);
+	fx_behind(ctx, "remote.git", 5);
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 5, "local", "HEAD..origin/main");
+	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), or_rev(ctx, "remote.git", "main"));
+}
+
+static void remote_fetch_fails_stale_count(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 2);
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
+	hex tracking = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
+	assert_str(tracking.s, or_rev(ctx, "remote.git", "main"));
+
+	/* three more upstream commits that can never be fetched */
+	for (int k = 0; k < 3; k++)
+		fx_commit_bare(ctx, "remote.git", "main", ps_fmt(ctx, "late-%d.txt", k), "late\n");
+
+	/* (a) the URL now names a path that does not exist */
+	fx_set_url(ctx, "local", "origin", ps_path(ctx, "no-such-remote.git"));
+	r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	/* 5 would be a count against the remote, 0 a give-up: both wrong */
+	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
+	if (r.class_known)
+		assert_int_equal(r.klass, PUSHSEAL_E_UNREACHABLE);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+
+	/* (b) the URL is right again, but the repository is gone */
+	fx_set_url(ctx, "local", "origin", ps_path(ctx, "remote.git"));
+	fx_rmrf(ctx, "remote.git");
+	assert_int_equal(or_exists(ctx, "remote.git"), 0);
+	r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
+	if (r.class_known)
+		assert_int_equal(r.klass, PUSHSEAL_E_UNREACHABLE);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+}
+
+/* Three clones where a naive count would find 3 upstream commits. */
+static void no_count_cases(ps_ctx *ctx, int local)
+{
+	static const char *const names[] = { "noupstream", "detached", "unborn" };
+	fx_bare(ctx, "remote.git", 2);
+	for (int i = 0; i < 3; i++)
+		fx_clone(ctx, "remote.git", names[i]);
+	fx_behind(ctx, "remote.git", 3);
+	for (int i = 0; i < 3; i++) {
+		git_fetch(ctx, names[i], "origin");
+		if (local)
+			fx_ahead(ctx, names[i], 2);
+	}
+	fx_unset_upstream(ctx, "noupstream");
+	fx_detach(ctx, "detached");
+	/* an unborn branch that does have an upstream configured */
+	git_ok(ctx, "unborn", "symbolic-ref", "HEAD", "refs/heads/fresh");
+	fx_config(ctx, "unborn", "branch.fresh.remote", "origin");
+	fx_config(ctx, "unborn", "branch.fresh.merge", "refs/heads/main");
+
+	for (int i = 0; i < 3; i++) {
+		hex head = keep(or_rev(ctx, names[i], "HEAD"));
+		hex tracking = keep(or_rev(ctx, names[i], "refs/remotes/origin/main"));
+		/* the trap: the tracking ref that a count from the wrong ref would use */
+		if (local && i < 2)
+			assert_int_equal(or_count(ctx, names[i], "origin/main..HEAD"), 2);
+		if (!local)
+			assert_int_equal(or_count(ctx, names[i], i == 2 ? "origin/main" : "HEAD..origin/main"),
+				i == 2 ? 5 : 3);
+		ps_result r = local ? drv_local_ahead(ctx, ps_path(ctx, names[i]))
+			: drv_remote_ahead(ctx, ps_path(ctx, names[i]));
+		expect_zero(r, names[i]);
+		assert_str(or_rev(ctx, names[i], "HEAD"), head.s);
+		assert_str(or_rev(ctx, names[i], "refs/remotes/origin/main"), tracking.s);
+	}
+	assert_str(or_rev(ctx, "unborn", "HEAD"), "");
+}
+
+static void remote_no_upstream_detached_unborn(ps_ctx *ctx)
+{
+	no_count_cases(ctx, 0);
+}
+
+static void remote_fetches_upstreams_remote(ps_ctx *ctx)
+{
+	const char *out;
+	fx_bare(ctx, "remote.git", 2);
+	fx_clone(ctx, "remote.git", "local");
+	/* a decoy with the same history, cloned before either moves */
+	git_ok(ctx, ".", "clone", "-q", "--bare", "remote.git", "decoy.git");
+	fx_rename_remote(ctx, "local", "origin", "upstream");
+	if (or_git(ctx, &out, "local", "remote", "add", "origin", ps_path(ctx, "decoy.git"), NULL) != 0)
+		fail_msg("oracle: git remote add failed");
+	git_fetch(ctx, "local", "origin");
+	if (or_git(ctx, &out, "local", "config", "branch.main.remote", NULL) != 0)
+		fail_msg("oracle: branch.main.remote is not set");
+	assert_str(out, "upstream");
+
+	fx_behind(ctx, "remote.git", 3);      /* the upstream's remote */
+	for (int k = 0; k < 5; k++)           /* and the decoy called origin */
+		fx_commit_bare(ctx, "decoy.git", "main", ps_fmt(ctx, "decoy-%d.txt", k), "decoy\n");
+	hex origin_before = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
+
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 3, "local", "HEAD..upstream/main");
+	assert_str(or_rev(ctx, "local", "refs/remotes/upstream/main"), or_rev(ctx, "remote.git", "main"));
+	/* origin was neither fetched nor counted */
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), origin_before.s);
+	assert_int_equal(or_count(ctx, "decoy.git", "main"), 7);
+}
+
+static void remote_changes_nothing(ps_ctx *ctx)
+{
+	const char *out;
+	fx_pair(ctx, 3);
+	fx_commit(ctx, "local", "staged.txt", "committed\n");
+	fx_behind(ctx, "remote.git", 2);
+	/* an unstaged edit, a staged edit and an untracked file */
+	fx_write(ctx, "local/log.txt", "my unstaged edit\n");
+	fx_write(ctx, "local/staged.txt", "my staged edit\n");
+	git_ok(ctx, "local", "add", "staged.txt");
+	fx_write(ctx, "local/untracked.txt", "mine\n");
+
+	hex head = keep(or_rev(ctx, "local", "HEAD"));
+	char status[4096];
+	snprintf(status, sizeof(status), "%s", or_status(ctx, "local"));
+	char index[4096];
+	if (or_git(ctx, &out, "local", "ls-files", "--stage", NULL) != 0)
+		fail_msg("oracle: ls-files --stage");
+	snprintf(index, sizeof(index), "%s", out);
+	if (or_git(ctx, &out, "local", "symbolic-ref", "HEAD", NULL) != 0)
+		fail_msg("oracle: symbolic-ref HEAD");
+	hex symref = keep(out);
+	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
+	int head_reflog = or_reflog(ctx, "local/.git", "HEAD");
+
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	/* the local commit makes the clone diverged 1/2 */
+	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
+
+	assert_str(or_rev(ctx, "local", "HEAD"), head.s);
+	if (or_git(ctx, &out, "local", "symbolic-ref", "HEAD", NULL) != 0)
+		fail_msg("oracle: symbolic-ref HEAD");
+	assert_str(out, symref.s);
+	if (or_git(ctx, &out, "local", "ls-files", "--stage", NULL) != 0)
+		fail_msg("oracle: ls-files --stage");
+	assert_str(out, index);
+	assert_str(or_status(ctx, "local"), status);
+	assert_str(or_file(ctx, "local/log.txt"), "my unstaged edit\n");
+	assert_str(or_file(ctx, "local/staged.txt"), "my staged edit\n");
+	assert_str(or_file(ctx, "local/untracked.txt"), "mine\n");
+	assert_int_equal(or_exists(ctx, "local/remote-0.txt"), 0);
+	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog);
+	assert_int_equal(or_reflog(ctx, "local/.git", "HEAD"), head_reflog);
+}
+
+static void remote_branch_deleted(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	/* a main-less remote still has a branch, so it is a real remote */
+	fx_commit_bare(ctx, "remote.git", "other", "other.txt", "other\n");
+	fx_behind(ctx, "remote.git", 3);
+	git_fetch(ctx, "local", "origin");
+	/* the stale tracking ref would give 3 */
+	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 3);
+	fx_delete_branch(ctx, "remote.git", "main");
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_zero(r, "upstream branch deleted");
+	/* pruned, as `git fetch --prune` does */
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), "");
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/other"), or_rev(ctx, "remote.git", "other"));
+}
+
+/* ---- P-LOCAL ------------------------------------------------------------------ */
+
+static void local_in_sync(ps_ctx *ctx)
+{
+	fx_pair(ctx, 4);
+	ps_result r = drv_local_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 0, "local", "origin/main..HEAD");
+}
+
+static void local_ahead(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 3);
+	ps_result r = drv_local_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 3, "local", "origin/main..HEAD");
+}
+
+static void local_only_behind(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 4);
+	git_fetch(ctx, "local", "origin");
+	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 4);
+	ps_result r = drv_local_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 0, "local", "origin/main..HEAD");
+}
+
+static void local_diverged(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 2);
+	fx_behind(ctx, "remote.git", 5);
+	git_fetch(ctx, "local", "origin");
+	ps_result r = drv_local_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 2, "local", "origin/main..HEAD");
+	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 5);
+}
+
+static void local_no_network(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 2);
+	hex tracking = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
+	int tracking_log = or_reflog(ctx, "local/.git", "refs/remotes/origin/main");
+	/* The remote receives our two commits behind the clone's back, plus one
+	 * more: a fetch would move the tracking ref and make the count 0. */
+	git_ok(ctx, "remote.git", "fetch", "-q", ps_path(ctx, "local"), "main:main");
+	fx_behind(ctx, "remote.git", 1);
+	assert_int_equal(or_count(ctx, "remote.git", ps_fmt(ctx, "%s..main", or_rev(ctx, "local", "HEAD"))), 1);
+
+	ps_result r = drv_local_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 2, "local", "origin/main..HEAD");
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+	assert_int_equal(or_reflog(ctx, "local/.git", "refs/remotes/origin/main"), tracking_log);
+
+	/* and with the remote gone entirely */
+	fx_rmrf(ctx, "remote.git");
+	assert_int_equal(or_exists(ctx, "remote.git"), 0);
+	r = drv_local_ahead(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	if (r.class_known)
+		assert_int_equal(r.klass, PUSHSEAL_OK);
+	expect_count(ctx, r, 2, "local", "origin/main..HEAD");
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+}
+
+static void local_no_upstream_detached_unborn(ps_ctx *ctx)
+{
+	no_count_cases(ctx, 1);
+}
+
+/* n commits on top of HEAD of the clone `rel`, all with HEAD's tree (so the
+ * worktree stays clean), written by libgit2 in one go; moves the branch. */
+static void backlog(ps_ctx *ctx, const char *rel, int n)
+{
+	git_repository *repo = open_repo(ctx, rel);
+	git_reference *head = NULL, *branch = NULL, *moved = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_oid id;
+	GP(git_repository_head(&head, repo));
+	GP(git_commit_lookup(&parent, repo, git_reference_target(head)));
+	GP(git_commit_tree(&tree, parent));
+	for (int i = 0; i < n; i++) {
+		git_signature *sig = NULL;
+		char msg[64];
+		snprintf(msg, sizeof(msg), "backlog %d\n", i);
+		GP(git_signature_new(&sig, "Pushseal Test", "test@pushseal.invalid",
+			1700000000 + 60 * (git_time_t)(ctx->tick++), 0));
+		GP(git_commit_create(&id, repo, NULL, sig, sig, NULL, msg, tree, 1,
+			(const git_commit **)&parent));
+		git_signature_free(sig);
+		git_commit_free(parent);
+		parent = NULL;
+		GP(git_commit_lookup(&parent, repo, &id));
+	}
+	GP(git_reference_lookup(&branch, repo, git_reference_name(head)));
+	GP(git_reference_set_target(&moved, branch, &id, "backlog"));
+	git_reference_free(moved);
+	git_reference_free(branch);
+	git_commit_free(parent);
+	git_tree_free(tree);
+	git_reference_free(head);
+	git_repository_free(repo);
+}
+
+static void local_backlog(ps_ctx *ctx)
+{
+	fx_pair(ctx, 3);
+	backlog(ctx, "local", 500);
+	assert_str(or_status(ctx, "local"), "");
+	ps_result r = drv_local_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 500, "local", "origin/main..HEAD");
+	/* and remote-ahead on the same clone walks the 500 to find nothing */
+	r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	expect_count(ctx, r, 0, "local", "HEAD..origin/main");
+}
+
+/* ---- random histories with merges and clock skew ---------------------------- */
+
+/*
+ * git's own `git rev-list --count A..B` is not exact on such histories:
+ * its default walk stops by commit date (limit_list's SLOP), commit-graph or
+ * not.  With a commit-graph, `--topo-order` walks by generation number and is
+ * exact.  That is the oracle here, cross-checked against a walk over the
+ * parent table the test itself generated (no git, no libgit2).
+ */
+
+#define SEED 0x5eed2024u
+static int KRECENT=70,KMERGE=30,KSKEW=35;
+
+typedef struct rng {
+	uint64_t s;
+} rng;
+
+static uint32_t rnd(rng *r)
+{
+	/* xorshift64*: the same sequence on every platform */
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return (uint32_t)((r->s * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static int below(rng *r, int n)
+{
+	return (int)(rnd(r) % (uint32_t)n);
+}
+
+static void rng_seed(rng *r, const char *what)
+{
+	const char *env = getenv("PUSHSEAL_TEST_SEED");
+	uint64_t seed = env && *env ? strtoull(env, NULL, 0) : SEED;
+	r->s = seed ? seed : 1;
+	print_message("%s: random seed 0x%" PRIx64 " (set PUSHSEAL_TEST_SEED to change it)\n", what, seed);
+}
+
+enum { SHARED = 0, MINE = 1, THEIRS = 2 };
+
+typedef struct node {
+	git_oid id;
+	git_time_t when;
+	int side;       /* SHARED (in both repositories), MINE (clone only), THEIRS (remote only) */
+	int np, par[2]; /* parents, as indices into the pool */
+} node;
+
+#define POOL_MAX 320
+
+typedef struct pool {
+	node v[POOL_MAX];
+	int n;
+} pool;
+
+typedef struct dag_stats {
+	int commits, merges, roots, backwards;
+} dag_stats;
+
+static int visible(const node *n, int side)
+{
+	return n->side == SHARED || n->side == side;
+}
+
+/*
+ * Add `count` random commits on `side` to the pool, written with libgit2 into
+ * every repository in repos[0..nrepos) (the same bytes, so the same id).
+ * Parents are visible nodes: a recent one most of the time (long chains), any
+ * one otherwise, a second parent for ~30% (merges), none for ~3% (unrelated
+ * roots).  ~35% of the commits are dated up to skew_max seconds before their
+ * first parent, the rest up to two hours after it.
+ */
+static void grow(git_repository **repos, int nrepos, pool *p, int side, rng *r, int count,
+	const git_oid *tree_id, git_time_t skew_max, dag_stats *st)
+{
+	for (int k = 0; k < count && p->n < POOL_MAX; k++) {
+		int cand[POOL_MAX], nc = 0;
+		node *n = &p->v[p->n];
+		git_signature *sig = NULL;
+		char msg[64];
+
+		for (int i = 0; i < p->n; i++)
+			if (visible(&p->v[i], side))
+				cand[nc++] = i;
+		n->side = side;
+		n->np = 0;
+		if (nc > 0 && below(r, 100) >= 3) {
+			n->par[n->np++] = below(r, 100) < KRECENT ? cand[nc - 1 - below(r, nc < 3 ? nc : 3)] : cand[below(r, nc)];
+			if (nc > 1 && below(r, 100) < KMERGE) {
+				int q = cand[below(r, nc)];
+				if (q != n->par[0])
+					n->par[n->np++] = q;
+			}
+		}
+		n->when = n->np ? p->v[n->par[0]].when : 1700000000;
+		if (skew_max > 0 && below(r, 100) < KSKEW) {
+			n->when -= 1 + (git_time_t)(rnd(r) % (uint32_t)skew_max);
+			st->backwards++;
+		} else {
+			n->when += 1 + below(r, 7200);
+		}
+		st->commits++;
+		st->merges += n->np == 2;
+		st->roots += n->np == 0;
+		snprintf(msg, sizeof(msg), "node %d side %d\n", p->n, side);
+		GP(git_signature_new(&sig, "Pushseal Test", "test@pushseal.invalid", n->when, 0));
+		for (int i = 0; i < nrepos; i++) {
+			git_commit *parents[2] = { NULL, NULL };
+			git_tree *tree = NULL;
+			git_oid got;
+			GP(git_tree_lookup(&tree, repos[i], tree_id));
+			for (int j = 0; j < n->np; j++)
+				GP(git_commit_lookup(&parents[j], repos[i], &p->v[n->par[j]].id));
+			GP(git_commit_create(&got, repos[i], NULL, sig, sig, NULL, msg, tree, (size_t)n->np,
+				(const git_commit **)parents));
+			if (i == 0)
+				n->id = got;
+			else if (!git_oid_equal(&got, &n->id))
+				fail_msg("fixture: the same commit got two ids");
+			for (int j = 0; j < n->np; j++)
+				git_commit_free(parents[j]);
+			git_tree_free(tree);
+		}
+		git_signature_free(sig);
+		p->n++;
+	}
+}
+
+/* refs/dag/<round>-<i> for every node visible on `side` that no visible node
+ * has as a parent: then every such commit is reachable, for
+ * `git commit-graph write --reachable`. */
+static void tip_refs(ps_ctx *ctx, git_repository *repo, const pool *p, int side, int round)
+{
+	char parent[POOL_MAX] = { 0 };
+	for (int i = 0; i < p->n; i++)
+		if (visible(&p->v[i], side))
+			for (int j = 0; j < p->v[i].np; j++)
+				parent[p->v[i].par[j]] = 1;
+	for (int i = 0; i < p->n; i++) {
+		git_reference *ref = NULL;
+		if (!visible(&p->v[i], side) || parent[i])
+			continue;
+		GP(git_reference_create(&ref, repo, ps_fmt(ctx, "refs/dag/%d-%d", round, i), &p->v[i].id, 1, NULL));
+		git_reference_free(ref);
+	}
+}
+
+/* The exact answer from the pool's own parent table: |anc(include) - anc(exclude)|. */
+static void mark(const pool *p, int i, char *seen)
+{
+	int stack[POOL_MAX * 2], n = 0;
+	if (seen[i])
+		return;
+	seen[i] = 1;
+	stack[n++] = i;
+	while (n > 0) {
+		const node *c = &p->v[stack[--n]];
+		for (int j = 0; j < c->np; j++)
+			if (!seen[c->par[j]]) {
+				seen[c->par[j]] = 1;
+				stack[n++] = c->par[j];
+			}
+	}
+}
+
+static long table_count(const pool *p, int include, int exclude)
+{
+	char in[POOL_MAX] = { 0 }, out[POOL_MAX] = { 0 };
+	long n = 0;
+	mark(p, include, in);
+	mark(p, exclude, out);
+	for (int i = 0; i < p->n; i++)
+		n += in[i] && !out[i];
+	return n;
+}
+
+static void set_ref(git_repository *repo, const char *name, const git_oid *id)
+{
+	git_reference *ref = NULL;
+	GP(git_reference_create(&ref, repo, name, id, 1, "test: move"));
+	git_reference_free(ref);
+}
+
+/* The first commit of the clone, present in both repositories, and its tree:
+ * every random commit reuses the tree, so the worktree stays clean. */
+static node first_commit(git_repository *repo, git_oid *tree_id)
+{
+	node n;
+	git_commit *c = NULL;
+	memset(&n, 0, sizeof(n));
+	GP(git_reference_name_to_id(&n.id, repo, "refs/heads/main"));
+	GP(git_commit_lookup(&c, repo, &n.id));
+	*tree_id = *git_commit_tree_id(c);
+	n.when = git_commit_time(c);
+	n.side = SHARED;
+	git_commit_free(c);
+	return n;
+}
+
+static void commit_graph(ps_ctx *ctx, const char *repo)
+{
+	git_ok(ctx, repo, "commit-graph", "write", "--reachable");
+	assert_true(or_exists(ctx, ps_fmt(ctx, "%s/.git/objects/info/commit-graph", repo)) ||
+		or_exists(ctx, ps_fmt(ctx, "%s/.git/objects/info/commit-graphs/commit-graph-chain", repo)));
+}
+
+/* `git [-c core.commitGraph=false] rev-list --count [--topo-order] range` in dir. */
+static long git_count(ps_ctx *ctx, const char *dir, const char *range, int graph, int topo)
+{
+	const char *out;
+	int rc;
+	if (topo)
+		rc = or_git(ctx, &out, dir, "-c", graph ? "core.commitGraph=true" : "core.commitGraph=false",
+			"rev-list", "--count", "--topo-order", range, NULL);
+	else
+		rc = or_git(ctx, &out, dir, "-c", graph ? "core.commitGraph=true" : "core.commitGraph=false",
+			"rev-list", "--count", range, NULL);
+	if (rc != 0)
+		fail_msg("oracle: git rev-list --count %s failed in %s", range, dir);
+	return strtol(out, NULL, 10);
+}
+
+/* libgit2's own answer, for the report only: the plausible wrong implementation. */
+static int graph_is_wrong(git_repository *repo, const git_oid *include, const git_oid *exclude, long want)
+{
+	size_t ahead = 0, behind = 0;
+	if (git_graph_ahead_behind(&ahead, &behind, repo, include, exclude) < 0)
+		return 1;
+	return (long)ahead != want;
+}
+
+/* Even rounds skew dates by up to 5 days, odd rounds by up to 10 minutes. */
+#define BIG_SKEW (5 * 86400)
+#define SMALL_SKEW 600
+#define LROUNDS 4
+#define LPAIRS 9
+
+static void local_random_histories(ps_ctx *ctx)
+{
+	rng r;
+	dag_stats st = { 0 };
+	int pairs = 0, lg2_wrong = 0, plain_wrong = 0, nograph = 0, nonzero = 0;
+	git_oid tree_id;
+	fx_pair(ctx, 1);
+	rng_seed(&r, "P-LOCAL-8"); if(getenv("KR"))KRECENT=atoi(getenv("KR")); if(getenv("KM"))KMERGE=atoi(getenv("KM")); if(getenv("KS"))KSKEW=atoi(getenv("KS"));
+	git_repository *repo = open_repo(ctx, "local");
+	node c0 = first_commit(repo, &tree_id);
+	for (int round = 0; round < LROUNDS; round++) {
+		static pool p;
+		int up[LPAIRS], head[LPAIRS];
+		git_time_t skew = round % 2 == 0 ? BIG_SKEW : SMALL_SKEW;
+		p.n = 1;
+		p.v[0] = c0;
+		grow(&repo, 1, &p, SHARED, &r, 20 + below(&r, 61), &tree_id, skew, &st);
+		tip_refs(ctx, repo, &p, SHARED, round);
+		for (int k = 0; k < LPAIRS; k++) {
+			up[k] = below(&r, p.n);
+			head[k] = below(&r, p.n);
+		}
+		/* small skews: git without a commit-graph gets them right too (run
+		 * first, while this round's commits are in no graph) */
+		if (skew == SMALL_SKEW) {
+			for (int k = 0; k < LPAIRS; k++) {
+				set_ref(repo, "refs/remotes/origin/main", &p.v[up[k]].id);
+				set_ref(repo, "refs/heads/main", &p.v[head[k]].id);
+				ps_result res = drv_local_ahead(ctx, ps_path(ctx, "local"));
+				long git = git_count(ctx, "local", "origin/main..HEAD", 0, 0);
+				long want = table_count(&p, head[k], up[k]);
+				if (res.count != want || git != want)
+					fail_msg("round %d pair %d (skew up to %ds, no commit-graph): counted %ld, "
+						"git rev-list --count origin/main..HEAD says %ld, the parent table %ld; "
+						"HEAD %s upstream %s", round, k, SMALL_SKEW, res.count, git, want,
+						or_rev(ctx, "local", "HEAD"), or_rev(ctx, "local", "origin/main"));
+				nograph++;
+			}
+		}
+		commit_graph(ctx, "local");
+		for (int k = 0; k < LPAIRS; k++) {
+			set_ref(repo, "refs/remotes/origin/main", &p.v[up[k]].id);
+			set_ref(repo, "refs/heads/main", &p.v[head[k]].id);
+			ps_result res = drv_local_ahead(ctx, ps_path(ctx, "local"));
+			long git = git_count(ctx, "local", "origin/main..HEAD", 1, 1);
+			long want = table_count(&p, head[k], up[k]);
+			if (res.count != want || git != want)
+				fail_msg("round %d pair %d (skew up to %lds): counted %ld, git rev-list --count "
+					"--topo-order origin/main..HEAD (commit-graph) says %ld, the parent table %ld; "
+					"HEAD %s upstream %s", round, k, (long)skew, res.count, git, want,
+					or_rev(ctx, "local", "HEAD"), or_rev(ctx, "local", "origin/main"));
+			plain_wrong += git_count(ctx, "local", "origin/main..HEAD", 1, 0) != want;
+			lg2_wrong += graph_is_wrong(repo, &p.v[head[k]].id, &p.v[up[k]].id, want);
+			nonzero += want > 0;
+			pairs++;
+		}
+	}
+	git_repository_free(repo);
+	print_message("P-LOCAL-8: %d pairs exact (%d non-zero; %d more without a commit-graph) over %d commits, "
+		"%d merges, %d roots, %d dated before their parent; wrong on them: git_graph_ahead_behind %d, "
+		"plain git rev-list --count %d\n", pairs, nonzero, nograph, st.commits, st.merges, st.roots,
+		st.backwards, lg2_wrong, plain_wrong);
+	assert_true(pairs >= 30);
+	assert_true(nonzero > 0 && st.merges > 0 && st.backwards > 0);
+}
+
+#define RROUNDS 4
+#define RPAIRS 8
+
+static void remote_random_histories(ps_ctx *ctx)
+{
+	rng r;
+	dag_stats st = { 0 };
+	int pairs = 0, lg2_wrong = 0, plain_wrong = 0, nonzero = 0;
+	git_oid tree_id;
+	fx_pair(ctx, 1);
+	rng_seed(&r, "P-REMOTE-10");
+	git_repository *both[2] = { open_repo(ctx, "local"), open_repo(ctx, "remote.git") };
+	node c0 = first_commit(both[0], &tree_id);
+	for (int round = 0; round < RROUNDS; round++) {
+		static pool p;
+		int mine[POOL_MAX], theirs[POOL_MAX], nm = 0, nt = 0;
+		git_time_t skew = round % 2 == 0 ? BIG_SKEW : SMALL_SKEW;
+		p.n = 1;
+		p.v[0] = c0;
+		/* shared history in both repositories, then each side's own, mixed */
+		grow(both, 2, &p, SHARED, &r, 10 + below(&r, 31), &tree_id, skew, &st);
+		for (int part = 0; part < 3; part++) {
+			grow(&both[0], 1, &p, MINE, &r, 2 + below(&r, 8), &tree_id, skew, &st);
+			grow(&both[1], 1, &p, THEIRS, &r, 2 + below(&r, 8), &tree_id, skew, &st);
+		}
+		tip_refs(ctx, both[0], &p, MINE, round);
+		for (int i = 0; i < p.n; i++) {
+			if (visible(&p.v[i], MINE))
+				mine[nm++] = i;
+			if (visible(&p.v[i], THEIRS))
+				theirs[nt++] = i;
+		}
+		for (int k = 0; k < RPAIRS; k++) {
+			int up = theirs[below(&r, nt)], head = mine[below(&r, nm)];
+			set_ref(both[1], "refs/heads/main", &p.v[up].id);
+			set_ref(both[0], "refs/heads/main", &p.v[head].id);
+			ps_result res = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+			/* the fetch brought the remote's tip */
+			if (strcmp(or_rev(ctx, "local", "refs/remotes/origin/main"), git_oid_tostr_s(&p.v[up].id)) != 0)
+				fail_msg("round %d pair %d: tracking ref is '%s' after the fetch, the remote has %s",
+					round, k, or_rev(ctx, "local", "refs/remotes/origin/main"), git_oid_tostr_s(&p.v[up].id));
+			commit_graph(ctx, "local");
+			long git = git_count(ctx, "local", "HEAD..origin/main", 1, 1);
+			long want = table_count(&p, up, head);
+			if (res.count != want || git != want)
+				fail_msg("round %d pair %d (skew up to %lds): counted %ld, git rev-list --count "
+					"--topo-order HEAD..origin/main (commit-graph) says %ld, the parent table %ld; "
+					"HEAD %s upstream %s", round, k, (long)skew, res.count, git, want,
+					or_rev(ctx, "local", "HEAD"), git_oid_tostr_s(&p.v[up].id));
+			plain_wrong += git_count(ctx, "local", "HEAD..origin/main", 1, 0) != want;
+			lg2_wrong += graph_is_wrong(both[0], &p.v[up].id, &p.v[head].id, want);
+			nonzero += want > 0;
+			pairs++;
+		}
+	}
+	git_repository_free(both[0]);
+	git_repository_free(both[1]);
+	print_message("P-REMOTE-10: %d pairs exact (%d non-zero) over %d commits, %d merges, %d roots, "
+		"%d dated before their parent; wrong on them: git_graph_ahead_behind %d, plain git rev-list "
+		"--count %d\n", pairs, nonzero, st.commits, st.merges, st.roots, st.backwards, lg2_wrong, plain_wrong);
+	assert_true(pairs >= 30);
+	assert_true(nonzero > 0 && st.merges > 0 && st.backwards > 0);
+}
+
+static const struct CMUnitTest tests[] = {
+	CLAUSE("P-REMOTE-1", "a clone in sync with its upstream counts 0", remote_in_sync),
+	CLAUSE("P-REMOTE-2", "a clone behind by 4 unfetched commits fetches, counts 4, and its tracking ref then equals the remote branch", remote_behind_fetches),
+	CLAUSE("P-REMOTE-3", "a clone only ahead counts 0, not its own commits", remote_only_ahead),
+	CLAUSE("P-REMOTE-4", "a diverged clone (2 ahead, 5 behind) counts the 5 upstream commits", remote_diverged),
+	CLAUSE("P-REMOTE-5", "when the fetch fails (missing URL, deleted repository) the count is against the last-fetched tracking ref", remote_fetch_fails_stale_count),
+	CLAUSE("P-REMOTE-6", "no upstream, a detached HEAD or an unborn branch count 0 although origin/main is ahead", remote_no_upstream_detached_unborn),
+	CLAUSE("P-REMOTE-7", "the branch's remote 'upstream' is fetched and counted, not the remote called origin", remote_fetches_upstreams_remote),
+	CLAUSE("P-REMOTE-8", "counting changes neither branch, HEAD, index, worktree, untracked files nor reflogs", remote_changes_nothing),
+	CLAUSE("P-REMOTE-9", "an upstream branch deleted on the remote counts 0 and the stale tracking ref is pruned", remote_branch_deleted),
+	CLAUSE("P-REMOTE-10", "random histories with merges and skewed dates count exactly what git rev-list --count (with a commit-graph) counts", remote_random_histories),
+	CLAUSE("P-LOCAL-1", "a clone in sync with its upstream counts 0", local_in_sync),
+	CLAUSE("P-LOCAL-2", "a clone 3 commits ahead counts 3", local_ahead),
+	CLAUSE("P-LOCAL-3", "a clone only behind its fetched upstream counts 0", local_only_behind),
+	CLAUSE("P-LOCAL-4", "a diverged clone (2 ahead, 5 behind) counts its own 2", local_diverged),
+	CLAUSE("P-LOCAL-5", "local-ahead never fetches: the tracking ref stays put while the remote moves, and it counts with the remote deleted", local_no_network),
+	CLAUSE("P-LOCAL-6", "no upstream, a detached HEAD or an unborn branch count 0 although HEAD is ahead of origin/main", local_no_upstream_detached_unborn),
+	CLAUSE("P-LOCAL-7", "a backlog of 500 local commits is counted exactly", local_backlog),
+	CLAUSE("P-LOCAL-8", "random histories with merges and skewed dates count exactly what git rev-list --count (with a commit-graph) counts", local_random_histories),
+};
+
+int main(void)
+{
+	ps_harness_init();
+	return PS_RUN("P-COUNT", tests);
+}
