@@ -181,10 +181,19 @@ typedef struct pushseal_cycle_options {
 	const char *commit_message;         /* non-NULL: commit what the writeback left
 	                                       uncommitted (never an empty commit) */
 	int lock_wait_ms;                   /* wait this long for the repo lock; 0: skip at once */
+	int on_diverge;                     /* PUSHSEAL_DIVERGE_STOP (default) or _REBASE */
+	const char *writer_email;           /* whose commits the rebase policy may move;
+	                                       NULL: the repository's user.email */
 } pushseal_cycle_options;
 
+/* What C-16 does when the branch has diverged from its upstream. */
+#define PUSHSEAL_DIVERGE_STOP 0   /* skip every write and report it, every tick, until a person acts */
+#define PUSHSEAL_DIVERGE_REBASE 1 /* rebase the writer's own local commits onto the upstream,
+                                     if they all are the writer's and apply cleanly; else stop */
+
 #define PUSHSEAL_CYCLE_OPTIONS_VERSION 1
-#define PUSHSEAL_CYCLE_OPTIONS_INIT { PUSHSEAL_CYCLE_OPTIONS_VERSION, PUSHSEAL_OPTIONS_INIT, NULL, NULL, NULL, 0 }
+#define PUSHSEAL_CYCLE_OPTIONS_INIT { PUSHSEAL_CYCLE_OPTIONS_VERSION, PUSHSEAL_OPTIONS_INIT, NULL, NULL, NULL, 0, \
+	PUSHSEAL_DIVERGE_STOP, NULL }
 
 /* Actions, as bits of pushseal_report.actions. */
 #define PUSHSEAL_ACT_FETCH      0x01u  /* fetched to measure behind */
@@ -193,6 +202,7 @@ typedef struct pushseal_cycle_options {
 #define PUSHSEAL_ACT_WRITEBACK  0x08u  /* the writeback ran */
 #define PUSHSEAL_ACT_COMMIT     0x10u  /* leftover changes were committed */
 #define PUSHSEAL_ACT_SEAL       0x20u  /* the T04 push ran */
+#define PUSHSEAL_ACT_REBASE     0x40u  /* C-16 rebased the writer's commits (opt-in policy) */
 
 /** What one cycle (or one repository of a tick) did.  Caller-owned. */
 typedef struct pushseal_report {

@@ -79,7 +79,16 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 		return 0;
 	}
 	r->guards |= 1u << PUSHSEAL_SKIP_C16;
-	if ((rc = pushseal_pull_ff(NULL, repo_path, &o->net, &e)) < 0)
+	/* the count just fetched: fast-forward to what it saw, without a second fetch */
+	rc = ps_pull_fetched(NULL, repo_path, &e);
+	if (rc == PUSHSEAL_E_DIVERGED && o->on_diverge == PUSHSEAL_DIVERGE_REBASE) {
+		if ((rc = ps_rebase_writer(repo_path, o->writer_email, &e)) == 0)
+			r->actions |= PUSHSEAL_ACT_REBASE;
+		if (rc < 0)
+			return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+		return 0;
+	}
+	if (rc < 0)
 		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
 	r->actions |= PUSHSEAL_ACT_PULL;
 	return 0;

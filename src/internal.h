@@ -93,6 +93,24 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs);
 int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 	const git_oid *exclude, pushseal_error *err);
 
+/* move.c / pull.c -------------------------------------------------------- */
+
+/* Move branch b (checked out) and its worktree to `to`: lock the ref, check
+ * out SAFE (refusing to drop any local, staged, untracked or ignored file),
+ * then set the ref with reflog_msg.  Classes: WOULD_OVERWRITE, LOCKED. */
+int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
+	const char *reflog_msg, pushseal_error *err);
+/* pull_ff's second half, after a fetch: fast-forward to the tracking ref. */
+int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error *err);
+
+/* rebase.c --------------------------------------------------------------- */
+
+/* Replay the local-only commits onto the tracking ref when all are the
+ * writer's (author email; NULL: user.email), none is a merge, and each
+ * applies cleanly; then move the branch (ps_branch_move).  Class DIVERGED
+ * when it refuses, with the reason. */
+int ps_rebase_writer(const char *repo_path, const char *writer_email, pushseal_error *err);
+
 /* lock.c ----------------------------------------------------------------- */
 
 /* Take the per-repo lock (flock on <gitdir>pushseal.lock), waiting at most

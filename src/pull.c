@@ -1,10 +1,6 @@
 /*
- * pushseal_pull_ff: `git pull --ff-only`, in-process.
- *
- * Order matters for "nothing lost": lock the branch ref first, then check
- * out SAFE (which refuses before writing anything if a file is in the way),
- * and only then move the ref.  Checking out first and finding the ref locked
- * afterwards would leave a new worktree under an old HEAD.
+ * pushseal_pull_ff: `git pull --ff-only`, in-process: fetch with prune, then
+ * fast-forward under the branch's lock (move.c).
  */
 #include "internal.h"
 
@@ -13,172 +9,11 @@
 
 #define PULL_DEFAULT_MS 30000
 
-typedef struct conflict_note {
-	char path[200];
-	int count;
-} conflict_note;
-
-static int note_conflict(git_checkout_notify_t why, const char *path,
-	const git_diff_file *baseline, const git_diff_file *target,
-	const git_diff_file *workdir, void *payload)
-{
-	conflict_note *note = payload;
-	(void)why; (void)baseline; (void)target; (void)workdir;
-	if (note->count++ == 0)
-		snprintf(note->path, sizeof(note->path), "%s", path);
-	return 0;
-}
-
-/* The entry at `path` in `tree`, as (mode, id); mode 0 when there is none. */
-static unsigned int tree_entry_at(git_oid *id, git_tree *tree, const char *path)
-{
-	git_tree_entry *e = NULL;
-	unsigned int mode = 0;
-	if (git_tree_entry_bypath(&e, tree, path) == 0) {
-		mode = (unsigned int)git_tree_entry_filemode(e);
-		git_oid_cpy(id, git_tree_entry_id(e));
-		git_tree_entry_free(e);
-	}
-	return mode;
-}
-
-static int same_entry(unsigned int mode_a, const git_oid *a, unsigned int mode_b, const git_oid *b)
-{
-	return mode_a == mode_b && (mode_a == 0 || git_oid_equal(a, b));
-}
-
-/*
- * libgit2's SAFE checkout compares the worktree with the baseline and the
- * target, not the index: a staged change whose worktree file still matches
- * HEAD, or a staged deletion (`git rm --cached`), would be silently replaced
- * by the upstream version.  git refuses (unpack-trees' twoway_merge): every
- * path the pull changes must be unstaged, or staged exactly as upstream has
- * it.  Returns 1 and notes the path(s) when something staged is in the way.
- */
-static int staged_in_the_way(conflict_note *note, git_repository *repo,
-	git_tree *from, git_tree *to, pushseal_error *err)
-{
-	git_index *index = NULL;
-	git_diff *staged = NULL;
-	int rc = 0;
-
-	if (git_repository_index(&index, repo) < 0 || git_index_read(index, 0) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read the index");
-		goto done;
-	}
-	if (git_index_has_conflicts(index)) {
-		rc = 1;
-		note->count++;
-		snprintf(note->path, sizeof(note->path), "%s", "(unmerged index entries)");
-		goto done;
-	}
-	if (git_diff_tree_to_index(&staged, repo, from, index, NULL) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot compare the index with HEAD");
-		goto done;
-	}
-	for (size_t i = 0; i < git_diff_num_deltas(staged); i++) {
-		const git_diff_delta *d = git_diff_get_delta(staged, i);
-		const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
-		const git_index_entry *ie = git_index_get_bypath(index, path, 0);
-		git_oid old_id, new_id;
-		unsigned int old_mode = tree_entry_at(&old_id, from, path);
-		unsigned int new_mode = tree_entry_at(&new_id, to, path);
-		if (same_entry(old_mode, &old_id, new_mode, &new_id))
-			continue; /* the pull leaves this path alone */
-		if (ie ? same_entry(ie->mode, &ie->id, new_mode, &new_id) : new_mode == 0)
-			continue; /* staged exactly as upstream has it */
-		if (note->count++ == 0)
-			snprintf(note->path, sizeof(note->path), "%s", path);
-		rc = 1;
-	}
-done:
-	git_diff_free(staged);
-	git_index_free(index);
-	return rc;
-}
-
-/* Fast-forward b->ref to `to` with the worktree, under the ref's lock. */
-static int fast_forward(git_repository *repo, const ps_branch *b, const git_oid *to,
-	pushseal_error *err)
-{
-	git_transaction *tx = NULL;
-	git_commit *target = NULL, *current = NULL;
-	git_tree *from_tree = NULL, *to_tree = NULL;
-	git_signature *sig = NULL;
-	git_checkout_options co;
-	conflict_note note = { "", 0 };
-	git_oid now;
-	int rc;
-
-	if (git_transaction_new(&tx, repo) < 0)
-		return ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot start ref transaction");
-	if (git_transaction_lock_ref(tx, b->ref) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_LOCKED, "cannot lock %s", b->ref);
-		goto done;
-	}
-	/* under the lock: the branch must still be where we measured it */
-	if (git_reference_name_to_id(&now, repo, b->ref) < 0 || !git_oid_equal(&now, &b->head)) {
-		rc = ps_error_set(err, PUSHSEAL_E_LOCKED, "%s moved while pulling; try again", b->ref);
-		goto done;
-	}
-	/* checkout writes files before it notices a held index lock */
-	if ((rc = ps_repo_check_writable(repo, err)) < 0)
-		goto done;
-	if (git_commit_lookup(&target, repo, to) < 0 || git_commit_tree(&to_tree, target) < 0 ||
-	    git_commit_lookup(&current, repo, &b->head) < 0 || git_commit_tree(&from_tree, current) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read the commits to fast-forward");
-		goto done;
-	}
-	if ((rc = staged_in_the_way(&note, repo, from_tree, to_tree, err)) != 0) {
-		if (rc > 0)
-			rc = ps_error_set(err, PUSHSEAL_E_WOULD_OVERWRITE,
-				"pull would overwrite staged changes in %d file%s (first: %s); nothing changed",
-				note.count, note.count == 1 ? "" : "s", note.path);
-		goto done;
-	}
-	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DONT_OVERWRITE_IGNORED;
-	co.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
-	co.notify_cb = note_conflict;
-	co.notify_payload = &note;
-	rc = git_checkout_tree(repo, (const git_object *)target, &co);
-	if (rc == GIT_ECONFLICT || (rc < 0 && note.count > 0)) {
-		rc = ps_error_set(err, PUSHSEAL_E_WOULD_OVERWRITE,
-			"pull would overwrite local changes in %d file%s (first: %s); nothing changed",
-			note.count, note.count == 1 ? "" : "s", note.path);
-		goto done;
-	}
-	if (rc == GIT_ELOCKED) {
-		rc = ps_error_git(err, PUSHSEAL_E_LOCKED, "checkout");
-		goto done;
-	}
-	if (rc < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "checkout failed");
-		goto done;
-	}
-	if (ps_signature(&sig, repo) < 0 ||
-	    git_transaction_set_target(tx, b->ref, to, sig, "pull --ff-only: Fast-forward") < 0 ||
-	    git_transaction_commit(tx) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "worktree updated but %s could not be moved", b->ref);
-		goto done;
-	}
-	rc = 0;
-done:
-	git_signature_free(sig);
-	git_tree_free(to_tree);
-	git_tree_free(from_tree);
-	git_commit_free(current);
-	git_commit_free(target);
-	git_transaction_free(tx);
-	return rc;
-}
-
 int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err)
 {
 	git_repository *repo = NULL;
 	ps_branch b;
-	git_oid base;
 	char gitdir[4096];
 	int rc;
 
@@ -198,9 +33,26 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 		ps_deadline_ms(opts ? opts->pull_deadline_ms : 0, PULL_DEFAULT_MS), err);
 	if (rc < 0)
 		goto done;
+	rc = ps_pull_fetched(out, repo_path, err);
+done:
+	git_repository_free(repo);
+	return rc;
+}
+
+int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error *err)
+{
+	git_repository *repo = NULL;
+	ps_branch b;
+	git_oid base;
+	int rc;
+
+	if (out)
+		*out = PUSHSEAL_UP_TO_DATE;
 	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
+		return rc;
+	if ((rc = ps_repo_check_writable(repo, err)) < 0 ||
+	    (rc = ps_branch_resolve(&b, repo, err)) < 0)
 		goto done;
-	ps_branch_reload_tracking(&b, repo, err);
 	if (!b.has_tracking) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
 			"upstream %s of branch %s does not exist on remote '%s'", b.merge, b.name, b.remote);
@@ -220,7 +72,7 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 			"branch %s has diverged from %s; not a fast-forward", b.name, b.tracking);
 		goto done;
 	}
-	if ((rc = fast_forward(repo, &b, &b.tracking_oid, err)) == 0 && out)
+	if ((rc = ps_branch_move(repo, &b, &b.tracking_oid, "pull --ff-only: Fast-forward", err)) == 0 && out)
 		*out = PUSHSEAL_MOVED;
 done:
 	git_repository_free(repo);

@@ -10,6 +10,8 @@ typedef struct cycle_args {
 	const char *commit_message;
 	int remote;
 	int lock_wait_ms;
+	int on_diverge;
+	const char *writer_email;
 	cli_list repos;
 } cycle_args;
 
@@ -49,13 +51,25 @@ static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
 			a->remote = 1;
 			continue;
 		}
+		if (!strncmp(arg, "--on-diverge=", 13) && strchr(allowed, 'd')) {
+			if (!strcmp(arg + 13, "rebase"))
+				a->on_diverge = PUSHSEAL_DIVERGE_REBASE;
+			else if (!strcmp(arg + 13, "stop"))
+				a->on_diverge = PUSHSEAL_DIVERGE_STOP;
+			else
+				return cli_usage_error("--on-diverge takes stop or rebase, not", arg + 13);
+			continue;
+		}
 		if (!val && (!strcmp(arg, "--writeback") || !strcmp(arg, "--check") || !strcmp(arg, "--all") ||
-		             !strcmp(arg, "--list") || !strcmp(arg, "--commit-message") || !strcmp(arg, "--lock-wait")))
+		             !strcmp(arg, "--list") || !strcmp(arg, "--commit-message") || !strcmp(arg, "--lock-wait") ||
+		             !strcmp(arg, "--writer-email")))
 			return cli_usage_error("option needs a value:", arg);
 		if (!strcmp(arg, "--writeback") && strchr(allowed, 'w'))
 			a->writeback = val;
 		else if (!strcmp(arg, "--check") && strchr(allowed, 'c'))
 			a->check = val;
+		else if (!strcmp(arg, "--writer-email") && strchr(allowed, 'd'))
+			a->writer_email = val;
 		else if (!strcmp(arg, "--commit-message") && strchr(allowed, 'm'))
 			a->commit_message = *val ? val : NULL;
 		else if (!strcmp(arg, "--all") && strchr(allowed, 'a')) {
@@ -88,6 +102,8 @@ static void cycle_options(pushseal_cycle_options *o, cycle_args *a)
 	}
 	o->commit_message = a->commit_message;
 	o->lock_wait_ms = a->lock_wait_ms;
+	o->on_diverge = a->on_diverge;
+	o->writer_email = a->writer_email;
 }
 
 int cli_cmd_fix(int argc, char **argv)
@@ -95,7 +111,7 @@ int cli_cmd_fix(int argc, char **argv)
 	cycle_args a;
 	pushseal_cycle_options o;
 	pushseal_report r;
-	int rc = parse(&a, argc, argv, "wml");
+	int rc = parse(&a, argc, argv, "wmld");
 	if (rc)
 		goto done;
 	if (a.repos.len != 1) {
@@ -116,7 +132,7 @@ static int tick(int argc, char **argv, int dry_run)
 {
 	cycle_args a;
 	pushseal_tick_options o = PUSHSEAL_TICK_OPTIONS_INIT;
-	int rc = parse(&a, argc, argv, dry_run ? "rca" : "rcwaml"), failed = 0;
+	int rc = parse(&a, argc, argv, dry_run ? "rca" : "rcwamld"), failed = 0;
 	if (rc)
 		goto done;
 	if (a.repos.len == 0) {

@@ -62,7 +62,7 @@ static void json_bool(FILE *out, const char *key, int v)
 void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode)
 {
 	static const struct { unsigned int bit; const char *name; } acts[] = {
-		{ PUSHSEAL_ACT_FETCH, "fetch" }, { PUSHSEAL_ACT_PULL, "pull" },
+		{ PUSHSEAL_ACT_FETCH, "fetch" }, { PUSHSEAL_ACT_PULL, "pull" }, { PUSHSEAL_ACT_REBASE, "rebase" },
 		{ PUSHSEAL_ACT_PUSH_RETRY, "push-backlog" }, { PUSHSEAL_ACT_WRITEBACK, "writeback" },
 		{ PUSHSEAL_ACT_COMMIT, "commit" }, { PUSHSEAL_ACT_SEAL, "push-seal" },
 	};

@@ -32,7 +32,7 @@ static int shell_cb(const char *repo, void *payload)
 
 /* Read the value of "key" in a one-line JSON object: true/false/null or a
  * short string.  Enough for the fields the protocol requires. */
-static void json_field(char *dst, size_t n, const char *json, const char *key)
+void ps_json_field(char *dst, size_t n, const char *json, const char *key)
 {
 	char pat[64];
 	const char *p;
@@ -56,7 +56,7 @@ static void json_field(char *dst, size_t n, const char *json, const char *key)
 static int json_bool(const char *json, const char *key)
 {
 	char v[16];
-	json_field(v, sizeof(v), json, key);
+	ps_json_field(v, sizeof(v), json, key);
 	if (!strcmp(v, "true"))
 		return 1;
 	if (!strcmp(v, "false"))
@@ -68,7 +68,7 @@ static int json_bool(const char *json, const char *key)
 static void from_json(ps_cycle_result *r, const char *line)
 {
 	snprintf(r->json, sizeof(r->json), "%s", line);
-	json_field(r->skipped, sizeof(r->skipped), line, "skipped");
+	ps_json_field(r->skipped, sizeof(r->skipped), line, "skipped");
 	if (!strcmp(r->skipped, "null"))
 		r->skipped[0] = '\0';
 	r->wrote = json_bool(line, "wrote");

@@ -178,6 +178,9 @@ typedef struct ps_cycle_result {
 } ps_cycle_result;
 
 ps_cycle_result drv_fix(ps_ctx *ctx, const char *repo, const char *writeback);
+/* The raw value of "key" in a one-line JSON object (strings unquoted, not
+ * unescaped); fails the test when the key is missing. */
+void ps_json_field(char *dst, size_t n, const char *json, const char *key);
 /* One tick over n repos; results[i] for repos[i]; returns the exit code. */
 int drv_run(ps_ctx *ctx, int remote, const char *check, const char *writeback,
 	const char *const *repos, size_t n, ps_cycle_result *results);

@@ -1,0 +1,227 @@
+/*
+ * The reference's extended cycle features, through its command line:
+ * the divergence policy, --commit-message, the per-repo lock, status,
+ * --all and --list.  Runs against PUSHSEAL_IMPL when it opts into extended
+ * clauses (PUSHSEAL_EXT=all), else against the built `pushseal`.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static int against_reference; /* no PUSHSEAL_IMPL given: drive the built CLI */
+
+static void use_cli(ps_ctx *ctx)
+{
+	if (!against_reference)
+		PS_REQUIRE_EXT();
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void field(char *dst, size_t n, const char *json, const char *key)
+{
+	ps_json_field(dst, n, json, key);
+}
+
+static const char *human_race_writeback(ps_ctx *ctx)
+{
+	return ps_fmt(ctx,
+		"echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data' && "
+		"git -C '%s/human' commit -q --allow-empty -m 'human work' && git -C '%s/human' push -q origin main",
+		ctx->root, ctx->root);
+}
+
+/* Make `local` diverge by racing a person's push against our seal. */
+static void diverge_by_race(ps_ctx *ctx)
+{
+	const char *out, *err;
+	fx_pair(ctx, 2);
+	fx_clone(ctx, "remote.git", "human");
+	or_git(ctx, NULL, "human", "config", "user.email", "person@example.invalid", NULL);
+	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--writeback",
+		human_race_writeback(ctx), NULL), 1);
+}
+
+static void rebase_heals_writer_race(ps_ctx *ctx)
+{
+	const char *out, *err;
+	char human[64], skipped[16];
+	use_cli(ctx);
+	diverge_by_race(ctx);
+	snprintf(human, sizeof(human), "%s", or_rev(ctx, "remote.git", "main"));
+	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase", NULL);
+	if (rc != 0)
+		fail_msg("fix --on-diverge=rebase exited %d: %s %s", rc, out, err);
+	field(skipped, sizeof(skipped), out, "skipped");
+	assert_str(skipped, "null");
+	/* healed in one tick: the person's commit kept, ours on top, no merge */
+	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD~1"), human);
+	assert_int_equal(or_count(ctx, "local", "HEAD"), 4);
+	const char *m;
+	or_git(ctx, &m, "local", "rev-list", "--merges", "--count", "HEAD", NULL);
+	assert_str(m, "0");
+	assert_str(or_file(ctx, "local/data.txt"), "bot\n");
+}
+
+static void rebase_never_moves_a_persons_commit(ps_ctx *ctx)
+{
+	const char *out, *err;
+	char remote_before[64], local_before[64], skipped[16];
+	use_cli(ctx);
+	fx_pair(ctx, 2);
+	fx_clone(ctx, "remote.git", "human");
+	/* a person committed in the writer's clone; the remote moved meanwhile */
+	or_git(ctx, NULL, "local", "-c", "user.email=person@example.invalid", "commit", "-q", "--allow-empty", "-m", "person in bot clone", NULL);
+	fx_behind(ctx, "remote.git", 1);
+	snprintf(remote_before, sizeof(remote_before), "%s", or_rev(ctx, "remote.git", "main"));
+	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
+	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase", NULL);
+	assert_int_equal(rc, 1);
+	field(skipped, sizeof(skipped), out, "skipped");
+	assert_str(skipped, "c16");
+	assert_non_null(strstr(out, "never rebased"));
+	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
+	assert_str(or_rev(ctx, "remote.git", "main"), remote_before);
+}
+
+static void rebase_refuses_conflict(ps_ctx *ctx)
+{
+	const char *out, *err;
+	char local_before[64];
+	use_cli(ctx);
+	fx_pair(ctx, 2);
+	fx_commit(ctx, "local", "log.txt", "writer's version\n");
+	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "upstream's version\n");
+	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
+	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase",
+		"--writer-email", "test@pushseal.invalid", NULL);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "rebase cleanly"));
+	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
+	assert_str(or_file(ctx, "local/log.txt"), "writer's version\n");
+}
+
+static void default_policy_stays_stuck(ps_ctx *ctx)
+{
+	const char *out, *err;
+	char skipped[16];
+	use_cli(ctx);
+	diverge_by_race(ctx);
+	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), NULL), 1);
+	field(skipped, sizeof(skipped), out, "skipped");
+	assert_str(skipped, "c16");
+	assert_non_null(strstr(out, "diverged"));
+}
+
+static void commit_message_commits_leftovers_once(ps_ctx *ctx)
+{
+	const char *out, *err;
+	use_cli(ctx);
+	fx_pair(ctx, 2);
+	const char *wb = "echo report > report.txt && echo more >> log.txt";
+	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--writeback", wb,
+		"--commit-message", "bot: nightly report", NULL), 0);
+	assert_int_equal(or_count(ctx, "remote.git", "main"), 3);
+	const char *msg;
+	or_git(ctx, &msg, "remote.git", "log", "-1", "--format=%s", "main", NULL);
+	assert_str(msg, "bot: nightly report");
+	assert_str(or_status(ctx, "local"), "");
+	/* the same content again: nothing to commit, never an empty commit */
+	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--writeback",
+		"echo report > report.txt", "--commit-message", "bot: nightly report", NULL), 0);
+	assert_int_equal(or_count(ctx, "remote.git", "main"), 3);
+}
+
+static void held_lock_skips_then_wait_succeeds(ps_ctx *ctx)
+{
+	const char *out, *err;
+	char skipped[16];
+	use_cli(ctx);
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	int fd = open(ps_path(ctx, "local/.git/pushseal.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(drv_exec(ctx, &out, &err, "run", ps_keep(ctx, "local"), NULL), 1);
+	field(skipped, sizeof(skipped), out, "skipped");
+	assert_str(skipped, "locked");
+	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 1);
+	close(fd); /* released: the next run seals */
+	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--lock-wait", "2", ps_keep(ctx, "local"), NULL), 0);
+	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+}
+
+static void status_writes_nothing(ps_ctx *ctx)
+{
+	const char *out, *err;
+	char v[32];
+	use_cli(ctx);
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 2);
+	char before[64];
+	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
+	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
+	assert_int_equal(drv_exec(ctx, &out, &err, "status", "--check", "false", ps_keep(ctx, "local"), NULL), 0);
+	field(v, sizeof(v), out, "ahead");
+	assert_str(v, "2");
+	field(v, sizeof(v), out, "needs_action");
+	assert_str(v, "true");
+	assert_non_null(strstr(out, "\"c17\""));
+	assert_str(or_rev(ctx, "remote.git", "main"), before);
+	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog);
+	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
+}
+
+static void all_and_list_cover_a_hub(ps_ctx *ctx)
+{
+	const char *out, *err;
+	use_cli(ctx);
+	fx_bare(ctx, "remotes/a.git", 1);
+	fx_bare(ctx, "remotes/b.git", 1);
+	fx_clone(ctx, "remotes/a.git", "hub/a");
+	fx_clone(ctx, "remotes/b.git", "hub/nested/b");
+	fx_ahead(ctx, "hub/nested/b", 1);
+	fx_write(ctx, "hub/not-a-repo/readme", "x\n");
+	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--all", ps_keep(ctx, "hub"), NULL), 0);
+	assert_int_equal(count_lines(out), 2);
+	assert_non_null(strstr(out, "hub/a\""));
+	assert_non_null(strstr(out, "hub/nested/b\""));
+	assert_str(or_rev(ctx, "remotes/b.git", "main"), or_rev(ctx, "hub/nested/b", "HEAD"));
+	fx_write(ctx, "repos.txt", ps_fmt(ctx, "# the hub\n%s/hub/a\n\n%s/hub/nested/b\n", ctx->root, ctx->root));
+	assert_int_equal(drv_exec(ctx, &out, &err, "status", "--list", ps_keep(ctx, "repos.txt"), NULL), 0);
+	assert_int_equal(count_lines(out), 2);
+	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--list", ps_keep(ctx, "missing.txt"), NULL), 2);
+	assert_true(strlen(err) > 0);
+}
+
+static const struct CMUnitTest tests[] = {
+	CLAUSE("X-DIVERGE-1", "with --on-diverge=rebase a writer's race is healed in one tick: the person's commit kept, ours rebased on top, no merge", rebase_heals_writer_race),
+	CLAUSE("X-DIVERGE-2", "the rebase policy never moves a person's commit: it stops at c16 and both tips stay", rebase_never_moves_a_persons_commit),
+	CLAUSE("X-DIVERGE-3", "the rebase policy stops when the writer's commit does not apply cleanly, keeping the worktree", rebase_refuses_conflict),
+	CLAUSE("X-DIVERGE-4", "by default a diverged repo stays skipped at c16 with the reason in the report", default_policy_stays_stuck),
+	CLAUSE("X-COMMIT-1", "--commit-message commits what the writeback left, once, and never makes an empty commit", commit_message_commits_leftovers_once),
+	CLAUSE("X-LOCK-1", "a held repo lock makes a tick report skipped locked; released, --lock-wait runs and seals", held_lock_skips_then_wait_succeeds),
+	CLAUSE("X-STATUS-1", "status reports ahead, needs-action and the c17 guard, and writes nothing", status_writes_nothing),
+	CLAUSE("X-HUB-1", "--all finds every worktree under a hub and --list reads a repo list; a missing list is a usage error", all_and_list_cover_a_hub),
+};
+
+int main(void)
+{
+	ps_harness_init();
+	if (!drv_is_exec()) {
+		against_reference = 1;
+		setenv("PUSHSEAL_IMPL", PUSHSEAL_CLI_PATH, 1);
+	}
+	return PS_RUN("extended cycle", tests);
+}
