@@ -220,8 +220,9 @@ int main(void)
 {
 	ps_harness_init();
 	if (!drv_is_exec()) {
+		const char *cli = getenv("PUSHSEAL_REFERENCE_CLI");
 		against_reference = 1;
-		setenv("PUSHSEAL_IMPL", PUSHSEAL_CLI_PATH, 1);
+		setenv("PUSHSEAL_IMPL", cli && *cli ? cli : PUSHSEAL_CLI_PATH, 1);
 	}
 	return PS_RUN("extended cycle", tests);
 }

@@ -19,10 +19,61 @@ int drv_is_exec(void)
 	return impl && *impl;
 }
 
-int ps_ext_enabled(void)
+/* The named families of extended clauses: a family enables every clause ID
+ * that starts with one of its prefixes (docs/SPEC.md lists them). */
+static const struct family {
+	const char *name;
+	const char *prefixes;
+} families[] = {
+	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4" },
+	{ "ignored", "P-PULL-15" },
+	{ "lock", "P-PULL-16 P-PULL-21 X-LOCK" },
+	{ "in-progress", "P-PULL-22 C-16-4 F-STATE" },
+	{ "local-upstream", "P-PULL-18" },
+	{ "owner", "P-INPUT-8" },
+	{ "paths", "P-PROTO-7 F-PATH" },
+	{ "cli", "P-PROTO-6 X-COMMIT X-STATUS X-HUB" },
+	{ "divergence", "X-DIVERGE" },
+	{ "redact", "F-REDACT" },
+};
+
+/* Does `token` (an ID or ID prefix) cover `clause`? */
+static int covers(const char *token, size_t n, const char *clause)
+{
+	return n > 0 && strncmp(clause, token, n) == 0 && (clause[n] == '\0' || clause[n] == '-' || clause[n] == ' ');
+}
+
+static int token_enables(const char *token, size_t n, const char *clause)
+{
+	if (n == 3 && !strncmp(token, "all", 3))
+		return 1;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		const char *p = families[f].prefixes;
+		if (strlen(families[f].name) != n || strncmp(families[f].name, token, n))
+			continue;
+		while (*p) {
+			size_t len = strcspn(p, " ");
+			if (covers(p, len, clause))
+				return 1;
+			p += len + (p[len] == ' ');
+		}
+		return 0;
+	}
+	return covers(token, n, clause);
+}
+
+int ps_ext_enabled(const char *clause)
 {
 	const char *ext = getenv("PUSHSEAL_EXT");
-	return !drv_is_exec() || (ext && !strcmp(ext, "all"));
+	if (!drv_is_exec())
+		return 1;
+	while (ext && *ext) {
+		size_t n = strcspn(ext, ",");
+		if (token_enables(ext, n, clause ? clause : ""))
+			return 1;
+		ext += n + (ext[n] == ',');
+	}
+	return 0;
 }
 
 int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...)

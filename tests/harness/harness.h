@@ -31,6 +31,7 @@ typedef void (*ps_body_fn)(ps_ctx *ctx);
 /* What a CLAUSE test carries into setup through cmocka's initial_state. */
 typedef struct ps_body {
 	ps_body_fn fn;
+	const char *clause;     /* the test's clause ID(s), e.g. "P-PULL-15" */
 } ps_body;
 
 struct ps_ctx {
@@ -39,6 +40,7 @@ struct ps_ctx {
 	unsigned int tick;      /* commit dates advance by one tick per commit */
 	int passed;             /* set only when the body returned normally */
 	ps_body_fn body;
+	const char *clause;     /* the test's clause ID(s) */
 	char ring[8][4096];     /* scratch strings handed out by helpers */
 	int ring_next;
 	char kept[16][1024];    /* paths that must outlive the ring (ps_keep) */
@@ -51,7 +53,7 @@ struct ps_ctx {
  * declares one cmocka test whose name is the clause ID plus what it proves.
  */
 #define CLAUSE(id, text, fn) \
-	{ id " " text, ps_run_body, ps_setup, ps_teardown, (void *)&(ps_body){ fn } }
+	{ id " " text, ps_run_body, ps_setup, ps_teardown, (void *)&(ps_body){ fn, id } }
 
 int ps_setup(void **state);
 int ps_teardown(void **state);
@@ -153,11 +155,13 @@ typedef struct ps_result {
 
 /* 1 when running a protocol v1 command (PUSHSEAL_IMPL), 0 in-process. */
 int drv_is_exec(void);
-/* Extended clauses (docs/SPEC.md level "ext") run in-process, and against an
- * exec implementation only when PUSHSEAL_EXT=all.  Call first in an ext test:
- * it skips the test otherwise. */
-#define PS_REQUIRE_EXT() do { if (!ps_ext_enabled()) { ctx->passed = 1; skip(); } } while (0)
-int ps_ext_enabled(void);
+/* Extended clauses (docs/SPEC.md level "ext") always run in-process.  Against
+ * an exec implementation they run only when PUSHSEAL_EXT opts in: "all", or a
+ * comma-separated list of family names (docs/SPEC.md, "Extended families"),
+ * clause IDs or ID prefixes ("X-DIVERGE").  Call first in an ext test: it
+ * skips the test otherwise. */
+#define PS_REQUIRE_EXT() do { if (!ps_ext_enabled(ctx->clause)) { ctx->passed = 1; skip(); } } while (0)
+int ps_ext_enabled(const char *clause);
 ps_result drv_pull(ps_ctx *ctx, const char *repo);
 ps_result drv_push(ps_ctx *ctx, const char *repo);
 ps_result drv_remote_ahead(ps_ctx *ctx, const char *repo);

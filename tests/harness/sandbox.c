@@ -60,6 +60,7 @@ int ps_setup(void **state)
 	if (!ctx)
 		return -1;
 	ctx->body = body->fn;
+	ctx->clause = body->clause;
 	snprintf(ctx->root, sizeof(ctx->root), "%s/pushseal-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(ctx->root)) {
 		free(ctx);
