@@ -150,6 +150,8 @@ const char *fx_clone(ps_ctx *ctx, const char *remote, const char *name)
 	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
 	snprintf(url, sizeof(url), "%s", ps_path(ctx, remote));
 	GIT_PASS(git_clone(&repo, url, ps_path(ctx, name), &co));
+	if (strcmp(ps_transport(), "path") != 0)
+		GIT_PASS(git_remote_set_url(repo, "origin", ps_remote_url(ctx, remote)));
 	git_repository_free(repo);
 	return ps_path(ctx, name);
 }

@@ -80,6 +80,12 @@ const char *ps_keep(ps_ctx *ctx, const char *rel);
 const char *fx_bare(ps_ctx *ctx, const char *name, int ncommits);
 /* Clone bare `remote` (a sandbox-relative name) into `name`; returns its path. */
 const char *fx_clone(ps_ctx *ctx, const char *remote, const char *name);
+/* The transport under test: "path", "file" or "git" (PUSHSEAL_TRANSPORT). */
+const char *ps_transport(void);
+/* The URL a clone uses for the bare repo `remote_rel` over that transport
+ * (starting the suite's git daemon on first use). */
+const char *ps_remote_url(ps_ctx *ctx, const char *remote_rel);
+
 /* The common topology: bare "remote.git" with n commits and clone "local". */
 void fx_pair(ps_ctx *ctx, int ncommits);
 
