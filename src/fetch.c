@@ -42,7 +42,20 @@ static int fetch_in_child(void *out, void *payload, pushseal_error *err)
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	ps_remote_callbacks_init(&fo.callbacks);
 	fo.prune = GIT_FETCH_PRUNE;
-	rc = git_remote_fetch(remote, NULL, &fo, NULL);
+	{
+		/* if this process is killed mid-fetch, a later run clears its locks */
+		ps_journal journal;
+		char tracking[600];
+		memset(&journal, 0, sizeof(journal));
+		ps_journal_recover(git_repository_path(repo), NULL);
+		if (ps_journal_begin(&journal, git_repository_path(repo), NULL) == 0) {
+			snprintf(tracking, sizeof(tracking), "refs/remotes/%s", job->remote);
+			ps_journal_maybe(&journal, "FETCH_HEAD.lock");
+			ps_journal_maybe(&journal, tracking);
+		}
+		rc = git_remote_fetch(remote, NULL, &fo, NULL);
+		ps_journal_end(&journal);
+	}
 	if (rc < 0)
 		rc = ps_error_git(err, ps_class_of_net_error(rc), "fetch from '%s' failed", job->remote);
 done:

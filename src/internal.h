@@ -93,6 +93,29 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs);
 int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 	const git_oid *exclude, pushseal_error *err);
 
+/* journal.c -------------------------------------------------------------- */
+
+typedef struct ps_journal {
+	char path[4200];
+	char gitdir[4096];
+	int active;
+	int index_noted;
+} ps_journal;
+
+/* Start a crash journal in gitdir (which ends in '/'), before taking locks;
+ * move_line ("<ref> <from-hex> <to-hex>", may be NULL) marks a worktree move. */
+int ps_journal_begin(ps_journal *j, const char *gitdir, const char *move_line);
+/* Record a lock file (relative to gitdir) just taken, by inode and mtime. */
+void ps_journal_lock(ps_journal *j, const char *lock_rel);
+/* Record a path (file or directory, relative to gitdir) where libgit2 may
+ * take cache locks internally; a dead run's locks there made after its
+ * journal began are removed.  Only for caches: FETCH_HEAD, tracking refs. */
+void ps_journal_maybe(ps_journal *j, const char *rel);
+/* Done: the locks are released; forget them. */
+void ps_journal_end(ps_journal *j);
+/* Clean up after dead runs: their recorded locks, their half checkouts. */
+void ps_journal_recover(const char *gitdir, git_repository *repo);
+
 /* move.c / pull.c -------------------------------------------------------- */
 
 /* Move branch b (checked out) and its worktree to `to`: lock the ref, check
@@ -102,6 +125,16 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	const char *reflog_msg, pushseal_error *err);
 /* pull_ff's second half, after a fetch: fast-forward to the tracking ref. */
 int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error *err);
+
+/* push_local.c ----------------------------------------------------------- */
+
+/* Push branch_ref to dst of the repository at remote_dir (a local path):
+ * lock, read the old value, fast-forward check, copy objects, update.
+ * Classes: DIVERGED, REJECTED (locked, checked out), UNREACHABLE. */
+int ps_push_local(int *moved, const char *repo_path, const char *branch_ref, const char *remote_dir,
+	const char *dst, pushseal_error *err);
+/* Test-only injection point: runs $PUSHSEAL_TEST_HOOK_<point> if set. */
+void ps_test_hook(const char *point);
 
 /* rebase.c --------------------------------------------------------------- */
 

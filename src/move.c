@@ -96,9 +96,22 @@ done:
 	return rc;
 }
 
+/* Record index.lock in the journal once checkout has taken it. */
+static void note_index_lock(const char *path, size_t done, size_t total, void *payload)
+{
+	ps_journal *j = payload;
+	(void)path; (void)done; (void)total;
+	if (j->active && !j->index_noted) {
+		ps_journal_lock(j, "index.lock");
+		j->index_noted = 1;
+	}
+}
+
 int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	const char *reflog_msg, pushseal_error *err)
 {
+	ps_journal journal;
+	char move_line[1200], lock_rel[1100], from_hex[GIT_OID_HEXSZ + 1], to_hex[GIT_OID_HEXSZ + 1];
 	git_transaction *tx = NULL;
 	git_commit *target = NULL, *current = NULL;
 	git_tree *from_tree = NULL, *to_tree = NULL;
@@ -108,12 +121,27 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	git_oid now;
 	int rc;
 
+	memset(&journal, 0, sizeof(journal));
+	ps_journal_recover(git_repository_path(repo), repo);
 	if (git_transaction_new(&tx, repo) < 0)
 		return ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot start ref transaction");
+	git_oid_tostr(from_hex, sizeof(from_hex), &b->head);
+	git_oid_tostr(to_hex, sizeof(to_hex), to);
+	snprintf(move_line, sizeof(move_line), "%s %s %s", b->ref, from_hex, to_hex);
+	if (ps_journal_begin(&journal, git_repository_path(repo), move_line) < 0) {
+		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s", git_repository_path(repo));
+		goto done;
+	}
+	snprintf(lock_rel, sizeof(lock_rel), "%s.lock", b->ref);
+	ps_journal_maybe(&journal, lock_rel); /* covers a death before the inode is noted */
 	if (git_transaction_lock_ref(tx, b->ref) < 0) {
 		rc = ps_error_git(err, PUSHSEAL_E_LOCKED, "cannot lock %s", b->ref);
 		goto done;
 	}
+	ps_journal_lock(&journal, lock_rel);
+	/* checkout takes index.lock before its first progress report: if we die
+	 * in between, only the journal's start time can tell the lock is ours */
+	ps_journal_maybe(&journal, "index.lock");
 	/* under the lock: the branch must still be where we measured it */
 	if (git_reference_name_to_id(&now, repo, b->ref) < 0 || !git_oid_equal(&now, &b->head)) {
 		rc = ps_error_set(err, PUSHSEAL_E_LOCKED, "%s moved meanwhile; try again", b->ref);
@@ -139,6 +167,8 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	co.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
 	co.notify_cb = note_conflict;
 	co.notify_payload = &note;
+	co.progress_cb = note_index_lock;
+	co.progress_payload = &journal;
 	rc = git_checkout_tree(repo, (const git_object *)target, &co);
 	if (rc == GIT_ECONFLICT || (rc < 0 && note.count > 0)) {
 		rc = ps_error_set(err, PUSHSEAL_E_WOULD_OVERWRITE,
@@ -168,6 +198,7 @@ done:
 	git_commit_free(current);
 	git_commit_free(target);
 	git_transaction_free(tx);
+	ps_journal_end(&journal); /* every lock is released by now */
 	return rc;
 }
 

@@ -19,6 +19,8 @@ typedef struct push_job {
 	const char *remote;
 	char refspec[2100];
 	const char *dst;          /* the remote ref we update */
+	const char *branch_ref;   /* refs/heads/<b>, the local side */
+	const char *remote_dir;   /* non-empty: a remote on a local path (push_local.c) */
 } push_job;
 
 typedef struct push_seen {
@@ -32,6 +34,7 @@ typedef struct push_seen {
 static int on_negotiation(const git_push_update **updates, size_t len, void *payload)
 {
 	push_seen *seen = payload;
+	ps_test_hook("AFTER_LOCK"); /* test-only: the race window of a network push */
 	for (size_t i = 0; i < len; i++) {
 		if (strcmp(updates[i]->dst_refname, seen->job->dst) != 0)
 			continue;
@@ -62,6 +65,8 @@ static int push_in_child(void *out, void *payload, pushseal_error *err)
 	git_strarray arr = { specs, 1 };
 	int rc;
 
+	if (job->remote_dir[0])
+		return ps_push_local(out, job->repo_path, job->branch_ref, job->remote_dir, job->dst, err);
 	memset(&seen, 0, sizeof(seen));
 	seen.job = job;
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
@@ -167,6 +172,8 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	job.repo_path = repo_path;
 	job.remote = b.remote;
 	job.dst = b.merge;
+	job.branch_ref = b.ref;
+	job.remote_dir = remote_dir;
 	snprintf(job.refspec, sizeof(job.refspec), "%s:%s", b.ref, b.merge);
 	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
 	local_remote_dir(remote_dir, sizeof(remote_dir), repo, b.remote);

@@ -141,7 +141,7 @@ static void remote_fetch_fails_stale_count(ps_ctx *ctx)
 		fx_commit_bare(ctx, "remote.git", "main", ps_fmt(ctx, "late-%d.txt", k), "late\n");
 
 	/* (a) the URL now names a path that does not exist */
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "no-such-remote.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "no-such-remote.git"));
 	r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	/* 5 would be a count against the remote, 0 a give-up: both wrong */
 	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
@@ -150,7 +150,7 @@ static void remote_fetch_fails_stale_count(ps_ctx *ctx)
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
 
 	/* (b) the URL is right again, but the repository is gone */
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "remote.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "remote.git"));
 	fx_rmrf(ctx, "remote.git");
 	assert_int_equal(or_exists(ctx, "remote.git"), 0);
 	r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
@@ -211,7 +211,7 @@ static void remote_fetches_upstreams_remote(ps_ctx *ctx)
 	/* a decoy with the same history, cloned before either moves */
 	git_ok(ctx, ".", "clone", "-q", "--bare", "remote.git", "decoy.git");
 	fx_rename_remote(ctx, "local", "origin", "upstream");
-	if (or_git(ctx, &out, "local", "remote", "add", "origin", ps_path(ctx, "decoy.git"), NULL) != 0)
+	if (or_git(ctx, &out, "local", "remote", "add", "origin", ps_remote_url(ctx, "decoy.git"), NULL) != 0)
 		fail_msg("oracle: git remote add failed");
 	git_fetch(ctx, "local", "origin");
 	if (or_git(ctx, &out, "local", "config", "branch.main.remote", NULL) != 0)
@@ -364,6 +364,57 @@ static void local_no_upstream_detached_unborn(ps_ctx *ctx)
 	no_count_cases(ctx, 1);
 }
 
+/*
+ * Writing hundreds of commits as loose objects is slow (a file, a rename and
+ * often a directory each).  A bulk writer collects them in memory (libgit2's
+ * mempack backend) and writes them as one pack when flushed.  Lookups work
+ * before the flush too.  Could move into the harness as fx_bulk_*.
+ */
+typedef struct bulk {
+	git_odb *odb;
+	git_odb_backend *mem;
+	int pending;
+} bulk;
+
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
+static void bulk_open(bulk *b, git_repository *repo)
+{
+	memset(b, 0, sizeof(*b));
+	GP(git_repository_odb(&b->odb, repo));
+	GP(git_mempack_new(&b->mem));
+	/* the highest priority: new objects land here, not as loose files */
+	GP(git_odb_add_backend(b->odb, b->mem, 1000));
+}
+
+static void bulk_flush(bulk *b, git_repository *repo)
+{
+	git_buf buf = GIT_BUF_INIT;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats;
+	if (!b->pending)
+		return;
+	memset(&stats, 0, sizeof(stats));
+	GP(git_mempack_dump(&buf, repo, b->mem));
+	GP(git_odb_write_pack(&wp, b->odb, NULL, NULL));
+	GP(wp->append(wp, buf.ptr, buf.size, &stats));
+	GP(wp->commit(wp, &stats));
+	wp->free(wp);
+	git_buf_dispose(&buf);
+	GP(git_mempack_reset(b->mem));
+	GP(git_odb_refresh(b->odb));
+	b->pending = 0;
+}
+
+/* Flush, then let go (the odb keeps the empty backend until the repository goes). */
+static void bulk_close(bulk *b, git_repository *repo)
+{
+	bulk_flush(b, repo);
+	git_odb_free(b->odb);
+	b->odb = NULL;
+}
+
 /* n commits on top of HEAD of the clone `rel`, all with HEAD's tree (so the
  * worktree stays clean), written by libgit2 in one go; moves the branch. */
 static void backlog(ps_ctx *ctx, const char *rel, int n)
@@ -373,6 +424,8 @@ static void backlog(ps_ctx *ctx, const char *rel, int n)
 	git_commit *parent = NULL;
 	git_tree *tree = NULL;
 	git_oid id;
+	bulk b;
+	bulk_open(&b, repo);
 	GP(git_repository_head(&head, repo));
 	GP(git_commit_lookup(&parent, repo, git_reference_target(head)));
 	GP(git_commit_tree(&tree, parent));
@@ -388,7 +441,9 @@ static void backlog(ps_ctx *ctx, const char *rel, int n)
 		git_commit_free(parent);
 		parent = NULL;
 		GP(git_commit_lookup(&parent, repo, &id));
+		b.pending++;
 	}
+	bulk_close(&b, repo);
 	GP(git_reference_lookup(&branch, repo, git_reference_name(head)));
 	GP(git_reference_set_target(&moved, branch, &id, "backlog"));
 	git_reference_free(moved);
@@ -421,8 +476,14 @@ static void local_backlog(ps_ctx *ctx)
  * parent table the test itself generated (no git, no libgit2).
  */
 
-#define SEED 0x5eed2024u
-static int KRECENT=70,KMERGE=30,KSKEW=35;
+#define SEED 30 /* with it, both git_graph_ahead_behind and plain `git rev-list --count` get some pairs wrong */
+
+/* The shape of the random histories, in percent. */
+#define P_RECENT 70   /* the first parent is one of the 3 newest visible nodes */
+#define P_MERGE 40    /* a second parent */
+#define P_ROOT 3      /* no parent at all */
+#define P_BACKWARDS 50 /* dated before the first parent */
+#define P_NEWEST 30   /* pairs are picked among the newest 30% of the nodes */
 
 typedef struct rng {
 	uint64_t s;
@@ -479,9 +540,9 @@ static int visible(const node *n, int side)
  * Add `count` random commits on `side` to the pool, written with libgit2 into
  * every repository in repos[0..nrepos) (the same bytes, so the same id).
  * Parents are visible nodes: a recent one most of the time (long chains), any
- * one otherwise, a second parent for ~30% (merges), none for ~3% (unrelated
- * roots).  ~35% of the commits are dated up to skew_max seconds before their
- * first parent, the rest up to two hours after it.
+ * one otherwise, sometimes a second parent (merges) or none (unrelated
+ * roots).  Some commits are dated up to skew_max seconds before their first
+ * parent, the rest up to two hours after it (see P_* above).
  */
 static void grow(git_repository **repos, int nrepos, pool *p, int side, rng *r, int count,
 	const git_oid *tree_id, git_time_t skew_max, dag_stats *st)
@@ -497,16 +558,17 @@ static void grow(git_repository **repos, int nrepos, pool *p, int side, rng *r, 
 				cand[nc++] = i;
 		n->side = side;
 		n->np = 0;
-		if (nc > 0 && below(r, 100) >= 3) {
-			n->par[n->np++] = below(r, 100) < KRECENT ? cand[nc - 1 - below(r, nc < 3 ? nc : 3)] : cand[below(r, nc)];
-			if (nc > 1 && below(r, 100) < KMERGE) {
+		if (nc > 0 && below(r, 100) >= P_ROOT) {
+			n->par[n->np++] = below(r, 100) < P_RECENT ? cand[nc - 1 - below(r, nc < 3 ? nc : 3)]
+				: cand[below(r, nc)];
+			if (nc > 1 && below(r, 100) < P_MERGE) {
 				int q = cand[below(r, nc)];
 				if (q != n->par[0])
 					n->par[n->np++] = q;
 			}
 		}
 		n->when = n->np ? p->v[n->par[0]].when : 1700000000;
-		if (skew_max > 0 && below(r, 100) < KSKEW) {
+		if (skew_max > 0 && below(r, 100) < P_BACKWARDS) {
 			n->when -= 1 + (git_time_t)(rnd(r) % (uint32_t)skew_max);
 			st->backwards++;
 		} else {
@@ -587,6 +649,13 @@ static long table_count(const pool *p, int include, int exclude)
 	return n;
 }
 
+/* One of the newest P_NEWEST% of the n entries of idx (NULL: 0..n-1). */
+static int pick(rng *r, const int *idx, int n)
+{
+	int i = n - 1 - below(r, n * P_NEWEST / 100 + 1);
+	return idx ? idx[i] : i;
+}
+
 static void set_ref(git_repository *repo, const char *name, const git_oid *id)
 {
 	git_reference *ref = NULL;
@@ -655,9 +724,11 @@ static void local_random_histories(ps_ctx *ctx)
 	int pairs = 0, lg2_wrong = 0, plain_wrong = 0, nograph = 0, nonzero = 0;
 	git_oid tree_id;
 	fx_pair(ctx, 1);
-	rng_seed(&r, "P-LOCAL-8"); if(getenv("KR"))KRECENT=atoi(getenv("KR")); if(getenv("KM"))KMERGE=atoi(getenv("KM")); if(getenv("KS"))KSKEW=atoi(getenv("KS"));
+	rng_seed(&r, "P-LOCAL-8");
 	git_repository *repo = open_repo(ctx, "local");
 	node c0 = first_commit(repo, &tree_id);
+	bulk b;
+	bulk_open(&b, repo);
 	for (int round = 0; round < LROUNDS; round++) {
 		static pool p;
 		int up[LPAIRS], head[LPAIRS];
@@ -665,13 +736,17 @@ static void local_random_histories(ps_ctx *ctx)
 		p.n = 1;
 		p.v[0] = c0;
 		grow(&repo, 1, &p, SHARED, &r, 20 + below(&r, 61), &tree_id, skew, &st);
+		b.pending = 1;
+		bulk_flush(&b, repo);
 		tip_refs(ctx, repo, &p, SHARED, round);
 		for (int k = 0; k < LPAIRS; k++) {
-			up[k] = below(&r, p.n);
-			head[k] = below(&r, p.n);
+			up[k] = pick(&r, NULL, p.n);
+			head[k] = pick(&r, NULL, p.n);
 		}
-		/* small skews: git without a commit-graph gets them right too (run
-		 * first, while this round's commits are in no graph) */
+		/* Small skews, before this round's commits are in a graph: plain
+		 * `git rev-list --count` (no commit-graph) must agree too, wherever
+		 * its date-limited walk is right, which it almost always is here;
+		 * where it is not (other seeds), the exact table decides. */
 		if (skew == SMALL_SKEW) {
 			for (int k = 0; k < LPAIRS; k++) {
 				set_ref(repo, "refs/remotes/origin/main", &p.v[up[k]].id);
@@ -679,12 +754,16 @@ static void local_random_histories(ps_ctx *ctx)
 				ps_result res = drv_local_ahead(ctx, ps_path(ctx, "local"));
 				long git = git_count(ctx, "local", "origin/main..HEAD", 0, 0);
 				long want = table_count(&p, head[k], up[k]);
-				if (res.count != want || git != want)
+				if (res.count != want || (git == want && res.count != git))
 					fail_msg("round %d pair %d (skew up to %ds, no commit-graph): counted %ld, "
 						"git rev-list --count origin/main..HEAD says %ld, the parent table %ld; "
 						"HEAD %s upstream %s", round, k, SMALL_SKEW, res.count, git, want,
 						or_rev(ctx, "local", "HEAD"), or_rev(ctx, "local", "origin/main"));
-				nograph++;
+				if (git == want)
+					nograph++;
+				else
+					print_message("note: round %d pair %d: git without a commit-graph says %ld, "
+						"exactly it is %ld (git's date-limited walk)\n", round, k, git, want);
 			}
 		}
 		commit_graph(ctx, "local");
@@ -705,8 +784,9 @@ static void local_random_histories(ps_ctx *ctx)
 			pairs++;
 		}
 	}
+	bulk_close(&b, repo);
 	git_repository_free(repo);
-	print_message("P-LOCAL-8: %d pairs exact (%d non-zero; %d more without a commit-graph) over %d commits, "
+	print_message("P-LOCAL-8: %d pairs exact (%d non-zero; %d more equal to git without a commit-graph) over %d commits, "
 		"%d merges, %d roots, %d dated before their parent; wrong on them: git_graph_ahead_behind %d, "
 		"plain git rev-list --count %d\n", pairs, nonzero, nograph, st.commits, st.merges, st.roots,
 		st.backwards, lg2_wrong, plain_wrong);
@@ -721,12 +801,15 @@ static void remote_random_histories(ps_ctx *ctx)
 {
 	rng r;
 	dag_stats st = { 0 };
-	int pairs = 0, lg2_wrong = 0, plain_wrong = 0, nonzero = 0;
+	int pairs = 0, lg2_wrong = 0, nonzero = 0;
 	git_oid tree_id;
 	fx_pair(ctx, 1);
 	rng_seed(&r, "P-REMOTE-10");
 	git_repository *both[2] = { open_repo(ctx, "local"), open_repo(ctx, "remote.git") };
 	node c0 = first_commit(both[0], &tree_id);
+	bulk b[2];
+	bulk_open(&b[0], both[0]);
+	bulk_open(&b[1], both[1]);
 	for (int round = 0; round < RROUNDS; round++) {
 		static pool p;
 		int mine[POOL_MAX], theirs[POOL_MAX], nm = 0, nt = 0;
@@ -739,6 +822,10 @@ static void remote_random_histories(ps_ctx *ctx)
 			grow(&both[0], 1, &p, MINE, &r, 2 + below(&r, 8), &tree_id, skew, &st);
 			grow(&both[1], 1, &p, THEIRS, &r, 2 + below(&r, 8), &tree_id, skew, &st);
 		}
+		for (int i = 0; i < 2; i++) {
+			b[i].pending = 1;
+			bulk_flush(&b[i], both[i]);
+		}
 		tip_refs(ctx, both[0], &p, MINE, round);
 		for (int i = 0; i < p.n; i++) {
 			if (visible(&p.v[i], MINE))
@@ -747,15 +834,17 @@ static void remote_random_histories(ps_ctx *ctx)
 				theirs[nt++] = i;
 		}
 		for (int k = 0; k < RPAIRS; k++) {
-			int up = theirs[below(&r, nt)], head = mine[below(&r, nm)];
+			int up = pick(&r, theirs, nt), head = pick(&r, mine, nm);
 			set_ref(both[1], "refs/heads/main", &p.v[up].id);
 			set_ref(both[0], "refs/heads/main", &p.v[head].id);
 			ps_result res = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 			/* the fetch brought the remote's tip */
-			if (strcmp(or_rev(ctx, "local", "refs/remotes/origin/main"), git_oid_tostr_s(&p.v[up].id)) != 0)
-				fail_msg("round %d pair %d: tracking ref is '%s' after the fetch, the remote has %s",
-					round, k, or_rev(ctx, "local", "refs/remotes/origin/main"), git_oid_tostr_s(&p.v[up].id));
-			commit_graph(ctx, "local");
+			git_oid tracking;
+			GP(git_reference_name_to_id(&tracking, both[0], "refs/remotes/origin/main"));
+			if (!git_oid_equal(&tracking, &p.v[up].id))
+				fail_msg("round %d pair %d: tracking ref is %s after the fetch, the remote has %s",
+					round, k, git_oid_tostr_s(&tracking), or_rev(ctx, "remote.git", "main"));
+			git_ok(ctx, "local", "commit-graph", "write", "--reachable");
 			long git = git_count(ctx, "local", "HEAD..origin/main", 1, 1);
 			long want = table_count(&p, up, head);
 			if (res.count != want || git != want)
@@ -763,17 +852,18 @@ static void remote_random_histories(ps_ctx *ctx)
 					"--topo-order HEAD..origin/main (commit-graph) says %ld, the parent table %ld; "
 					"HEAD %s upstream %s", round, k, (long)skew, res.count, git, want,
 					or_rev(ctx, "local", "HEAD"), git_oid_tostr_s(&p.v[up].id));
-			plain_wrong += git_count(ctx, "local", "HEAD..origin/main", 1, 0) != want;
 			lg2_wrong += graph_is_wrong(both[0], &p.v[up].id, &p.v[head].id, want);
 			nonzero += want > 0;
 			pairs++;
 		}
 	}
-	git_repository_free(both[0]);
-	git_repository_free(both[1]);
+	for (int i = 0; i < 2; i++) {
+		bulk_close(&b[i], both[i]);
+		git_repository_free(both[i]);
+	}
 	print_message("P-REMOTE-10: %d pairs exact (%d non-zero) over %d commits, %d merges, %d roots, "
-		"%d dated before their parent; wrong on them: git_graph_ahead_behind %d, plain git rev-list "
-		"--count %d\n", pairs, nonzero, st.commits, st.merges, st.roots, st.backwards, lg2_wrong, plain_wrong);
+		"%d dated before their parent; git_graph_ahead_behind got %d of them wrong\n",
+		pairs, nonzero, st.commits, st.merges, st.roots, st.backwards, lg2_wrong);
 	assert_true(pairs >= 30);
 	assert_true(nonzero > 0 && st.merges > 0 && st.backwards > 0);
 }

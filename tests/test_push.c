@@ -669,6 +669,59 @@ static void class_unreachable(ps_ctx *ctx)
 	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
 }
 
+/* ---- P-PUSH-18: a competing push during ours is never lost ------------------ */
+
+/* Commit C1 in local and C2 in a second clone; run our push with the
+ * competitor's `git push` injected at `point` (PUSHSEAL_TEST_HOOK_<point>,
+ * honoured by the reference).  Whatever the order, neither commit is lost:
+ * each is on the remote, or its push failed and it is still its clone's tip. */
+static void race_at(ps_ctx *ctx, const char *point)
+{
+	char c1[64], c2[64], before[64], var[64];
+	fx_pair(ctx, 2);
+	fx_clone(ctx, "remote.git", "other");
+	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
+	snprintf(c1, sizeof(c1), "%s", fx_commit(ctx, "local", "ours.txt", "ours\n"));
+	snprintf(c2, sizeof(c2), "%s", fx_commit(ctx, "other", "theirs.txt", "theirs\n"));
+	snprintf(var, sizeof(var), "PUSHSEAL_TEST_HOOK_%s", point);
+	setenv(var, ps_fmt(ctx, "git -C '%s/other' push -q origin main 2>/dev/null; echo $? > '%s/competitor.rc'",
+		ctx->root, ctx->root), 1);
+	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
+	unsetenv(var);
+	const char *rc_text = or_file(ctx, "competitor.rc");
+	if (!rc_text)
+		skip(); /* this implementation has no injection point: nothing raced */
+	int competitor_ok = rc_text[0] == '0';
+	const char *tip = or_rev(ctx, "remote.git", "main");
+	char remote_tip[64];
+	snprintf(remote_tip, sizeof(remote_tip), "%s", tip);
+	/* the remote never loses what it had, nor the competitor's accepted commit */
+	assert_int_equal(or_git(ctx, NULL, "remote.git", "merge-base", "--is-ancestor", before, remote_tip, NULL), 0);
+	if (competitor_ok)
+		assert_int_equal(or_git(ctx, NULL, "remote.git", "merge-base", "--is-ancestor", c2, remote_tip, NULL), 0);
+	else
+		assert_str(or_rev(ctx, "other", "HEAD"), c2);
+	if (r.ok)
+		assert_int_equal(or_git(ctx, NULL, "remote.git", "merge-base", "--is-ancestor", c1, remote_tip, NULL), 0);
+	else
+		assert_str(or_rev(ctx, "local", "HEAD"), c1);
+	/* two diverging commits cannot both have been accepted */
+	assert_false(r.ok && competitor_ok);
+	assert_int_equal(or_git(ctx, NULL, "remote.git", "fsck", "--no-progress", NULL), 0);
+}
+
+static void race_during_push_loses_nothing(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	race_at(ctx, "AFTER_LOCK");
+}
+
+static void race_before_push_loses_nothing(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	race_at(ctx, "BEFORE_LOCK");
+}
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-1", "a clone ahead by three commits pushes them all: the remote branch equals local HEAD and is connected", push_ahead_moves_remote),
 	CLAUSE("P-PUSH-1", "a clone ahead by one commit pushes it with its content", push_ahead_one_commit),
@@ -691,6 +744,8 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-13", "an upstream refs/heads/other for branch main fails as push.default=simple does; neither main nor other moves", push_upstream_name_mismatch_fails),
 	CLAUSE("P-PUSH-14", "a second local branch with a new commit is not pushed: the remote gets neither its ref nor its commit", push_only_current_branch_new),
 	CLAUSE("P-PUSH-14", "a second local branch ahead of its own remote branch is not pushed (no push.default=matching)", push_only_current_branch_matching),
+	CLAUSE("P-PUSH-18", "a competing push that lands after our push read the remote is never lost: one of the two fails visibly and keeps its commit", race_during_push_loses_nothing),
+	CLAUSE("P-PUSH-18", "a competing push that lands just before ours makes ours fail as a non-fast-forward; the competitor's commit stays on the remote", race_before_push_loses_nothing),
 	CLAUSE("P-PUSH-15", "a push refused by the remote leaves the tracking ref and its reflog where they were", push_rejected_keeps_tracking),
 	CLAUSE("P-PUSH-15", "a rejected non-fast-forward leaves a stale tracking ref stale: no fetch, no update", push_diverged_keeps_stale_tracking),
 	CLAUSE("P-PUSH-16", "a push with modified, staged and untracked files succeeds, pushes only HEAD and keeps every edit byte for byte", push_keeps_uncommitted_edits),

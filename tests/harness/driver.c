@@ -33,8 +33,10 @@ static const struct family {
 	{ "owner", "P-INPUT-8" },
 	{ "paths", "P-PROTO-7 F-PATH" },
 	{ "cli", "P-PROTO-6 X-COMMIT X-STATUS X-HUB" },
-	{ "divergence", "X-DIVERGE" },
+	{ "divergence", "X-DIVERGE F-CONC-2" },
+	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5" },
 	{ "redact", "F-REDACT" },
+	{ "race", "P-PUSH-18" },
 };
 
 /* Does `token` (an ID or ID prefix) cover `clause`? */

@@ -1,0 +1,175 @@
+/*
+ * Pushing to a remote on a local path (or file://) without libgit2's local
+ * transport, which overwrites the remote ref without checking its old value:
+ * a client pushing during our negotiation would lose its commit.  Here the
+ * remote ref is locked first, its value read under the lock, the push
+ * checked to be a fast-forward from exactly that value, the objects copied,
+ * and only then the ref moved.  Another pusher either finished before our
+ * lock (we see its commit and refuse a non-fast-forward) or finds the ref
+ * locked and fails visibly.  Nothing is lost either way.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ps_test_hook(const char *point)
+{
+	/* test-only: lets the suite inject a competing push at a precise point */
+	char name[64];
+	const char *cmd;
+	snprintf(name, sizeof(name), "PUSHSEAL_TEST_HOOK_%s", point);
+	if ((cmd = getenv(name)) && *cmd && system(cmd) != 0) {
+		/* the hook's own result is the test's business */
+	}
+}
+
+typedef struct pack_sink {
+	git_odb_writepack *wp;
+	git_indexer_progress stats;
+} pack_sink;
+
+static int to_remote_pack(void *buf, size_t size, void *payload)
+{
+	pack_sink *sink = payload;
+	return sink->wp->append(sink->wp, buf, size, &sink->stats);
+}
+
+/* Copy what `head` needs and `old` (may be NULL) lacks into the remote's odb. */
+static int copy_objects(git_repository *local, git_repository *remote, const git_oid *head,
+	const git_oid *old, pushseal_error *err)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	git_odb *odb = NULL;
+	pack_sink sink;
+	int rc = 0;
+
+	memset(&sink, 0, sizeof(sink));
+	if (git_packbuilder_new(&pb, local) < 0 || git_revwalk_new(&walk, local) < 0 ||
+	    git_revwalk_push(walk, head) < 0 || (old && git_revwalk_hide(walk, old) < 0) ||
+	    git_packbuilder_insert_walk(pb, walk) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot collect the objects to push");
+		goto done;
+	}
+	if (git_packbuilder_object_count(pb) == 0)
+		goto done;
+	if (git_repository_odb(&odb, remote) < 0 || git_odb_write_pack(&sink.wp, odb, NULL, NULL) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "cannot write objects into the remote");
+		goto done;
+	}
+	if (git_packbuilder_foreach(pb, to_remote_pack, &sink) < 0 || sink.wp->commit(sink.wp, &sink.stats) < 0)
+		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "cannot write objects into the remote");
+	sink.wp->free(sink.wp);
+	if (rc == 0)
+		git_odb_refresh(odb);
+done:
+	git_odb_free(odb);
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	return rc;
+}
+
+/* git refuses to update the branch checked out in a non-bare remote
+ * (receive.denyCurrentBranch=refuse, the default). */
+static int checked_out_in_remote(git_repository *remote, const char *dst)
+{
+	git_reference *head = NULL;
+	git_config *cfg = NULL;
+	git_buf deny = GIT_BUF_INIT;
+	int refused = 0;
+	if (git_repository_is_bare(remote) || git_reference_lookup(&head, remote, "HEAD") < 0)
+		return 0;
+	if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    strcmp(git_reference_symbolic_target(head), dst) == 0) {
+		refused = 1;
+		if (git_repository_config_snapshot(&cfg, remote) == 0 &&
+		    git_config_get_string_buf(&deny, cfg, "receive.denyCurrentBranch") == 0 &&
+		    (!strcmp(deny.ptr, "ignore") || !strcmp(deny.ptr, "warn") || !strcmp(deny.ptr, "false")))
+			refused = 0;
+	}
+	git_buf_dispose(&deny);
+	git_config_free(cfg);
+	git_reference_free(head);
+	return refused;
+}
+
+int ps_push_local(int *moved, const char *repo_path, const char *branch_ref, const char *remote_dir,
+	const char *dst, pushseal_error *err)
+{
+	git_repository *local = NULL, *remote = NULL;
+	git_transaction *tx = NULL;
+	git_signature *sig = NULL;
+	ps_journal journal;
+	char lock_rel[1100];
+	git_oid head, old;
+	int has_old, rc;
+
+	memset(&journal, 0, sizeof(journal));
+	*moved = PUSHSEAL_UP_TO_DATE;
+	if ((rc = ps_repo_open(&local, repo_path, err)) < 0)
+		return rc;
+	if (git_reference_name_to_id(&head, local, branch_ref) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read %s", branch_ref);
+		goto done;
+	}
+	if (git_repository_open_ext(&remote, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
+		goto done;
+	}
+	if (checked_out_in_remote(remote, dst)) {
+		rc = ps_error_set(err, PUSHSEAL_E_REJECTED,
+			"%s is checked out in the non-bare remote %s; git refuses to update it", dst, remote_dir);
+		goto done;
+	}
+	/* a push of ours killed while it held this remote ref must not block it */
+	ps_journal_recover(git_repository_path(remote), NULL);
+	ps_test_hook("BEFORE_LOCK");
+	snprintf(lock_rel, sizeof(lock_rel), "%s.lock", dst);
+	if (git_transaction_new(&tx, remote) < 0 ||
+	    ps_journal_begin(&journal, git_repository_path(remote), NULL) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot prepare the push into %s", remote_dir);
+		goto done;
+	}
+	ps_journal_maybe(&journal, lock_rel); /* covers a death before the inode is noted */
+	if (git_transaction_lock_ref(tx, dst) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "remote rejected %s: cannot lock it", dst);
+		goto done;
+	}
+	ps_journal_lock(&journal, lock_rel);
+	/* under the lock, the remote's value cannot change until we commit */
+	has_old = git_reference_name_to_id(&old, remote, dst) == 0;
+	ps_test_hook("AFTER_LOCK");
+	if (has_old && git_oid_equal(&old, &head)) {
+		rc = 0;
+		goto done;
+	}
+	if (has_old) {
+		git_odb *odb = NULL;
+		int known = git_repository_odb(&odb, local) == 0 && git_odb_exists(odb, &old);
+		git_odb_free(odb);
+		if (!known || git_graph_descendant_of(local, &head, &old) != 1) {
+			rc = ps_error_set(err, PUSHSEAL_E_DIVERGED,
+				"push rejected: %s has commits that %s does not (not a fast-forward; pull first)",
+				dst, branch_ref);
+			goto done;
+		}
+	}
+	if ((rc = copy_objects(local, remote, &head, has_old ? &old : NULL, err)) < 0)
+		goto done;
+	if (ps_signature(&sig, local) < 0 || git_transaction_set_target(tx, dst, &head, sig, "push") < 0 ||
+	    git_transaction_commit(tx) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "remote rejected %s: failed to update ref", dst);
+		goto done;
+	}
+	*moved = PUSHSEAL_MOVED;
+	rc = 0;
+done:
+	git_signature_free(sig);
+	git_transaction_free(tx);
+	ps_journal_end(&journal);
+	git_repository_free(remote);
+	git_repository_free(local);
+	return rc;
+}
