@@ -25,6 +25,13 @@
 extern "C" {
 #endif
 
+/* Only the functions declared here are exported from the shared library. */
+#if defined(__GNUC__) && defined(PUSHSEAL_BUILDING)
+#define PUSHSEAL_EXTERN __attribute__((visibility("default")))
+#else
+#define PUSHSEAL_EXTERN
+#endif
+
 #define PUSHSEAL_VERSION "0.1.0"
 /** The protocol version spoken by the `pushseal` command (docs/PROTOCOL.md). */
 #define PUSHSEAL_PROTOCOL_VERSION 1
@@ -79,16 +86,16 @@ typedef enum pushseal_change {
  * Honours the environment variable PUSHSEAL_DEADLINE_S (docs/PROTOCOL.md).
  * @return 0, or PUSHSEAL_E_INTERNAL.
  */
-int pushseal_init(void);
+PUSHSEAL_EXTERN int pushseal_init(void);
 
 /** Release what pushseal_init() acquired.  Safe to call once per init. */
-void pushseal_shutdown(void);
+PUSHSEAL_EXTERN void pushseal_shutdown(void);
 
 /**
  * The stable lower-case name of an error class ("diverged", "timeout", ...),
  * as used in the CLI and its JSON.  Returns a static string; never NULL.
  */
-const char *pushseal_class_name(int klass);
+PUSHSEAL_EXTERN const char *pushseal_class_name(int klass);
 
 /**
  * Fast-forward the current branch, its index and its worktree to its
@@ -107,7 +114,7 @@ const char *pushseal_class_name(int klass);
  *         worktree are exactly as they were; only remote-tracking refs may
  *         have been updated by the fetch, as with git.
  */
-int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
+PUSHSEAL_EXTERN int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err);
 
 /**
@@ -122,7 +129,7 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
  * @param err        [out, optional] why it failed
  * @return 0 when pushed or already up to date, or a negative class.
  */
-int pushseal_push_ff(pushseal_change *out, const char *repo_path,
+PUSHSEAL_EXTERN int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err);
 
 /**
@@ -136,7 +143,7 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
  *         class is returned so the caller knows the count may be stale.
  *         Any other negative class leaves *out = 0.
  */
-int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
+PUSHSEAL_EXTERN int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err);
 
 /**
@@ -146,7 +153,7 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
  * @param out   [out] the count; 0 on any error
  * @return 0, or a negative class (then *out = 0).
  */
-int pushseal_count_local_ahead(size_t *out, const char *repo_path,
+PUSHSEAL_EXTERN int pushseal_count_local_ahead(size_t *out, const char *repo_path,
 	pushseal_error *err);
 
 /* ------------------------------------------------------------------------
@@ -236,7 +243,7 @@ typedef struct pushseal_report {
  *         when only the writeback failed; PUSHSEAL_E_LOCKED when skipped as
  *         locked).
  */
-int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
+PUSHSEAL_EXTERN int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	const pushseal_cycle_options *opts);
 
 /** Options of a tick.  Initialise with PUSHSEAL_TICK_OPTIONS_INIT. */
@@ -261,11 +268,11 @@ typedef struct pushseal_tick_options {
  * With dry_run, only measures and decides (`pushseal status`).
  * @return 0 when sealed or clean; otherwise out->error.klass.
  */
-int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
+PUSHSEAL_EXTERN int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	const pushseal_tick_options *opts);
 
 /** The stable name of a skip reason: "c16", "c17", "clean", "locked", or NULL for none. */
-const char *pushseal_skip_name(pushseal_skip skipped);
+PUSHSEAL_EXTERN const char *pushseal_skip_name(pushseal_skip skipped);
 
 #ifdef __cplusplus
 }
