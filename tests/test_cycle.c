@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 /* A writeback that a bot would run: count its invocations in a marker file
- * outside the repository, then append a line and commit it with the git CLI. */
+ * outside the repository, then append a line and commit it with the git CLI.
+ * It also chatters on stdout, as scripts do: an implementation must keep that
+ * off its own stdout, which belongs to the protocol's JSON lines. */
 static const char *wb_commit(ps_ctx *ctx)
 {
-	return ps_fmt(ctx, "echo run >> '%s/marker' && echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data'",
-		ctx->root);
+	return ps_fmt(ctx, "echo writeback-noise && echo run >> '%s/marker' && echo bot >> data.txt && "
+		"git add data.txt && git commit -qm 'bot: data'", ctx->root);
 }
 
 static const char *wb_noop(ps_ctx *ctx)
@@ -232,7 +234,7 @@ static void n_failing_check_runs_fix(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	const char *repos[] = { one(ctx, "local") };
 	ps_cycle_result r[1];
-	int rc = drv_run(ctx, 0, "false", wb_commit(ctx), repos, 1, r);
+	int rc = drv_run(ctx, 0, "echo check-noise; false", wb_commit(ctx), repos, 1, r);
 	assert_int_equal(rc, 0);
 	assert_true(r[0].wrote);
 	assert_true(r[0].sealed);
@@ -482,8 +484,16 @@ static void s7_crash_between_commit_and_push_is_sealed_next_tick(ps_ctx *ctx)
 static void s8_overlapping_runs_do_not_interleave(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
-	/* the first run's writeback holds the repo for a while */
-	const char *slow = ps_fmt(ctx, "%s && : > '%s/started' && sleep 1", wb_commit(ctx), ctx->root);
+	/* each writeback brackets its work in a shared log; the first one holds
+	 * the repo for a while inside its bracket.  Interleaved runs would show
+	 * two "start" lines in a row. */
+	char bracket_first[4096], bracket_second[4096];
+	snprintf(bracket_second, sizeof(bracket_second), "echo start >> '%s/brackets' && %s && echo end >> '%s/brackets'",
+		ctx->root, wb_commit(ctx), ctx->root);
+	snprintf(bracket_first, sizeof(bracket_first),
+		"echo start >> '%s/brackets' && %s && : > '%s/started' && sleep 1 && echo end >> '%s/brackets'",
+		ctx->root, wb_commit(ctx), ctx->root, ctx->root);
+	const char *slow = bracket_first;
 	pid_t pid = fork();
 	if (pid == 0) {
 		ps_cycle_result r = drv_fix(ctx, ps_path(ctx, "local"), slow);
@@ -494,10 +504,14 @@ static void s8_overlapping_runs_do_not_interleave(ps_ctx *ctx)
 		nanosleep(&ts, NULL);
 	}
 	assert_true(or_exists(ctx, "started"));
-	ps_cycle_result second = drv_fix(ctx, one(ctx, "local"), wb_commit(ctx));
+	ps_cycle_result second = drv_fix(ctx, one(ctx, "local"), bracket_second);
 	int status;
 	waitpid(pid, &status, 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	const char *log = or_file(ctx, "brackets");
+	assert_non_null(log);
+	if (strstr(log, "start\nstart"))
+		fail_msg("two writebacks ran at once on one repo: %s", log);
 	/* skipped as locked, or waited and then ran after the first */
 	if (strcmp(second.skipped, "locked") == 0)
 		assert_int_equal(marker_runs(ctx), 1);

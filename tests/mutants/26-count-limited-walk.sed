@@ -1,0 +1,4 @@
+# breaks: P-LOCAL-8 counts use git's limited walk (rev-list --count A..B without a commit-graph), which over-counts on skewed commit dates.
+# suites: test_count
+/^count_range() {$/a\
+	g rev-list --count "$1..$2"; return
