@@ -2,9 +2,10 @@
  * Exact commit counting, `git rev-list --count exclude..include`.
  *
  * libgit2 1.5's git_graph_ahead_behind over-counts on histories with merges
- * and clock skew, and date-ordered walks stop early under skew.  This walk
- * uses no dates: it marks every ancestor of `exclude`, then counts the
- * ancestors of `include` outside that set.  That is exact by construction.
+ * and clock skew, and date-ordered walks stop early under skew.  These walks
+ * use no dates: a bounded walk settles the common cases (a few commits
+ * ahead or behind); otherwise every ancestor of `exclude` is marked and the
+ * ancestors of `include` outside that set are counted.  Exact either way.
  */
 #include "internal.h"
 
@@ -146,14 +147,76 @@ static int walk(oidset *seen, const oidset *stop, git_repository *repo,
 	return rc;
 }
 
+/*
+ * The common cases are cheap: a few commits ahead of (or behind) a long
+ * history.  Walk from `from` without entering `stop`, visiting at most
+ * `budget` commits.  If that walk closes -- it never reaches a root commit
+ * -- every path from `from` runs into `stop`, so no visited commit is an
+ * ancestor of `stop` (its own ancestry would lead to a root past `stop`)
+ * and the visited set is exactly from..stop.  Returns 1 when closed, with
+ * *n the count; 0 when it reached a root or the budget; <0 on error.
+ */
+#define FAST_BUDGET 20000
+
+static int bounded_walk(size_t *n, git_repository *repo, const git_oid *from, const git_oid *stop,
+	size_t budget, pushseal_error *err)
+{
+	oidset seen = { 0 };
+	oidstack todo = { 0 };
+	int rc = 1;
+	if (oidset_add(&seen, from) < 0 || oidstack_push(&todo, from) < 0)
+		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "out of memory");
+	while (rc == 1 && todo.len > 0) {
+		git_oid id = todo.items[--todo.len];
+		git_commit *c = NULL;
+		unsigned int parents;
+		if (seen.len > budget) {
+			rc = 0;
+			break;
+		}
+		if (git_commit_lookup(&c, repo, &id) < 0) {
+			rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read commit");
+			break;
+		}
+		parents = git_commit_parentcount(c);
+		if (parents == 0)
+			rc = 0; /* a root: this side is not closed under `stop` */
+		for (unsigned int i = 0; rc == 1 && i < parents; i++) {
+			const git_oid *p = git_commit_parent_id(c, i);
+			int added;
+			if (git_oid_equal(p, stop))
+				continue;
+			added = oidset_add(&seen, p);
+			if (added < 0 || (added > 0 && oidstack_push(&todo, p) < 0))
+				rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "out of memory");
+		}
+		git_commit_free(c);
+	}
+	*n = seen.len;
+	free(todo.items);
+	oidset_free(&seen);
+	return rc;
+}
+
 int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 	const git_oid *exclude, pushseal_error *err)
 {
 	oidset hidden = { 0 }, counted = { 0 };
+	size_t n;
 	int rc;
 	*out = 0;
 	if (git_oid_equal(include, exclude))
 		return 0;
+	/* include is a few commits on top of exclude */
+	if ((rc = bounded_walk(&n, repo, include, exclude, FAST_BUDGET, err)) != 0) {
+		if (rc > 0)
+			*out = n;
+		return rc > 0 ? 0 : rc;
+	}
+	/* include is an ancestor of exclude: nothing to count */
+	if ((rc = bounded_walk(&n, repo, exclude, include, FAST_BUDGET, err)) != 0)
+		return rc > 0 ? 0 : rc;
+	/* diverged, or far apart: the exact full walk */
 	rc = walk(&hidden, NULL, repo, exclude, err);
 	if (rc == 0)
 		rc = walk(&counted, &hidden, repo, include, err);

@@ -87,12 +87,63 @@ int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error
 	return 0;
 }
 
+/* Map merge through the remote's fetch refspecs, as git_branch_upstream_name
+ * does, but reading only plain config keys: libgit2 1.5.1's remote lookup
+ * runs config regexes that leak PCRE2 match data on every call (fixed
+ * upstream later), which a timer ticking thousands of repos cannot afford. */
+typedef struct refspec_match {
+	ps_branch *b;
+	int found;
+} refspec_match;
+
+static int match_refspec(const git_config_entry *entry, void *payload)
+{
+	refspec_match *m = payload;
+	git_refspec *spec = NULL;
+	git_buf out = GIT_BUF_INIT;
+	if (m->found || git_refspec_parse(&spec, entry->value, 1) < 0)
+		return 0;
+	if (git_refspec_src_matches(spec, m->b->merge) && git_refspec_transform(&out, spec, m->b->merge) == 0 &&
+	    out.size < sizeof(m->b->tracking)) {
+		memcpy(m->b->tracking, out.ptr, out.size + 1);
+		m->found = 1;
+	}
+	git_buf_dispose(&out);
+	git_refspec_free(spec);
+	return 0;
+}
+
+static int tracking_ref(ps_branch *b, git_repository *repo, pushseal_error *err)
+{
+	git_config *cfg = NULL;
+	git_buf url = GIT_BUF_INIT;
+	refspec_match m = { b, 0 };
+	char key[400];
+	int has_url;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		return ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read config");
+	snprintf(key, sizeof(key), "remote.%s.url", b->remote);
+	has_url = git_config_get_string_buf(&url, cfg, key) == 0;
+	git_buf_dispose(&url);
+	if (has_url) {
+		snprintf(key, sizeof(key), "remote.%s.fetch", b->remote);
+		git_config_get_multivar_foreach(cfg, key, NULL, match_refspec, &m);
+	}
+	git_config_free(cfg);
+	if (!has_url)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
+			"branch %s tracks remote '%s', which is not configured", b->name, b->remote);
+	if (!m.found)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
+			"no fetch refspec of remote '%s' maps %s", b->remote, b->merge);
+	return 0;
+}
+
 int ps_branch_resolve(ps_branch *b, git_repository *repo, pushseal_error *err)
 {
 	git_reference *head = NULL;
 	git_config *cfg = NULL;
-	git_remote *remote = NULL;
-	git_buf buf = GIT_BUF_INIT;
 	char key[1200];
 	const char *target;
 	int rc;
@@ -130,17 +181,8 @@ int ps_branch_resolve(ps_branch *b, git_repository *repo, pushseal_error *err)
 	if (strcmp(b->remote, ".") == 0)
 		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
 			"branch %s tracks local branch %s, not a remote", b->name, b->merge);
-	if (git_remote_lookup(&remote, repo, b->remote) < 0)
-		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
-			"branch %s tracks remote '%s', which is not configured", b->name, b->remote);
-	git_remote_free(remote);
-	if (git_branch_upstream_name(&buf, repo, b->ref) < 0 || buf.size >= sizeof(b->tracking)) {
-		git_buf_dispose(&buf);
-		return ps_error_git(err, PUSHSEAL_E_NOUPSTREAM,
-			"no fetch refspec of remote '%s' maps %s", b->remote, b->merge);
-	}
-	memcpy(b->tracking, buf.ptr, buf.size + 1);
-	git_buf_dispose(&buf);
+	if ((rc = tracking_ref(b, repo, err)) < 0)
+		return rc;
 	return ps_branch_reload_tracking(b, repo, err);
 }
 

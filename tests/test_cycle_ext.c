@@ -205,6 +205,71 @@ static void all_and_list_cover_a_hub(ps_ctx *ctx)
 	assert_true(strlen(err) > 0);
 }
 
+/* Make set `set` of n repos: every 3rd ahead by one, every 7th with its
+ * remote ref locked (cannot seal), the rest clean. */
+static void make_set(ps_ctx *ctx, const char *set, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *bare = ps_fmt(ctx, "%s/r%02d.git", set, i);
+		char clone[256];
+		snprintf(clone, sizeof(clone), "%s/c%02d", set, i);
+		fx_bare(ctx, bare, 1);
+		fx_clone(ctx, ps_fmt(ctx, "%s/r%02d.git", set, i), clone);
+		if (i % 3 == 0)
+			fx_ahead(ctx, clone, 1);
+		if (i % 7 == 0) {
+			fx_ahead(ctx, clone, 1);
+			fx_lock_ref(ctx, ps_fmt(ctx, "%s/r%02d.git", set, i), "main");
+		}
+	}
+}
+
+static const char *run_set(ps_ctx *ctx, const char *set, const char *jobs, int *rc)
+{
+	fx_write(ctx, ps_fmt(ctx, "%s.list", set), "");
+	char list[65536] = "";
+	for (int i = 0; i < 50; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s/%s/c%02d\n", ctx->root, set, i);
+	}
+	fx_write(ctx, ps_fmt(ctx, "%s.list", set), list);
+	const char *out, *err;
+	*rc = drv_exec(ctx, &out, &err, "run", "-j", jobs, "--list", ps_keep(ctx, ps_fmt(ctx, "%s.list", set)), NULL);
+	return out;
+}
+
+static void parallel_tick_same_as_sequential(ps_ctx *ctx)
+{
+	int rc_seq, rc_par;
+	char seq[65536];
+	use_cli(ctx);
+	make_set(ctx, "seq", 50);
+	make_set(ctx, "par", 50);
+	snprintf(seq, sizeof(seq), "%s", run_set(ctx, "seq", "1", &rc_seq));
+	const char *par = run_set(ctx, "par", "4", &rc_par);
+	assert_int_equal(rc_seq, 1); /* the locked repos cannot seal */
+	assert_int_equal(rc_par, rc_seq);
+	/* the same lines in the same order, but for the set's name in paths */
+	const char *a = seq, *b = par;
+	int lines = 0;
+	while (*a || *b) {
+		size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+		char x[4096], y[4096], *p;
+		snprintf(x, sizeof(x), "%.*s", (int)la, a);
+		snprintf(y, sizeof(y), "%.*s", (int)lb, b);
+		while ((p = strstr(x, "/seq/")))
+			memcpy(p, "/par/", 5);
+		while ((p = strstr(x, "/seq.git")))
+			memcpy(p, "/par.git", 8);
+		if (strcmp(x, y) != 0)
+			fail_msg("line %d differs between -j 1 and -j 4:\n  %s\n  %s", lines + 1, x, y);
+		lines++;
+		a += la + (a[la] == '\n');
+		b += lb + (b[lb] == '\n');
+	}
+	assert_int_equal(lines, 50);
+}
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("X-DIVERGE-1", "with --on-diverge=rebase a writer's race is healed in one tick: the person's commit kept, ours rebased on top, no merge", rebase_heals_writer_race),
 	CLAUSE("X-DIVERGE-2", "the rebase policy never moves a person's commit: it stops at c16 and both tips stay", rebase_never_moves_a_persons_commit),
@@ -213,6 +278,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("X-COMMIT-1", "--commit-message commits what the writeback left, once, and never makes an empty commit", commit_message_commits_leftovers_once),
 	CLAUSE("X-LOCK-1", "a held repo lock makes a tick report skipped locked; released, --lock-wait runs and seals", held_lock_skips_then_wait_succeeds),
 	CLAUSE("X-STATUS-1", "status reports ahead, needs-action and the c17 guard, and writes nothing", status_writes_nothing),
+	CLAUSE("X-PAR-1", "run -j 4 over 50 repos prints the same lines in the same order, with the same exit code, as run -j 1", parallel_tick_same_as_sequential),
 	CLAUSE("X-HUB-1", "--all finds every worktree under a hub and --list reads a repo list; a missing list is a usage error", all_and_list_cover_a_hub),
 };
 

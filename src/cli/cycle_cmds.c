@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct cycle_args {
 	const char *writeback;
@@ -12,6 +14,7 @@ typedef struct cycle_args {
 	int lock_wait_ms;
 	int on_diverge;
 	const char *writer_email;
+	int jobs;                 /* 0: the number of online cores */
 	cli_list repos;
 } cycle_args;
 
@@ -62,13 +65,19 @@ static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
 		}
 		if (!val && (!strcmp(arg, "--writeback") || !strcmp(arg, "--check") || !strcmp(arg, "--all") ||
 		             !strcmp(arg, "--list") || !strcmp(arg, "--commit-message") || !strcmp(arg, "--lock-wait") ||
-		             !strcmp(arg, "--writer-email")))
+		             !strcmp(arg, "--writer-email") || !strcmp(arg, "-j") || !strcmp(arg, "--jobs")))
 			return cli_usage_error("option needs a value:", arg);
 		if (!strcmp(arg, "--writeback") && strchr(allowed, 'w'))
 			a->writeback = val;
 		else if (!strcmp(arg, "--check") && strchr(allowed, 'c'))
 			a->check = val;
-		else if (!strcmp(arg, "--writer-email") && strchr(allowed, 'd'))
+		else if ((!strcmp(arg, "-j") || !strcmp(arg, "--jobs")) && strchr(allowed, 'a')) {
+			char *end = NULL;
+			long j = strtol(val, &end, 10);
+			if (end == val || *end || j < 1 || j > 256)
+				return cli_usage_error("-j takes a number of workers from 1 to 256, not", val);
+			a->jobs = (int)j;
+		} else if (!strcmp(arg, "--writer-email") && strchr(allowed, 'd'))
 			a->writer_email = val;
 		else if (!strcmp(arg, "--commit-message") && strchr(allowed, 'm'))
 			a->commit_message = *val ? val : NULL;
@@ -128,6 +137,95 @@ done:
 	return rc;
 }
 
+/* Did this repo end as the protocol wants (sealed or clean; for status,
+ * measured)? */
+static int repo_ok(int rc, const pushseal_report *r, int dry_run)
+{
+	if (dry_run)
+		return !(rc < 0 && r->skipped == PUSHSEAL_SKIP_NONE);
+	return rc == 0 && (r->sealed || r->skipped == PUSHSEAL_SKIP_CLEAN);
+}
+
+/*
+ * `-j N`: one worker process per repo, at most N at a time.  Each writes its
+ * JSON line to its own temporary file; the lines are printed in the order
+ * the repos were given, so the output and the exit code are exactly those
+ * of a sequential tick.  Processes rather than threads: every network call
+ * already forks (deadline.c), and a worker cannot corrupt another's state.
+ */
+static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs)
+{
+	size_t n = a->repos.len, next = 0, running = 0, done = 0;
+	pid_t *pids = calloc(n, sizeof(*pids));
+	FILE **outs = calloc(n, sizeof(*outs));
+	int failed = 0;
+
+	if (!pids || !outs) {
+		free(pids);
+		free(outs);
+		fputs("pushseal: out of memory\n", stderr);
+		return 1;
+	}
+	while (done < n) {
+		int status;
+		pid_t pid;
+		while (running < (size_t)jobs && next < n) {
+			size_t i = next++;
+			if (!(outs[i] = tmpfile())) {
+				perror("pushseal: tmpfile");
+				failed = 1;
+				done++;
+				continue;
+			}
+			fflush(NULL);
+			pid = fork();
+			if (pid == 0) {
+				pushseal_report r;
+				int one = pushseal_tick_repo(&r, a->repos.items[i], o);
+				cli_json_report(outs[i], a->repos.items[i], &r, dry_run);
+				fflush(outs[i]);
+				_exit(repo_ok(one, &r, dry_run) ? 0 : 1);
+			}
+			if (pid < 0) {
+				perror("pushseal: fork");
+				failed = 1;
+				done++;
+				continue;
+			}
+			pids[i] = pid;
+			running++;
+		}
+		if (running == 0)
+			continue;
+		pid = wait(&status);
+		if (pid < 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (pids[i] != pid)
+				continue;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				failed = 1;
+			pids[i] = -1;
+			running--;
+			done++;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		char buf[4096];
+		size_t got;
+		if (!outs[i])
+			continue;
+		rewind(outs[i]);
+		while ((got = fread(buf, 1, sizeof(buf), outs[i])) > 0)
+			fwrite(buf, 1, got, stdout);
+		fclose(outs[i]);
+	}
+	fflush(stdout);
+	free(pids);
+	free(outs);
+	return failed;
+}
+
 static int tick(int argc, char **argv, int dry_run)
 {
 	cycle_args a;
@@ -146,13 +244,19 @@ static int tick(int argc, char **argv, int dry_run)
 		o.check = shell_check;
 		o.check_payload = (void *)a.check;
 	}
+	{
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		int jobs = a.jobs ? a.jobs : (cores > 0 ? (int)cores : 1);
+		if (jobs > 1 && a.repos.len > 1) {
+			rc = tick_parallel(&a, &o, dry_run, jobs);
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < a.repos.len; i++) {
 		pushseal_report r;
 		int one = pushseal_tick_repo(&r, a.repos.items[i], &o);
 		cli_json_report(stdout, a.repos.items[i], &r, dry_run);
-		if (!dry_run && !(one == 0 && (r.sealed || r.skipped == PUSHSEAL_SKIP_CLEAN)))
-			failed = 1;
-		if (dry_run && one < 0 && r.skipped == PUSHSEAL_SKIP_NONE)
+		if (!repo_ok(one, &r, dry_run))
 			failed = 1;
 	}
 	rc = failed;

@@ -41,7 +41,7 @@ struct ps_ctx {
 	int passed;             /* set only when the body returned normally */
 	ps_body_fn body;
 	const char *clause;     /* the test's clause ID(s) */
-	char ring[8][4096];     /* scratch strings handed out by helpers */
+	char ring[8][65536];    /* scratch strings handed out by helpers (outputs too) */
 	int ring_next;
 	char kept[16][1024];    /* paths that must outlive the ring (ps_keep) */
 	int kept_next;
