@@ -143,9 +143,11 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* The child must not inherit the parent's TLS random state or other
- * process-global libgit2 state, so it re-initialises libgit2 and restores
- * the parent's configuration search paths and owner validation. */
+/* A child that will speak TLS or ssh must not inherit the parent's random
+ * state (mbedTLS's is copied by fork: children would send identical
+ * randoms), so it re-initialises libgit2 and restores the parent's search
+ * paths and owner validation.  That re-reads the CA bundle, which costs
+ * about a third of a local fetch, so only children that need it do it. */
 #define PS_LEVELS 4
 static const int search_levels[PS_LEVELS] = {
 	GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA,
@@ -160,6 +162,25 @@ static void child_reinit(git_buf *paths, int owner_validation)
 		if (paths[i].ptr)
 			git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, search_levels[i], paths[i].ptr);
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, owner_validation);
+}
+
+static git_buf *child_paths;
+static int child_owner_validation = 1;
+static int in_child;
+
+void ps_child_fresh_libgit2(void)
+{
+	if (in_child)
+		child_reinit(child_paths, child_owner_validation);
+}
+
+int ps_url_needs_fresh(const char *url)
+{
+	if (!url)
+		return 1;
+	if (!strncmp(url, "git://", 6) || !strncmp(url, "file://", 7) || url[0] == '/' || url[0] == '.')
+		return 0;
+	return 1; /* https://, http:// (may redirect), ssh://, user@host:path, ... */
 }
 
 int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
@@ -203,7 +224,9 @@ int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
 		close(fds[0]);
 		/* a git:// peer that goes away must not kill us with SIGPIPE */
 		signal(SIGPIPE, SIG_IGN);
-		child_reinit(paths, owner_validation);
+		in_child = 1;
+		child_paths = paths;
+		child_owner_validation = owner_validation;
 		ps_error_clear(&cerr);
 		crc = fn(msg + sizeof(int) + sizeof(pushseal_error), payload, &cerr);
 		memcpy(msg, &crc, sizeof(int));

@@ -53,6 +53,10 @@ int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err)
 /* Re-read the tracking ref into b (after a fetch). */
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
 
+/* A remote's push URL (pushurl, else url) from plain config, without
+ * git_remote_lookup (which leaks in libgit2 1.5.1).  Returns 0 or -1. */
+int ps_config_remote_url(char *dst, size_t n, git_repository *repo, const char *remote, int for_push);
+
 /* Refuse while .git/index.lock exists (LOCKED) or an operation such as a
  * merge or rebase is in progress (INPROGRESS). */
 int ps_repo_check_writable(git_repository *repo, pushseal_error *err);
@@ -69,6 +73,13 @@ typedef int (*ps_child_fn)(void *out, void *payload, pushseal_error *err);
  * Returns fn's result, or PUSHSEAL_E_TIMEOUT / PUSHSEAL_E_INTERNAL. */
 int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
 	int deadline_ms, const char *what, const char *const *watch, pushseal_error *err);
+
+/* In a deadline child about to speak TLS or ssh: re-initialise libgit2 so
+ * no random state is shared with the parent or other children.  Call before
+ * opening any repository in the child.  A no-op outside a child. */
+void ps_child_fresh_libgit2(void);
+/* Does a remote URL need that (anything but a local path, file:// or git://)? */
+int ps_url_needs_fresh(const char *url);
 
 /* The effective deadline: PUSHSEAL_DEADLINE_S wins, then opts, then dflt. */
 int ps_deadline_ms(int requested_ms, int default_ms);
@@ -171,5 +182,20 @@ int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *e
 
 /* The current identity for reflog entries, falling back to "pushseal". */
 int ps_signature(git_signature **out, git_repository *repo);
+
+/* credentials.c (transport credentials; owned with fetch.c) ------------- */
+
+/* Start a fresh record of the credentials tried: once per network operation
+ * (ps_remote_callbacks_init calls it). */
+void ps_credentials_reset(void);
+/* git_credential_acquire_cb: ssh agent, PUSHSEAL_SSH_KEY, PUSHSEAL_HTTPS_TOKEN(_FILE),
+ * opt-in `git credential fill`; each at most once, then GIT_EAUTH.  Never prompts. */
+int ps_credentials_cb(git_credential **out, const char *url, const char *user_from_url,
+	unsigned int allowed, void *payload);
+/* git_transport_certificate_check_cb: an ssh host key must be in known_hosts
+ * (PUSHSEAL_SSH_KNOWN_HOSTS, default ~/.ssh/known_hosts); TLS is left to libgit2. */
+int ps_certificate_check_cb(git_cert *cert, int valid, const char *host, void *payload);
+/* git_remote_ready_cb: notes the remote's port for the known_hosts lookup. */
+int ps_remote_ready_cb(git_remote *remote, int direction, void *payload);
 
 #endif

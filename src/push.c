@@ -21,6 +21,7 @@ typedef struct push_job {
 	const char *dst;          /* the remote ref we update */
 	const char *branch_ref;   /* refs/heads/<b>, the local side */
 	const char *remote_dir;   /* non-empty: a remote on a local path (push_local.c) */
+	int fresh;                /* the child must re-initialise libgit2 (TLS, ssh) */
 } push_job;
 
 typedef struct push_seen {
@@ -67,6 +68,8 @@ static int push_in_child(void *out, void *payload, pushseal_error *err)
 
 	if (job->remote_dir[0])
 		return ps_push_local(out, job->repo_path, job->branch_ref, job->remote_dir, job->dst, err);
+	if (job->fresh)
+		ps_child_fresh_libgit2();
 	memset(&seen, 0, sizeof(seen));
 	seen.job = job;
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
@@ -98,19 +101,13 @@ done:
 
 /* For a remote on a local path, the directory whose lock files a killed
  * push might leave behind. */
-static void local_remote_dir(char *dst, size_t n, git_repository *repo, const char *name)
+static void local_remote_dir(char *dst, size_t n, const char *url)
 {
-	git_remote *remote = NULL;
-	const char *url;
 	dst[0] = '\0';
-	if (git_remote_lookup(&remote, repo, name) < 0)
-		return;
-	url = git_remote_pushurl(remote) ? git_remote_pushurl(remote) : git_remote_url(remote);
-	if (url && strncmp(url, "file://", 7) == 0)
+	if (strncmp(url, "file://", 7) == 0)
 		url += 7;
-	if (url && access(url, F_OK) == 0)
+	if (*url && strstr(url, "://") == NULL && access(url, F_OK) == 0)
 		snprintf(dst, n, "%s", url);
-	git_remote_free(remote);
 }
 
 /* libgit2's local transport never runs the remote's hooks, so a push to a
@@ -176,7 +173,12 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	job.remote_dir = remote_dir;
 	snprintf(job.refspec, sizeof(job.refspec), "%s:%s", b.ref, b.merge);
 	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
-	local_remote_dir(remote_dir, sizeof(remote_dir), repo, b.remote);
+	{
+		char url[4096] = "";
+		ps_config_remote_url(url, sizeof(url), repo, b.remote, 1);
+		local_remote_dir(remote_dir, sizeof(remote_dir), url);
+		job.fresh = ps_url_needs_fresh(url);
+	}
 	if (!remote_dir[0])
 		watch[1] = NULL;
 	else if ((rc = refuse_local_hooks(remote_dir, b.remote, err)) < 0)
