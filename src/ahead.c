@@ -29,7 +29,7 @@ int pushseal_count_local_ahead(size_t *out, const char *repo_path, pushseal_erro
 
 	ps_error_clear(err);
 	*out = 0;
-	if ((rc = open_branch(&repo, &b, repo_path, err)) < 0)
+	if ((rc = open_branch(&repo, &b, repo_path, err)) != 0)
 		return rc;
 	if (!b.has_tracking)
 		rc = no_tracking(&b, err);
@@ -51,7 +51,7 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	ps_error_clear(err);
 	ps_error_clear(&fetch_err);
 	*out = 0;
-	if ((rc = open_branch(&repo, &b, repo_path, err)) < 0)
+	if ((rc = open_branch(&repo, &b, repo_path, err)) != 0)
 		return rc;
 	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
 	git_repository_free(repo);

@@ -20,7 +20,6 @@ int ps_commit_leftovers(int *committed, const char *repo_path, const char *messa
 		return rc;
 	if ((rc = ps_repo_check_writable(repo, err)) < 0 || (rc = ps_branch_resolve(&b, repo, err)) < 0)
 		goto done;
-	rc = PUSHSEAL_E_INTERNAL;
 	if (git_repository_index(&index, repo) < 0 ||
 	    git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL) < 0 ||
 	    git_index_update_all(index, NULL, NULL, NULL) < 0 ||

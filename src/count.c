@@ -156,7 +156,7 @@ static int walk(oidset *seen, const oidset *stop, git_repository *repo,
  * and the visited set is exactly from..stop.  Returns 1 when closed, with
  * *n the count; 0 when it reached a root or the budget; <0 on error.
  */
-#define FAST_BUDGET 20000
+#define FAST_BUDGET 4096
 
 static int bounded_walk(size_t *n, git_repository *repo, const git_oid *from, const git_oid *stop,
 	size_t budget, pushseal_error *err)

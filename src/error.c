@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const class_names[] = {
@@ -33,6 +34,7 @@ void ps_redact(char *dst, size_t n, const char *src)
 		return;
 	while (*src && o + 1 < n) {
 		const char *scheme = strstr(src, "://");
+		const char *at = NULL;
 		if (!scheme) {
 			dst[o++] = *src++;
 			continue;
@@ -40,59 +42,88 @@ void ps_redact(char *dst, size_t n, const char *src)
 		/* copy up to and including "://" */
 		while (src < scheme + 3 && o + 1 < n)
 			dst[o++] = *src++;
-		/* userinfo ends at '@' before any '/', whitespace or quote */
-		size_t len = strcspn(src, "@/ \t\n'\"");
-		if (src[len] == '@') {
+		/* the authority ends at '/', '?', '#' or whitespace; its userinfo
+		 * at the LAST '@' in it, as curl and browsers read
+		 * "https://user:p@ss@host" (a quote may be part of a password) */
+		for (size_t len = strcspn(src, "/?# \t\n\r\v\f"), i = 0; i < len; i++)
+			if (src[i] == '@')
+				at = src + i;
+		if (at) {
 			const char *mask = "***";
 			while (*mask && o + 1 < n)
 				dst[o++] = *mask++;
-			src += len;
+			src = at;
 		}
 	}
 	dst[o] = '\0';
 }
 
-static int vset(pushseal_error *err, int klass, const char *suffix, const char *fmt, va_list ap)
+/* Store text (NULL: out of memory), then ": <suffix_len bytes of suffix>"
+ * when there are any, as one line, redacting the WHOLE text before cutting it
+ * to the message size: cutting first could leave "https://user:passw" with
+ * no '@' to recognise it by. */
+static void set_text(pushseal_error *err, int klass, const char *text, const char *suffix, size_t suffix_len)
 {
-	char raw[512];
-	size_t used;
-	if (!err)
-		return klass;
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	used = strlen(raw);
-	if (suffix && *suffix && used + 3 < sizeof(raw))
-		snprintf(raw + used, sizeof(raw) - used, ": %s", suffix);
+	size_t used = text ? strlen(text) : 0;
+	char *raw = text ? malloc(used + suffix_len + 3) : NULL;
+	err->klass = klass;
+	if (!raw) {
+		snprintf(err->message, sizeof(err->message), "out of memory formatting a message");
+		return;
+	}
+	memcpy(raw, text, used + 1);
+	if (suffix_len)
+		snprintf(raw + used, suffix_len + 3, ": %.*s", (int)suffix_len, suffix);
 	/* one line: a message never carries a newline */
 	for (char *p = raw; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	ps_redact(err->message, sizeof(err->message), raw);
-	err->klass = klass;
-	return klass;
+	free(raw);
 }
 
+/* Each setter formats twice, each pass with its own va_start: the length,
+ * then the text into a buffer of that size (NULL when out of memory). */
 int ps_error_set(pushseal_error *err, int klass, const char *fmt, ...)
 {
 	va_list ap;
+	char *text = NULL;
+	int len;
+	if (!err)
+		return klass;
 	va_start(ap, fmt);
-	vset(err, klass, NULL, fmt, ap);
+	len = vsnprintf(NULL, 0, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
 	va_end(ap);
+	if (len >= 0 && (text = malloc((size_t)len + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+	}
+	set_text(err, klass, text, NULL, 0);
+	free(text);
 	return klass;
 }
 
 int ps_error_git(pushseal_error *err, int klass, const char *fmt, ...)
 {
 	const git_error *last = git_error_last();
-	char why[256] = "";
+	const char *why = last && last->message ? last->message : "";
 	va_list ap;
-	if (last && last->message) {
-		snprintf(why, sizeof(why), "%s", last->message);
-		/* libgit2 messages sometimes end with a newline */
-		why[strcspn(why, "\r\n")] = '\0';
-	}
+	char *text = NULL;
+	int len;
+	if (!err)
+		return klass;
 	va_start(ap, fmt);
-	vset(err, klass, why, fmt, ap);
+	len = vsnprintf(NULL, 0, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
 	va_end(ap);
+	if (len >= 0 && (text = malloc((size_t)len + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+	}
+	/* libgit2 messages sometimes end with a newline: keep the first line */
+	set_text(err, klass, text, why, strcspn(why, "\r\n"));
+	free(text);
 	return klass;
 }
 

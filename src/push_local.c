@@ -20,6 +20,7 @@ void ps_test_hook(const char *point)
 	char name[64];
 	const char *cmd;
 	snprintf(name, sizeof(name), "PUSHSEAL_TEST_HOOK_%s", point);
+	/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
 	if ((cmd = getenv(name)) && *cmd && system(cmd) != 0) {
 		/* the hook's own result is the test's business */
 	}

@@ -237,7 +237,8 @@ static void worktree_listing(ps_ctx *ctx, const char *repo_rel, int with_hash, i
 	char abs[2048];
 	snprintf(abs, sizeof(abs), "%s", ps_path(ctx, repo_rel));
 	walk(abs, "", with_hash, with_dirs, &l);
-	qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_str);
 	dst[0] = '\0';
 	for (size_t i = 0; i < l.n; i++) {
 		int w = snprintf(dst + used, n - used, "%s%s", i ? "\n" : "", l.v[i]);

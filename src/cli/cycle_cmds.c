@@ -28,17 +28,61 @@ static int shell_check(const char *repo, void *payload)
 	return cli_shell(payload, repo) != 0;
 }
 
-/* Parse argv[1..] for a command that allows `allowed` options
- * ("w" writeback, "c" check, "r" remote, "a" --all/--list, "m" message, "l" lock).
- * Returns 0, or EXIT_USAGE after printing the error. */
+/* The options that take a value, with the letter of `allowed` that admits
+ * each; the flags (--remote, --on-diverge=) are handled apart. */
+static const struct valued {
+	const char *name;
+	char letter;
+} valued[] = {
+	{ "--writeback", 'w' }, { "--check", 'c' }, { "--all", 'a' }, { "--list", 'a' },
+	{ "-j", 'a' }, { "--jobs", 'a' }, { "--commit-message", 'm' }, { "--lock-wait", 'l' },
+	{ "--writer-email", 'd' },
+};
+
+/* Apply one valued option; `val` is never NULL here. */
+static int apply(cycle_args *a, const char *opt, const char *val)
+{
+	char *end = NULL;
+	if (!strcmp(opt, "--writeback")) {
+		a->writeback = val;
+	} else if (!strcmp(opt, "--check")) {
+		a->check = val;
+	} else if (!strcmp(opt, "--writer-email")) {
+		a->writer_email = val;
+	} else if (!strcmp(opt, "--commit-message")) {
+		a->commit_message = *val ? val : NULL;
+	} else if (!strcmp(opt, "--all")) {
+		if (cli_list_find(&a->repos, val) < 0)
+			return EXIT_USAGE;
+	} else if (!strcmp(opt, "--list")) {
+		if (cli_list_read(&a->repos, val) < 0)
+			return EXIT_USAGE;
+	} else if (!strcmp(opt, "-j") || !strcmp(opt, "--jobs")) {
+		long j = strtol(val, &end, 10);
+		if (end == val || *end || j < 1 || j > 256)
+			return cli_usage_error("-j takes a number of workers from 1 to 256, not", val);
+		a->jobs = (int)j;
+	} else if (!strcmp(opt, "--lock-wait")) {
+		double s = strtod(val, &end);
+		if (end == val || *end || !(s >= 0 && s <= 3600)) /* also refuses NaN */
+			return cli_usage_error("--lock-wait takes seconds from 0 to 3600, not", val);
+		a->lock_wait_ms = (int)(s * 1000);
+	}
+	return 0;
+}
+
+/* Parse argv[1..] for a command that allows the option letters in `allowed`
+ * ("w" writeback, "c" check, "r" remote, "a" --all/--list/-j, "m" message,
+ * "l" lock wait, "d" divergence policy).  Returns 0, or EXIT_USAGE after
+ * printing the error. */
 static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
 {
 	int only_paths = 0;
 	memset(a, 0, sizeof(*a));
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int takes = 1;
+		const struct valued *v = NULL;
+		int rc;
 		if (only_paths || arg[0] != '-' || arg[1] == '\0') {
 			if (!*arg)
 				return cli_usage_error("empty REPO path", NULL);
@@ -63,40 +107,15 @@ static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
 				return cli_usage_error("--on-diverge takes stop or rebase, not", arg + 13);
 			continue;
 		}
-		if (!val && (!strcmp(arg, "--writeback") || !strcmp(arg, "--check") || !strcmp(arg, "--all") ||
-		             !strcmp(arg, "--list") || !strcmp(arg, "--commit-message") || !strcmp(arg, "--lock-wait") ||
-		             !strcmp(arg, "--writer-email") || !strcmp(arg, "-j") || !strcmp(arg, "--jobs")))
-			return cli_usage_error("option needs a value:", arg);
-		if (!strcmp(arg, "--writeback") && strchr(allowed, 'w'))
-			a->writeback = val;
-		else if (!strcmp(arg, "--check") && strchr(allowed, 'c'))
-			a->check = val;
-		else if ((!strcmp(arg, "-j") || !strcmp(arg, "--jobs")) && strchr(allowed, 'a')) {
-			char *end = NULL;
-			long j = strtol(val, &end, 10);
-			if (end == val || *end || j < 1 || j > 256)
-				return cli_usage_error("-j takes a number of workers from 1 to 256, not", val);
-			a->jobs = (int)j;
-		} else if (!strcmp(arg, "--writer-email") && strchr(allowed, 'd'))
-			a->writer_email = val;
-		else if (!strcmp(arg, "--commit-message") && strchr(allowed, 'm'))
-			a->commit_message = *val ? val : NULL;
-		else if (!strcmp(arg, "--all") && strchr(allowed, 'a')) {
-			if (cli_list_find(&a->repos, val) < 0)
-				return EXIT_USAGE;
-		} else if (!strcmp(arg, "--list") && strchr(allowed, 'a')) {
-			if (cli_list_read(&a->repos, val) < 0)
-				return EXIT_USAGE;
-		} else if (!strcmp(arg, "--lock-wait") && strchr(allowed, 'l')) {
-			char *end = NULL;
-			double s = strtod(val, &end);
-			if (end == val || *end || s < 0 || s > 3600)
-				return cli_usage_error("--lock-wait takes seconds from 0 to 3600, not", val);
-			a->lock_wait_ms = (int)(s * 1000);
-		} else {
+		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+			if (!strcmp(arg, valued[k].name) && strchr(allowed, valued[k].letter))
+				v = &valued[k];
+		if (!v)
 			return cli_usage_error("unknown option", arg);
-		}
-		i += takes;
+		if (i + 1 >= argc)
+			return cli_usage_error("option needs a value:", arg);
+		if ((rc = apply(a, v->name, argv[++i])) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -157,7 +176,7 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 {
 	size_t n = a->repos.len, next = 0, running = 0, done = 0;
 	pid_t *pids = calloc(n, sizeof(*pids));
-	FILE **outs = calloc(n, sizeof(*outs));
+	FILE **outs = calloc(n, sizeof(FILE *));
 	int failed = 0;
 
 	if (!pids || !outs) {

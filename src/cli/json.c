@@ -42,10 +42,9 @@ void cli_json_string(FILE *out, const char *s)
 			fputs("\\n", out), p++;
 		} else if (*p == '\t') {
 			fputs("\\t", out), p++;
-		} else if (*p < 0x20 || *p == 0x7F) {
+		} else if (*p < 0x20 || *p == 0x7F || (n = utf8_len(p)) == 0) {
+			/* a control character, or a byte that is not UTF-8: keep its value visible */
 			fprintf(out, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p)) == 0) {
-			fprintf(out, "\\u%04x", *p++); /* not UTF-8: keep the byte value visible */
 		} else {
 			fwrite(p, 1, n, out);
 			p += n;

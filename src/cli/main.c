@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,21 @@ int cli_usage_error(const char *what, const char *arg)
 		fprintf(stderr, "pushseal: %s\n", what);
 	fputs("Try 'pushseal --help'.\n", stderr);
 	return EXIT_USAGE;
+}
+
+/* PUSHSEAL_DEADLINE_S, when set, must be what the library will honour: a
+ * finite number of seconds in (0, 86400]; anything else is a usage error
+ * rather than a silent fallback to the defaults. */
+static int deadline_env_ok(void)
+{
+	const char *env = getenv("PUSHSEAL_DEADLINE_S");
+	char *end = NULL;
+	double s;
+	if (!env || !*env)
+		return 1;
+	errno = 0;
+	s = strtod(env, &end);
+	return errno == 0 && end != env && *end == '\0' && s >= 0.001 && s <= 86400;
 }
 
 static int report_change(const char *verb, int rc, pushseal_change change, const pushseal_error *err)
@@ -141,14 +157,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t c = 0; c < sizeof(multi) / sizeof(multi[0]); c++) {
-		if (strcmp(argv[1], multi[c].name))
+		if (strcmp(argv[1], multi[c].name) != 0)
 			continue;
-		if (getenv("PUSHSEAL_DEADLINE_S") && *getenv("PUSHSEAL_DEADLINE_S")) {
-			char *end = NULL;
-			const char *env = getenv("PUSHSEAL_DEADLINE_S");
-			if (strtod(env, &end) <= 0 || *end)
-				return cli_usage_error("PUSHSEAL_DEADLINE_S is not a positive number of seconds:", env);
-		}
+		if (!deadline_env_ok())
+			return cli_usage_error("PUSHSEAL_DEADLINE_S is not a number of seconds from 0.001 to 86400:",
+				getenv("PUSHSEAL_DEADLINE_S"));
 		if (pushseal_init() < 0) {
 			fputs("pushseal: cannot initialise libgit2\n", stderr);
 			return 1;
@@ -173,12 +186,9 @@ int main(int argc, char **argv)
 		return cli_usage_error("unexpected argument", argv[i]);
 	if (!*repo)
 		return cli_usage_error("REPO is empty", NULL);
-	{
-		const char *env = getenv("PUSHSEAL_DEADLINE_S");
-		char *end = NULL;
-		if (env && *env && (strtod(env, &end) <= 0 || *end))
-			return cli_usage_error("PUSHSEAL_DEADLINE_S is not a positive number of seconds:", env);
-	}
+	if (!deadline_env_ok())
+		return cli_usage_error("PUSHSEAL_DEADLINE_S is not a number of seconds from 0.001 to 86400:",
+			getenv("PUSHSEAL_DEADLINE_S"));
 	if (pushseal_init() < 0) {
 		fputs("pushseal: cannot initialise libgit2\n", stderr);
 		return 1;

@@ -89,8 +89,16 @@ int cli_list_read(cli_list *l, const char *file)
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		if (n == 0 || line[0] == '#')
-			continue;
+		if ((size_t)n == strspn(line, " \t") || line[0] == '#')
+			continue; /* blank, or a comment */
+		/* a path cannot hold a NUL byte: refuse the line rather than read
+		 * the different path that ends at the NUL */
+		if (strlen(line) != (size_t)n) {
+			fprintf(stderr, "pushseal: --list %s: a line holds a NUL byte\n", file);
+			free(line);
+			fclose(f);
+			return -1;
+		}
 		if (cli_list_add(l, line) < 0) {
 			free(line);
 			fclose(f);

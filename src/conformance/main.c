@@ -64,7 +64,7 @@ static void die_usage(const char *what, const char *arg)
 
 static void *xrealloc(void *p, size_t n)
 {
-	void *q = realloc(p, n);
+	void *q = realloc(p, n ? n : 1);
 	if (!q) {
 		fputs("pushseal-conformance: out of memory\n", stderr);
 		exit(1);
@@ -75,8 +75,10 @@ static void *xrealloc(void *p, size_t n)
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s ? s : "");
-	if (!d)
-		xrealloc(NULL, 0);
+	if (!d) {
+		fputs("pushseal-conformance: out of memory\n", stderr);
+		exit(1);
+	}
 	return d;
 }
 
@@ -87,12 +89,11 @@ static void read_xfail(const char *path)
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
 	if (!f) {
 		fprintf(stderr, "pushseal-conformance: --xfail %s: %s\n", path, strerror(errno));
 		exit(2);
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while (getline(&line, &cap, f) >= 0) {
 		char *p = line, *id, *reason;
 		line[strcspn(line, "\r\n")] = '\0';
 		while (*p == ' ' || *p == '\t')
@@ -160,8 +161,8 @@ static void add_result(const char *suite, const char *name, enum status st, cons
  * then "[       OK ] name" / "[  FAILED  ] name" / "[  SKIPPED ] name". */
 static void parse_output(const char *suite, char *out)
 {
-	char *current = NULL, detail[4096] = "";
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+	char *current = NULL, detail[4096] = "", *save = NULL;
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "[ RUN      ] ", 13)) {
 			current = line + 13;
 			detail[0] = '\0';
@@ -241,16 +242,28 @@ static int run_suites(const char *dir, char **names, size_t n, int jobs)
 	for (size_t i = 0; i < n; i++) {
 		char tpl[PATH_MAX];
 		snprintf(tpl, sizeof(tpl), "%s/pushseal-conformance-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		if ((fds[i] = mkstemp(tpl)) < 0)
+		if ((fds[i] = mkstemp(tpl)) < 0) {
+			while (i > 0)
+				close(fds[--i]);
+			free(pids);
+			free(fds);
+			free(status);
+			free(deadline);
 			return -1;
+		}
 		unlink(tpl);
 		pids[i] = 0;
 		status[i] = 0;
 	}
 	while (done < n) {
 		while (running < (size_t)jobs && next < n) {
-			if ((pids[next] = start_suite(dir, names[next], fds[next])) < 0)
-				return -1;
+			if ((pids[next] = start_suite(dir, names[next], fds[next])) < 0) {
+				status[next] = 127 << 8; /* reported below as "could not be started" */
+				pids[next] = -1;
+				next++;
+				done++;
+				continue;
+			}
 			deadline[next] = mono_ms() + SUITE_LIMIT_S * 1000LL;
 			next++;
 			running++;
@@ -307,7 +320,7 @@ static char **list_suites(const char *dir, size_t *n)
 	while ((e = readdir(d)) != NULL) {
 		char path[PATH_MAX];
 		struct stat st;
-		if (strncmp(e->d_name, "test_", 5) || strchr(e->d_name, '.'))
+		if (strncmp(e->d_name, "test_", 5) != 0 || strchr(e->d_name, '.'))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0)
@@ -316,8 +329,23 @@ static char **list_suites(const char *dir, size_t *n)
 		names[(*n)++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, *n, sizeof(*names), cmp_str);
+	if (*n > 1)
+		qsort(names, *n, sizeof(*names), cmp_str);
 	return names;
+}
+
+/* The directory this program runs from, or -1 when it cannot be known. */
+static int self_dir(char *dst, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", dst, size - 1);
+	char *slash;
+	if (n <= 0)
+		return -1;
+	dst[n] = '\0';
+	if ((slash = strrchr(dst, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	return 0;
 }
 
 /* Where the suites live: --suites, $PUSHSEAL_SUITES, beside the installed
@@ -326,15 +354,12 @@ static const char *find_suites(const char *given)
 {
 	static char buf[PATH_MAX + 64];
 	char self[PATH_MAX];
-	ssize_t n;
+	const char *env = getenv("PUSHSEAL_SUITES");
 	if (given)
 		return given;
-	if (getenv("PUSHSEAL_SUITES") && *getenv("PUSHSEAL_SUITES"))
-		return getenv("PUSHSEAL_SUITES");
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
+	if (env && *env)
+		return env;
+	if (self_dir(self, sizeof(self)) == 0) {
 		snprintf(buf, sizeof(buf), "%s/../libexec/pushseal/conformance", self);
 		if (access(buf, X_OK) == 0)
 			return buf;
@@ -347,11 +372,8 @@ static const char *find_suites(const char *given)
 static void reference_cli(void)
 {
 	char self[PATH_MAX], cli[PATH_MAX + 16];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0 || getenv("PUSHSEAL_REFERENCE_CLI"))
+	if (getenv("PUSHSEAL_REFERENCE_CLI") || self_dir(self, sizeof(self)) != 0)
 		return;
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0';
 	snprintf(cli, sizeof(cli), "%s/pushseal", self);
 	if (access(cli, X_OK) == 0)
 		setenv("PUSHSEAL_REFERENCE_CLI", cli, 1);
@@ -491,7 +513,7 @@ static void summary(const char *impl, const char *with, size_t counts[5])
 		char fam[32];
 		size_t k;
 		family_of(fam, sizeof(fam), results[i].name);
-		for (k = 0; k < nfams && strcmp(fams[k], fam); k++)
+		for (k = 0; k < nfams && strcmp(fams[k], fam) != 0; k++)
 			;
 		if (k == nfams && nfams < 64)
 			snprintf(fams[nfams++], sizeof(fams[0]), "%s", fam);
@@ -503,12 +525,12 @@ static void summary(const char *impl, const char *with, size_t counts[5])
 		for (size_t i = 0; i < nresults; i++) {
 			char fam[32], id[32];
 			family_of(fam, sizeof(fam), results[i].name);
-			if (strcmp(fam, fams[k]))
+			if (strcmp(fam, fams[k]) != 0)
 				continue;
 			c[results[i].status]++;
 			snprintf(id, sizeof(id), "%.*s", (int)strcspn(results[i].name, " "), results[i].name);
 			size_t m;
-			for (m = 0; m < nids && strcmp(ids[m], id); m++)
+			for (m = 0; m < nids && strcmp(ids[m], id) != 0; m++)
 				;
 			if (m == nids && nids < 64)
 				snprintf(ids[nids++], sizeof(ids[0]), "%s", id);
@@ -640,13 +662,17 @@ int main(int argc, char **argv)
 	else
 		unsetenv("PUSHSEAL_EXT");
 	reference_cli();
-	if (run_suites(suites_dir, suites, nsuites, jobs) < 0) {
-		fprintf(stderr, "pushseal-conformance: cannot run the suites: %s\n", strerror(errno));
-		return 1;
+	{
+		int ran = run_suites(suites_dir, suites, nsuites, jobs);
+		int saved = errno;
+		for (size_t i = 0; i < nsuites; i++)
+			free(suites[i]);
+		free(suites);
+		if (ran < 0) {
+			fprintf(stderr, "pushseal-conformance: cannot run the suites: %s\n", strerror(saved));
+			return 1;
+		}
 	}
-	for (size_t i = 0; i < nsuites; i++)
-		free(suites[i]);
-	free(suites);
 	summary(impl, with, counts);
 	if (tap)
 		write_tap(tap);
