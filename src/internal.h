@@ -122,6 +122,9 @@ void ps_journal_lock(ps_journal *j, const char *lock_rel);
  * take cache locks internally; a dead run's locks there made after its
  * journal began are removed.  Only for caches: FETCH_HEAD, tracking refs. */
 void ps_journal_maybe(ps_journal *j, const char *rel);
+/* Begin a journal for work that updates only caches of `remote`:
+ * FETCH_HEAD and refs/remotes/<remote>/ (a fetch, a push's tracking ref). */
+int ps_journal_begin_caches(ps_journal *j, const char *gitdir, const char *remote);
 /* Done: the locks are released; forget them. */
 void ps_journal_end(ps_journal *j);
 /* Clean up after dead runs: their recorded locks, their half checkouts. */

@@ -125,6 +125,17 @@ void ps_journal_maybe(ps_journal *j, const char *rel)
 	fclose(f);
 }
 
+int ps_journal_begin_caches(ps_journal *j, const char *gitdir, const char *remote)
+{
+	char tracking[600];
+	if (ps_journal_begin(j, gitdir, NULL) < 0)
+		return -1;
+	snprintf(tracking, sizeof(tracking), "refs/remotes/%s", remote);
+	ps_journal_maybe(j, "FETCH_HEAD.lock");
+	ps_journal_maybe(j, tracking);
+	return 0;
+}
+
 void ps_journal_end(ps_journal *j)
 {
 	if (j->active)

@@ -83,7 +83,14 @@ static int push_in_child(void *out, void *payload, pushseal_error *err)
 	po.callbacks.push_negotiation = on_negotiation;
 	po.callbacks.push_update_reference = on_update_reference;
 	po.callbacks.payload = &seen;
-	rc = git_remote_push(remote, &arr, &po);
+	{
+		/* the push updates the tracking ref (update_tips) under its lock */
+		ps_journal journal;
+		memset(&journal, 0, sizeof(journal));
+		ps_journal_begin_caches(&journal, git_repository_path(repo), job->remote);
+		rc = git_remote_push(remote, &arr, &po);
+		ps_journal_end(&journal);
+	}
 	if (seen.rejected[0])
 		rc = ps_error_set(err, PUSHSEAL_E_REJECTED, "remote '%s' rejected %s", job->remote, seen.rejected);
 	else if (rc == GIT_ENONFASTFORWARD)
@@ -134,13 +141,18 @@ static int refuse_local_hooks(const char *remote_dir, const char *remote, pushse
 static int update_tracking(git_repository *repo, ps_branch *b, pushseal_error *err)
 {
 	git_reference *ref = NULL;
+	ps_journal journal;
+	int rc = 0;
 	ps_branch_reload_tracking(b, repo, err);
 	if (b->has_tracking && git_oid_equal(&b->tracking_oid, &b->head))
 		return 0;
+	memset(&journal, 0, sizeof(journal));
+	ps_journal_begin_caches(&journal, git_repository_path(repo), b->remote);
 	if (git_reference_create(&ref, repo, b->tracking, &b->head, 1, "update by push") < 0)
-		return ps_error_git(err, PUSHSEAL_E_INTERNAL, "pushed, but %s could not be updated", b->tracking);
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "pushed, but %s could not be updated", b->tracking);
 	git_reference_free(ref);
-	return 0;
+	ps_journal_end(&journal);
+	return rc;
 }
 
 int pushseal_push_ff(pushseal_change *out, const char *repo_path,

@@ -29,6 +29,7 @@
 typedef enum server_kind {
 	SERVER_HANG,    /* accepts and never sends a byte */
 	SERVER_DRIBBLE, /* sends one byte every 200 ms: never idle, never done */
+	SERVER_CUT,     /* sends half a pkt-line, then hangs up: a server dying mid-transfer */
 } server_kind;
 
 static long long mono_ms(void)
@@ -62,7 +63,13 @@ static void __attribute__((noreturn)) server_loop(int lfd, server_kind kind, int
 				if (write(log_fd, "accept\n", 7) != 7) {
 					/* the log is best-effort; the test then fails visibly */
 				}
-				if (n < SERVER_MAX_CONNS) {
+				if (kind == SERVER_CUT) {
+					static const char half[] = "0100# pushseal test: the server dies here";
+					if (send(c, half, sizeof(half) - 1, MSG_NOSIGNAL) < 0) {
+						/* the client may already be gone */
+					}
+					close(c);
+				} else if (n < SERVER_MAX_CONNS) {
 					conns[n] = c;
 					sent[n++] = 0;
 				} /* else: leak it open, the process dies within SERVER_LIFE_S */
@@ -289,7 +296,46 @@ static void timeout_class_no_locks(ps_ctx *ctx)
 	assert_server_contacted(ctx);
 }
 
+/* ---- a server that dies mid-transfer --------------------------------------- */
+
+/* No *.lock anywhere under dir (relative to the sandbox). */
+static void assert_no_locks(ps_ctx *ctx, const char *dir)
+{
+	if (system(ps_fmt(ctx, "test -z \"$(find '%s/%s' -name '*.lock' 2>/dev/null)\"", ctx->root, dir)) != 0)
+		fail_msg("a lock file was left under %s", dir);
+}
+
+static void server_dies_mid_transfer(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	fx_behind(ctx, "remote.git", 1);
+	char head[64], tracking[64];
+	snprintf(head, sizeof(head), "%s", or_rev(ctx, "local", "HEAD"));
+	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	int port = server_start(ctx, SERVER_CUT);
+	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", port));
+	setenv("PUSHSEAL_DEADLINE_S", "10", 1);
+
+	long long start = mono_ms();
+	ps_result pull = drv_pull(ctx, ps_path(ctx, "local"));
+	ps_result push = drv_push(ctx, ps_path(ctx, "local"));
+	ps_result ahead = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	/* a hang-up is noticed at once, not at the deadline */
+	if (mono_ms() - start >= 5000)
+		fail_msg("three operations against a server that hangs up took %lld ms", mono_ms() - start);
+	expect_fail(pull, PUSHSEAL_E_UNREACHABLE);
+	expect_fail(push, PUSHSEAL_E_UNREACHABLE);
+	assert_int_equal(ahead.count, 0); /* the last-fetched ref says 0 behind */
+	assert_server_contacted(ctx);
+	assert_str(or_rev(ctx, "local", "HEAD"), head);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+	assert_str(or_status(ctx, "local"), "");
+	assert_no_locks(ctx, "local/.git");
+}
+
 static const struct CMUnitTest tests[] = {
+	CLAUSE("P-DEADLINE-5", "a server that hangs up halfway through its answer fails pull and push at once (not at the deadline), changes nothing and leaves no lock", server_dies_mid_transfer),
 	CLAUSE("P-DEADLINE-1", "a pull against a server that accepts and never answers fails within the deadline and leaves the clone unchanged", pull_hang),
 	CLAUSE("P-DEADLINE-1", "a pull against a server that dribbles a byte every 200 ms (never idle) still fails within the deadline", pull_dribble),
 	CLAUSE("P-DEADLINE-2", "a push to a server that accepts and never answers fails within the deadline; remote and tracking ref unchanged", push_hang),

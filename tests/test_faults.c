@@ -1050,6 +1050,66 @@ static void conc_push_race_drops_nothing(ps_ctx *ctx)
 	print_message("F-CONC-3: the push was never caught mid-way in 3 attempts; nothing to check\n");
 }
 
+/* ---- F-HOOK: a remote that refuses through a hook ---------------------------- */
+
+static void install_hook(ps_ctx *ctx, const char *name, const char *body)
+{
+	const char *path = ps_path(ctx, ps_fmt(ctx, "remote.git/hooks/%s", name));
+	fx_write(ctx, ps_fmt(ctx, "remote.git/hooks/%s", name), body);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* The first tick writes and its seal is refused; the next tick stops at
+ * C-17 without writing; nothing is lost; once the hook accepts, it seals. */
+static void hook_refusal_cycle(ps_ctx *ctx, const char *hook, const char *body)
+{
+	char before[64];
+	fx_pair(ctx, 2);
+	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
+	install_hook(ctx, hook, body);
+	const char *wb = ps_fmt(ctx, "echo run >> '%s/marker' && echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data'", ctx->root);
+	ps_cycle_result r = drv_fix(ctx, ps_keep(ctx, "local"), wb);
+	assert_int_equal(r.exit_code, 1);
+	assert_false(r.sealed);
+	assert_str(or_rev(ctx, "remote.git", "main"), before);
+	char ours[64];
+	snprintf(ours, sizeof(ours), "%s", or_rev(ctx, "local", "HEAD"));
+	r = drv_fix(ctx, ps_keep(ctx, "local"), wb);
+	assert_int_equal(r.exit_code, 1);
+	assert_str(r.skipped, "c17");
+	assert_str(or_rev(ctx, "local", "HEAD"), ours); /* kept, and nothing new */
+	assert_str(or_file(ctx, "marker"), "run\n");
+	unlink(ps_path(ctx, ps_fmt(ctx, "remote.git/hooks/%s", hook)));
+	r = drv_fix(ctx, ps_keep(ctx, "local"), NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_str(or_rev(ctx, "remote.git", "main"), ours);
+}
+
+static void hook_pre_receive(ps_ctx *ctx)
+{
+	hook_refusal_cycle(ctx, "pre-receive", "#!/bin/sh\necho 'policy: frozen' >&2\nexit 1\n");
+}
+
+static void hook_update_one_ref(ps_ctx *ctx)
+{
+	/* only a real server runs hooks; a local path is refused outright (P-PUSH-17) */
+	if (strcmp(ps_transport(), "git") != 0) {
+		ctx->passed = 1;
+		skip();
+	}
+	fx_pair(ctx, 2);
+	install_hook(ctx, "update", "#!/bin/sh\n[ \"$1\" = refs/heads/main ] && { echo 'main is frozen' >&2; exit 1; }\nexit 0\n");
+	fx_ahead(ctx, "local", 1);
+	char before[64];
+	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_REJECTED);
+	assert_str(or_rev(ctx, "remote.git", "main"), before);
+	/* the hook refuses only main: another ref is accepted by the same server */
+	assert_int_equal(or_git(ctx, NULL, "local", "push", "-q", "origin", "HEAD:refs/heads/other", NULL), 0);
+	assert_str(or_rev(ctx, "remote.git", "other"), or_rev(ctx, "local", "HEAD"));
+}
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("F-CRASH-1", "a fix killed with SIGKILL right after its fetch converges on the next tick: no lost commit, fsck clean, no stale lock, worktree == HEAD == remote", crash_after_fetch),
 	CLAUSE("F-CRASH-2", "a fix killed with SIGKILL in the middle of the pull's checkout converges on the next tick: no stale ref or index lock blocks it, the half-written worktree is completed, nothing lost", crash_during_checkout),
@@ -1069,6 +1129,8 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("F-REDACT-1", "a password in the remote URL never appears in any command's stdout or stderr nor in the library's messages", redact_password),
 	CLAUSE("F-REDACT-2", "a token as the URL's user never appears in any command's stdout or stderr nor in the library's messages", redact_token),
 	CLAUSE("F-REDACT-3", "a URL that libgit2 quotes in its error (malformed port) is shown with its credentials masked, in every command's output and the library's messages", redact_echoed_url),
+	CLAUSE("F-HOOK-1", "a pre-receive hook that refuses: the seal fails visibly, the next tick stops at c17 writing nothing, nothing is lost, and once accepted it seals", hook_pre_receive),
+	CLAUSE("F-HOOK-2", "an update hook that refuses one ref (git://): the push of main fails as rejected while the server accepts another ref", hook_update_one_ref),
 	CLAUSE("F-CONC-1", "two runs on one repo at once: one seals, the other is locked out or serialised; no lost or merged commit, fsck clean", conc_two_runs_one_repo),
 	CLAUSE("F-CONC-2", "four clones of one remote ticking concurrently (rebase policy) lose no commit, merge nothing, and converge to the remote", conc_four_clones),
 	CLAUSE("F-CONC-3", "a person's push landing while our seal push is in flight is never overwritten: their commit stays on the remote, and a run that reports sealed has its commit there too", conc_push_race_drops_nothing),
