@@ -223,7 +223,13 @@ typedef struct pushseal_report {
 	int writeback_failed;   /* ...and reported failure */
 	int sealed;             /* the final push succeeded and local == upstream */
 	pushseal_error error;   /* the first failure, klass PUSHSEAL_OK when none */
+	size_t backlog;         /* tick: commits still unpushed when it ended */
+	long long oldest_unpushed; /* tick: commit time (Unix s) of the oldest of them; 0 when none */
 } pushseal_report;
+
+/** Does a failure need a person (1), or may the next tick succeed by itself
+ *  (0: unreachable, timeout, locked)?  For alerting: page on permanent ones. */
+PUSHSEAL_EXTERN int pushseal_class_is_permanent(int klass);
 
 /**
  * One sealed cycle on one repository (`pushseal fix`):

@@ -165,6 +165,37 @@ int ps_cycle_locked(pushseal_report *r, const char *repo_path,
 	return r->error.klass;
 }
 
+/* What is still unpushed after a tick, and since when: for the metrics a
+ * timer exports (the backlog must never grow past one run's worth). */
+void ps_measure_backlog(pushseal_report *r, const char *repo_path)
+{
+	git_repository *repo = NULL;
+	git_revwalk *walk = NULL;
+	pushseal_error e;
+	ps_branch b;
+	git_oid id;
+	r->backlog = 0;
+	r->oldest_unpushed = 0;
+	if (ps_repo_open(&repo, repo_path, &e) < 0)
+		return;
+	if (ps_branch_resolve(&b, repo, &e) == 0 && b.has_tracking && !git_oid_equal(&b.head, &b.tracking_oid) &&
+	    ps_count_between(&r->backlog, repo, &b.head, &b.tracking_oid, &e) == 0 && r->backlog > 0 &&
+	    git_revwalk_new(&walk, repo) == 0 && git_revwalk_push(walk, &b.head) == 0 &&
+	    git_revwalk_hide(walk, &b.tracking_oid) == 0) {
+		while (git_revwalk_next(&id, walk) == 0) {
+			git_commit *c = NULL;
+			if (git_commit_lookup(&c, repo, &id) == 0) {
+				long long t = (long long)git_commit_time(c);
+				if (r->oldest_unpushed == 0 || t < r->oldest_unpushed)
+					r->oldest_unpushed = t;
+				git_commit_free(c);
+			}
+		}
+	}
+	git_revwalk_free(walk);
+	git_repository_free(repo);
+}
+
 static void report_init(pushseal_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -231,6 +262,9 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	out->guards &= ~(1u << PUSHSEAL_SKIP_C17); /* the cycle measures it again */
 	rc = ps_cycle_locked(out, repo_path, &o->cycle, o->remote);
 done:
+	/* a clean repo has no backlog by definition: no extra open on the hot path */
+	if (!o->dry_run && out->skipped != PUSHSEAL_SKIP_CLEAN)
+		ps_measure_backlog(out, repo_path);
 	ps_lock_release(fd);
 	return rc;
 }

@@ -136,3 +136,16 @@ int ps_class_of_net_error(int git_code)
 		return PUSHSEAL_E_UNREACHABLE;
 	}
 }
+
+int pushseal_class_is_permanent(int klass)
+{
+	switch (klass) {
+	case PUSHSEAL_OK:
+	case PUSHSEAL_E_UNREACHABLE:
+	case PUSHSEAL_E_TIMEOUT:
+	case PUSHSEAL_E_LOCKED:
+		return 0;
+	default:
+		return 1; /* auth, rejected, diverged, would-overwrite, owner, ...: a person must act */
+	}
+}

@@ -180,6 +180,8 @@ int ps_cycle_locked(pushseal_report *r, const char *repo_path,
 /* The C-16 step alone: fetch, count, pull when behind.  Fills r; returns
  * 0, or the class that made it skip (r->skipped = C16). */
 int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run);
+/* Fill r->backlog and r->oldest_unpushed from the repository as it is now. */
+void ps_measure_backlog(pushseal_report *r, const char *repo_path);
 /* Open the repo just long enough to find its .git directory. */
 int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *err);
 

@@ -270,6 +270,84 @@ static void parallel_tick_same_as_sequential(ps_ctx *ctx)
 	assert_int_equal(lines, 50);
 }
 
+/* The value of one metric line `name` (with its labels) in a Prometheus
+ * text file, after checking that every line of the file is well formed. */
+static long metric(const char *text, const char *name)
+{
+	char want[512];
+	long value = -1;
+	snprintf(want, sizeof(want), "%s ", name);
+	for (const char *line = text; *line;) {
+		size_t n = strcspn(line, "\n");
+		char buf[1024];
+		snprintf(buf, sizeof(buf), "%.*s", (int)n, line);
+		if (buf[0] != '#') {
+			/* name{label="value",...} integer */
+			const char *sp = strrchr(buf, ' ');
+			char *end = NULL;
+			if (!sp || strspn(buf, "abcdefghijklmnopqrstuvwxyz_") == 0)
+				fail_msg("metrics: malformed line '%s'", buf);
+			strtol(sp + 1, &end, 10);
+			if (*end)
+				fail_msg("metrics: value is not an integer in '%s'", buf);
+			if (!strncmp(buf, want, strlen(want)))
+				value = strtol(buf + strlen(want), NULL, 10);
+		} else if (strncmp(buf, "# HELP ", 7) != 0 && strncmp(buf, "# TYPE ", 7) != 0) {
+			fail_msg("metrics: unknown comment '%s'", buf);
+		}
+		line += n + (line[n] == '\n');
+	}
+	if (value < 0)
+		fail_msg("metrics: no line for %s in:\n%s", name, text);
+	return value;
+}
+
+static void metrics_file_parses(ps_ctx *ctx)
+{
+	const char *out, *err;
+	use_cli(ctx);
+	fx_bare(ctx, "a.git", 1);
+	fx_bare(ctx, "b.git", 1);
+	fx_bare(ctx, "c.git", 1);
+	fx_clone(ctx, "a.git", "a");
+	fx_clone(ctx, "b.git", "b");
+	fx_clone(ctx, "c.git", "c");
+	fx_ahead(ctx, "b", 2);             /* b: a backlog to seal */
+	fx_ahead(ctx, "c", 1);
+	fx_lock_ref(ctx, "c.git", "main"); /* c: refused, stays one commit behind */
+	int rc = drv_exec(ctx, &out, &err, "run", "-j", "2", "--metrics-file", ps_keep(ctx, "tick.prom"),
+		ps_keep(ctx, "a"), ps_keep(ctx, "b"), ps_keep(ctx, "c"), NULL);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "\"failure\":\"permanent\""));
+	const char *text = or_file(ctx, "tick.prom");
+	assert_non_null(text);
+	char copy[65536];
+	snprintf(copy, sizeof(copy), "%s", text);
+	assert_int_equal(metric(copy, "pushseal_repos_seen"), 3);
+	assert_int_equal(metric(copy, "pushseal_repos_clean"), 1);
+	assert_int_equal(metric(copy, "pushseal_repos_sealed"), 1);
+	assert_int_equal(metric(copy, "pushseal_repos_skipped{guard=\"c17\"}"), 1);
+	assert_int_equal(metric(copy, "pushseal_failures{kind=\"permanent\"}"), 1);
+	assert_int_equal(metric(copy, "pushseal_failures{kind=\"transient\"}"), 0);
+	assert_int_equal(metric(copy, ps_fmt(ctx, "pushseal_backlog_commits{repo=\"%s/c\"}", ctx->root)), 1);
+	assert_int_equal(metric(copy, ps_fmt(ctx, "pushseal_backlog_commits{repo=\"%s/b\"}", ctx->root)), 0);
+	assert_true(metric(copy, ps_fmt(ctx, "pushseal_oldest_unpushed_age_seconds{repo=\"%s/c\"}", ctx->root)) > 0);
+	/* written atomically: no temporary file is left beside it */
+	assert_int_equal(system(ps_fmt(ctx, "ls '%s' | grep -q 'tick.prom.tmp'", ctx->root)) == 0, 0);
+}
+
+static void text_format_for_people(ps_ctx *ctx)
+{
+	const char *out, *err;
+	use_cli(ctx);
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--format", "text", ps_keep(ctx, "local"), NULL), 0);
+	assert_null(strchr(out, '{'));
+	assert_non_null(strstr(out, "sealed, backlog pushed"));
+	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--format", "yaml", ps_keep(ctx, "local"), NULL), 2);
+}
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("X-DIVERGE-1", "with --on-diverge=rebase a writer's race is healed in one tick: the person's commit kept, ours rebased on top, no merge", rebase_heals_writer_race),
 	CLAUSE("X-DIVERGE-2", "the rebase policy never moves a person's commit: it stops at c16 and both tips stay", rebase_never_moves_a_persons_commit),
@@ -279,6 +357,8 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("X-LOCK-1", "a held repo lock makes a tick report skipped locked; released, --lock-wait runs and seals", held_lock_skips_then_wait_succeeds),
 	CLAUSE("X-STATUS-1", "status reports ahead, needs-action and the c17 guard, and writes nothing", status_writes_nothing),
 	CLAUSE("X-PAR-1", "run -j 4 over 50 repos prints the same lines in the same order, with the same exit code, as run -j 1", parallel_tick_same_as_sequential),
+	CLAUSE("X-METRICS-1", "--metrics-file writes well-formed Prometheus text atomically: seen, clean, sealed, c17, permanent failures and per-repo backlog and age", metrics_file_parses),
+	CLAUSE("X-FORMAT-1", "--format text prints one human line per repo and no JSON; an unknown format is a usage error", text_format_for_people),
 	CLAUSE("X-HUB-1", "--all finds every worktree under a hub and --list reads a repo list; a missing list is a usage error", all_and_list_cover_a_hub),
 };
 

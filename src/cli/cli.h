@@ -14,6 +14,19 @@
 void cli_json_string(FILE *out, const char *s);
 /* One protocol v1 JSON line for a fix/run/status report. */
 void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode);
+/* The same as one short line for people (--format text). */
+void cli_text_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode);
+/* Did this repo fail (for the "failure" field and the metrics)? */
+int report_failed(const pushseal_report *r, int status_mode);
+
+/* metrics.c: Prometheus text-format metrics for node_exporter's textfile
+ * collector, written atomically (temporary file, then rename). */
+typedef struct cli_metrics cli_metrics;
+cli_metrics *cli_metrics_new(size_t nrepos);
+void cli_metrics_add(cli_metrics *m, const char *repo, const pushseal_report *r);
+/* Returns 0, or -1 with a message on stderr. */
+int cli_metrics_write(const cli_metrics *m, const char *path);
+void cli_metrics_free(cli_metrics *m);
 
 /* shell.c: run `sh -c cmd` with cwd = repo; returns its exit status (0 ok),
  * or 127 when it could not run. */

@@ -15,6 +15,8 @@ typedef struct cycle_args {
 	int on_diverge;
 	const char *writer_email;
 	int jobs;                 /* 0: the number of online cores */
+	int text;                 /* --format text */
+	const char *metrics_file;
 	cli_list repos;
 } cycle_args;
 
@@ -36,7 +38,7 @@ static const struct valued {
 } valued[] = {
 	{ "--writeback", 'w' }, { "--check", 'c' }, { "--all", 'a' }, { "--list", 'a' },
 	{ "-j", 'a' }, { "--jobs", 'a' }, { "--commit-message", 'm' }, { "--lock-wait", 'l' },
-	{ "--writer-email", 'd' },
+	{ "--writer-email", 'd' }, { "--format", 'f' }, { "--metrics-file", 'M' },
 };
 
 /* Apply one valued option; `val` is never NULL here. */
@@ -49,6 +51,12 @@ static int apply(cycle_args *a, const char *opt, const char *val)
 		a->check = val;
 	} else if (!strcmp(opt, "--writer-email")) {
 		a->writer_email = val;
+	} else if (!strcmp(opt, "--metrics-file")) {
+		a->metrics_file = val;
+	} else if (!strcmp(opt, "--format")) {
+		if (strcmp(val, "json") != 0 && strcmp(val, "text") != 0)
+			return cli_usage_error("--format takes json or text, not", val);
+		a->text = !strcmp(val, "text");
 	} else if (!strcmp(opt, "--commit-message")) {
 		a->commit_message = *val ? val : NULL;
 	} else if (!strcmp(opt, "--all")) {
@@ -73,7 +81,7 @@ static int apply(cycle_args *a, const char *opt, const char *val)
 
 /* Parse argv[1..] for a command that allows the option letters in `allowed`
  * ("w" writeback, "c" check, "r" remote, "a" --all/--list/-j, "m" message,
- * "l" lock wait, "d" divergence policy).  Returns 0, or EXIT_USAGE after
+ * "l" lock wait, "d" divergence policy, "f" format, "M" metrics file).  Returns 0, or EXIT_USAGE after
  * printing the error. */
 static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
 {
@@ -134,12 +142,20 @@ static void cycle_options(pushseal_cycle_options *o, cycle_args *a)
 	o->writer_email = a->writer_email;
 }
 
+static void print_report(FILE *out, const cycle_args *a, const char *repo, const pushseal_report *r, int status_mode)
+{
+	if (a->text)
+		cli_text_report(out, repo, r, status_mode);
+	else
+		cli_json_report(out, repo, r, status_mode);
+}
+
 int cli_cmd_fix(int argc, char **argv)
 {
 	cycle_args a;
 	pushseal_cycle_options o;
 	pushseal_report r;
-	int rc = parse(&a, argc, argv, "wmld");
+	int rc = parse(&a, argc, argv, "wmldf");
 	if (rc)
 		goto done;
 	if (a.repos.len != 1) {
@@ -149,12 +165,13 @@ int cli_cmd_fix(int argc, char **argv)
 	}
 	cycle_options(&o, &a);
 	rc = pushseal_cycle_run(&r, a.repos.items[0], &o);
-	cli_json_report(stdout, a.repos.items[0], &r, 0);
+	print_report(stdout, &a, a.repos.items[0], &r, 0);
 	rc = (rc == 0 && r.sealed) ? 0 : 1;
 done:
 	cli_list_free(&a.repos);
 	return rc;
 }
+
 
 /* Did this repo end as the protocol wants (sealed or clean; for status,
  * measured)? */
@@ -172,7 +189,7 @@ static int repo_ok(int rc, const pushseal_report *r, int dry_run)
  * of a sequential tick.  Processes rather than threads: every network call
  * already forks (deadline.c), and a worker cannot corrupt another's state.
  */
-static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs)
+static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs, cli_metrics *metrics)
 {
 	size_t n = a->repos.len, next = 0, running = 0, done = 0;
 	pid_t *pids = calloc(n, sizeof(*pids));
@@ -201,7 +218,9 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 			if (pid == 0) {
 				pushseal_report r;
 				int one = pushseal_tick_repo(&r, a->repos.items[i], o);
-				cli_json_report(outs[i], a->repos.items[i], &r, dry_run);
+				/* the report for the parent's metrics, then the line it prints */
+				fwrite(&r, sizeof(r), 1, outs[i]);
+				print_report(outs[i], a, a->repos.items[i], &r, dry_run);
 				fflush(outs[i]);
 				_exit(repo_ok(one, &r, dry_run) ? 0 : 1);
 			}
@@ -232,9 +251,18 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 	for (size_t i = 0; i < n; i++) {
 		char buf[4096];
 		size_t got;
+		pushseal_report r;
 		if (!outs[i])
 			continue;
 		rewind(outs[i]);
+		if (fread(&r, sizeof(r), 1, outs[i]) != 1) {
+			fprintf(stderr, "pushseal: the worker for %s died without a report\n", a->repos.items[i]);
+			failed = 1;
+			fclose(outs[i]);
+			continue;
+		}
+		if (metrics)
+			cli_metrics_add(metrics, a->repos.items[i], &r);
 		while ((got = fread(buf, 1, sizeof(buf), outs[i])) > 0)
 			fwrite(buf, 1, got, stdout);
 		fclose(outs[i]);
@@ -249,7 +277,8 @@ static int tick(int argc, char **argv, int dry_run)
 {
 	cycle_args a;
 	pushseal_tick_options o = PUSHSEAL_TICK_OPTIONS_INIT;
-	int rc = parse(&a, argc, argv, dry_run ? "rca" : "rcwamld"), failed = 0;
+	cli_metrics *metrics = NULL;
+	int rc = parse(&a, argc, argv, dry_run ? "rcaf" : "rcwamldfM"), failed = 0;
 	if (rc)
 		goto done;
 	if (a.repos.len == 0) {
@@ -266,20 +295,29 @@ static int tick(int argc, char **argv, int dry_run)
 	{
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		int jobs = a.jobs ? a.jobs : (cores > 0 ? (int)cores : 1);
-		if (jobs > 1 && a.repos.len > 1) {
-			rc = tick_parallel(&a, &o, dry_run, jobs);
+		if (a.metrics_file && !(metrics = cli_metrics_new(a.repos.len))) {
+			rc = cli_usage_error("out of memory", NULL);
 			goto done;
 		}
+		if (jobs > 1 && a.repos.len > 1) {
+			failed = tick_parallel(&a, &o, dry_run, jobs, metrics);
+		} else {
+			for (size_t i = 0; i < a.repos.len; i++) {
+				pushseal_report r;
+				int one = pushseal_tick_repo(&r, a.repos.items[i], &o);
+				print_report(stdout, &a, a.repos.items[i], &r, dry_run);
+				if (metrics)
+					cli_metrics_add(metrics, a.repos.items[i], &r);
+				if (!repo_ok(one, &r, dry_run))
+					failed = 1;
+			}
+		}
 	}
-	for (size_t i = 0; i < a.repos.len; i++) {
-		pushseal_report r;
-		int one = pushseal_tick_repo(&r, a.repos.items[i], &o);
-		cli_json_report(stdout, a.repos.items[i], &r, dry_run);
-		if (!repo_ok(one, &r, dry_run))
-			failed = 1;
-	}
+	if (metrics && cli_metrics_write(metrics, a.metrics_file) < 0)
+		failed = 1;
 	rc = failed;
 done:
+	cli_metrics_free(metrics);
 	cli_list_free(&a.repos);
 	return rc;
 }

@@ -58,6 +58,34 @@ static void json_bool(FILE *out, const char *key, int v)
 	fprintf(out, ",\"%s\":%s", key, v ? "true" : "false");
 }
 
+int report_failed(const pushseal_report *r, int status_mode)
+{
+	if (status_mode)
+		return r->error.klass != PUSHSEAL_OK && r->skipped == PUSHSEAL_SKIP_NONE && !r->needs_action;
+	return !(r->sealed || r->skipped == PUSHSEAL_SKIP_CLEAN) || r->error.klass == PUSHSEAL_E_WRITEBACK;
+}
+
+void cli_text_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode)
+{
+	const char *skipped = pushseal_skip_name(r->skipped);
+	fprintf(out, "%s: ", repo);
+	if (status_mode)
+		fprintf(out, "%s (behind %zu, ahead %zu)", r->needs_action ? "needs action" : "clean", r->behind, r->ahead);
+	else if (skipped && r->skipped == PUSHSEAL_SKIP_CLEAN)
+		fputs("clean, nothing to do", out);
+	else if (skipped)
+		fprintf(out, "skipped at %s, nothing written", skipped);
+	else
+		fprintf(out, "%s%s%s", r->sealed ? "sealed" : "NOT sealed",
+			(r->actions & PUSHSEAL_ACT_PUSH_RETRY) ? ", backlog pushed" : "",
+			r->wrote ? (r->writeback_failed ? ", writeback FAILED" : ", writeback ran") : "");
+	if (r->error.klass != PUSHSEAL_OK)
+		fprintf(out, " -- %s (%s): %s", pushseal_class_is_permanent(r->error.klass) ? "permanent" : "transient",
+			pushseal_class_name(r->error.klass), r->error.message);
+	fputc('\n', out);
+	fflush(out);
+}
+
 void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode)
 {
 	static const struct { unsigned int bit; const char *name; } acts[] = {
@@ -103,6 +131,15 @@ void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int 
 		cli_json_string(out, r->error.message);
 		fputc('}', out);
 	}
+	/* for alerting: a permanent failure needs a person, a transient one
+	 * (unreachable, timeout, locked) may clear by itself */
+	fputs(",\"failure\":", out);
+	if (!report_failed(r, status_mode))
+		fputs("null", out);
+	else
+		fputs(pushseal_class_is_permanent(r->error.klass) ? "\"permanent\"" : "\"transient\"", out);
+	if (!status_mode)
+		fprintf(out, ",\"backlog\":%zu", r->backlog);
 	fputs("}\n", out);
 	fflush(out);
 }
