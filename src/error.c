@@ -131,6 +131,7 @@ int ps_class_of_net_error(int git_code)
 {
 	switch (git_code) {
 	case GIT_EAUTH:
+	case GIT_ECERTIFICATE: /* an unknown or changed host key: a person must look */
 		return PUSHSEAL_E_AUTH;
 	default:
 		return PUSHSEAL_E_UNREACHABLE;

@@ -4,24 +4,23 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Never prompt: an unattended timer must fail fast, not wait for a person. */
-static int no_credentials(git_credential **out, const char *url, const char *user,
-	unsigned int allowed, void *payload)
-{
-	(void)out; (void)url; (void)user; (void)allowed; (void)payload;
-	git_error_set_str(GIT_ERROR_NET, "authentication required, and no credentials are configured");
-	return GIT_EAUTH;
-}
-
+/* Never prompt: an unattended timer must fail fast, not wait for a person.
+ * credentials.c offers what is configured (ssh agent, key file, token,
+ * opt-in `git credential fill`), each at most once per operation, then fails
+ * with class auth; ssh host keys must be in known_hosts. */
 void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 {
 	git_remote_init_callbacks(cbs, GIT_REMOTE_CALLBACKS_VERSION);
-	cbs->credentials = no_credentials;
+	ps_credentials_reset();
+	cbs->credentials = ps_credentials_cb;
+	cbs->certificate_check = ps_certificate_check_cb;
+	cbs->remote_ready = ps_remote_ready_cb;
 }
 
 typedef struct fetch_job {
 	const char *repo_path;
 	const char *remote;
+	int fresh;                /* the URL speaks TLS or ssh: re-seed libgit2 in the child */
 } fetch_job;
 
 static int fetch_in_child(void *out, void *payload, pushseal_error *err)
@@ -33,6 +32,8 @@ static int fetch_in_child(void *out, void *payload, pushseal_error *err)
 	int rc;
 	(void)out;
 
+	if (job->fresh)
+		ps_child_fresh_libgit2();
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
 		return rc;
 	if (git_remote_lookup(&remote, repo, job->remote) < 0) {
@@ -67,7 +68,15 @@ done:
 int ps_fetch(const char *repo_path, const char *gitdir, const char *remote,
 	int deadline_ms, pushseal_error *err)
 {
-	fetch_job job = { repo_path, remote };
+	fetch_job job = { repo_path, remote, 1 };
 	const char *watch[] = { gitdir, NULL };
+	git_repository *repo = NULL;
+	char url[4096] = "";
+	/* only a remote that is a local path, file:// or git:// may skip the
+	 * re-initialisation; when in doubt, re-initialise */
+	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
+		ps_config_remote_url(url, sizeof(url), repo, remote, 0) == 0)
+		job.fresh = ps_url_needs_fresh(url);
+	git_repository_free(repo);
 	return ps_deadline_run(NULL, 0, fetch_in_child, &job, deadline_ms, "fetch", watch, err);
 }

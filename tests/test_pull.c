@@ -37,8 +37,11 @@ static void fx_fetch(ps_ctx *ctx, const char *repo_rel, const char *remote_name)
 {
 	git_repository *repo = open_repo(ctx, repo_rel);
 	git_remote *remote = NULL;
+	git_fetch_options fo;
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	ps_transport_callbacks(&fo.callbacks); /* a server transport's key and host key */
 	git_ok(git_remote_lookup(&remote, repo, remote_name), "remote lookup");
-	git_ok(git_remote_fetch(remote, NULL, NULL, NULL), "fetch");
+	git_ok(git_remote_fetch(remote, NULL, &fo, NULL), "fetch");
 	git_remote_free(remote);
 	git_repository_free(repo);
 }

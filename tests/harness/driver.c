@@ -37,6 +37,7 @@ static const struct family {
 	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5" },
 	{ "redact", "F-REDACT" },
 	{ "race", "P-PUSH-18" },
+	{ "transport", "T-HTTP T-SSH T-CRED" },
 };
 
 /* Does `token` (an ID or ID prefix) cover `clause`? */

@@ -86,6 +86,18 @@ const char *ps_transport(void);
  * (starting the suite's git daemon on first use). */
 const char *ps_remote_url(ps_ctx *ctx, const char *remote_rel);
 
+/* Server transports (transport.c): set the environment a transport needs
+ * (credentials, known_hosts) for pushseal and the git CLI oracle; fill
+ * callbacks for the harness's own libgit2 fetches; URLs, secrets and logs of
+ * the http and ssh test servers. */
+void ps_transport_env(ps_ctx *ctx, const char *transport);
+void ps_transport_callbacks(git_remote_callbacks *cbs);
+const char *ps_http_url(ps_ctx *ctx, const char *remote_rel, const char *area, const char *userinfo);
+const char *ps_http_password(void);
+const char *ps_http_access_log(ps_ctx *ctx);
+const char *ps_ssh_url(ps_ctx *ctx, const char *remote_rel, const char *user);
+const char *ps_ssh_file(ps_ctx *ctx, const char *name);
+
 /* The common topology: bare "remote.git" with n commits and clone "local". */
 void fx_pair(ps_ctx *ctx, int ncommits);
 

@@ -1,18 +1,29 @@
 /*
  * The transport a suite runs over: PUSHSEAL_TRANSPORT=path (default), file
- * (file:// URLs) or git (a real `git daemon` on 127.0.0.1, started once per
- * suite process, bounded in lifetime and killed at exit).  The local path
- * transport runs no hooks on the remote; the daemon does, as servers do.
+ * (file:// URLs), git (a real `git daemon` on 127.0.0.1), http (smart HTTP:
+ * `git http-backend` as CGI behind lighttpd, basic auth required for push)
+ * or ssh (sshd with a per-run host key, key-only login for the current
+ * user).  Each server is started once per suite process on a free loopback
+ * port, bounded in lifetime (timeout 900) and killed at exit.  The local path
+ * transport runs no hooks on the remote; the servers do, as servers do.
+ *
+ * Over http the suite's pushes authenticate with PUSHSEAL_HTTPS_TOKEN, over
+ * ssh with PUSHSEAL_SSH_KEY and PUSHSEAL_SSH_KNOWN_HOSTS: the library's own
+ * credential support (src/credentials.c), set in the environment here.
  */
 #define _GNU_SOURCE
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +110,409 @@ static void start_daemon(void)
 		fail_msg("transport: git daemon did not start on 127.0.0.1:%d", daemon_port);
 }
 
+/* ---- shared helpers for the http and ssh servers --------------------------- */
+
+typedef struct server {
+	pid_t pid;
+	int port;
+	char dir[1100];        /* the server's temp dir: config, keys, logs */
+} server;
+
+static server http_srv, ssh_srv;
+static pid_t servers_owner;
+static char http_password[64];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void stop_server(server *s)
+{
+	if (s->pid > 0) {
+		kill(-s->pid, SIGTERM);
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+		kill(-s->pid, SIGKILL);
+		s->pid = 0;
+	}
+	if (s->dir[0] && !getenv("PUSHSEAL_KEEP_SERVERS"))
+		nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	s->dir[0] = '\0';
+}
+
+static void stop_servers(void)
+{
+	if (getpid() != servers_owner)
+		return;
+	stop_server(&http_srv);
+	stop_server(&ssh_srv);
+}
+
+static void server_dir(server *s, const char *kind)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(s->dir, sizeof(s->dir), "%s/pushseal-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", kind);
+	if (!mkdtemp(s->dir))
+		fail_msg("transport: mkdtemp %s: %s", s->dir, strerror(errno));
+	if (!servers_owner) {
+		servers_owner = getpid();
+		atexit(stop_servers);
+	}
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	size_t n = strlen(text);
+	if (fd < 0 || write(fd, text, n) != (ssize_t)n)
+		fail_msg("transport: cannot write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static const char *read_small(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	size_t got;
+	if (!f)
+		fail_msg("transport: cannot read %s: %s", path, strerror(errno));
+	got = fread(buf, 1, n - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Run argv quietly (stdin /dev/null); fail the test unless it exits 0. */
+static void run_quiet(const char *const *argv)
+{
+	int status;
+	pid_t pid = fork();
+	if (pid < 0)
+		fail_msg("transport: fork: %s", strerror(errno));
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("transport: %s failed (status %d)", argv[0], status);
+}
+
+/* Start `timeout LIFETIME argv...` in its own process group, with stdout and
+ * stderr to log, and wait until it accepts on s->port. */
+static void spawn_server(server *s, const char *what, const char *log, const char *const *argv)
+{
+	const char *full[24];
+	size_t n = 0;
+	full[n++] = "timeout";
+	full[n++] = DAEMON_LIFETIME_S;
+	for (; *argv && n < 23; argv++)
+		full[n++] = *argv;
+	full[n] = NULL;
+	s->pid = fork();
+	if (s->pid < 0)
+		fail_msg("transport: fork: %s", strerror(errno));
+	if (s->pid == 0) {
+		int null = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		setpgid(0, 0);
+		dup2(null, 0);
+		if (out >= 0) {
+			dup2(out, 1);
+			dup2(out, 2);
+		}
+		execvp(full[0], (char *const *)full);
+		_exit(127);
+	}
+	setpgid(s->pid, s->pid);
+	for (int i = 0; i < 500 && !accepting(s->port); i++) {
+		struct timespec ts = { 0, 20 * 1000000L };
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			s->pid = 0;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (s->pid <= 0 || !accepting(s->port)) {
+		char buf[2048];
+		FILE *f = fopen(log, "r");
+		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		buf[got] = '\0';
+		if (f)
+			fclose(f);
+		fail_msg("transport: %s did not start on 127.0.0.1:%d: %s", what, s->port, buf);
+	}
+}
+
+/* The sandboxes' parent: the root every server serves. */
+static const char *served_root(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* abs relative to the served root, %-encoded for a URL path ("/a/b.git"). */
+static void url_path(char *dst, size_t n, const char *abs, int strip_root)
+{
+	const char *root = served_root();
+	size_t rl = strlen(root), o = 0;
+	if (strip_root) {
+		if (strncmp(abs, root, rl) != 0 || abs[rl] != '/')
+			fail_msg("transport: %s is not under %s", abs, root);
+		abs += rl;
+	}
+	for (; *abs && o + 4 < n; abs++) {
+		unsigned char c = (unsigned char)*abs;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			strchr("/-._~", c))
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, n - o, "%%%02X", c);
+	}
+	dst[o] = '\0';
+}
+
+/* ---- http: git http-backend behind lighttpd --------------------------------- */
+
+/* Start lighttpd: /git/ serves every repository under the served root
+ * (anonymous fetch, basic auth for receive-pack), /private/ the same with
+ * basic auth for everything.  One user, "pushseal", with a random password. */
+static void start_http(void)
+{
+	char conf[8192], path[1300], buf[64];
+	unsigned char rnd[12];
+	int fd;
+	if (http_srv.pid > 0)
+		return;
+	server_dir(&http_srv, "http");
+	if ((http_srv.port = free_port()) < 0)
+		fail_msg("transport: no free loopback port");
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+		fail_msg("transport: /dev/urandom: %s", strerror(errno));
+	close(fd);
+	snprintf(http_password, sizeof(http_password), "pw-");
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		snprintf(buf, sizeof(buf), "%02x", rnd[i]);
+		strcat(http_password, buf);
+	}
+	snprintf(path, sizeof(path), "%s/users", http_srv.dir);
+	snprintf(conf, sizeof(conf), "pushseal:%s\n", http_password);
+	write_file(path, conf, 0600);
+	snprintf(path, sizeof(path), "%s/www", http_srv.dir);
+	mkdir(path, 0755);
+	snprintf(conf, sizeof(conf),
+		"server.document-root = \"%1$s/www\"\n"
+		"server.bind = \"127.0.0.1\"\n"
+		"server.port = %2$d\n"
+		"server.errorlog = \"%1$s/error.log\"\n"
+		"server.modules = ( \"mod_alias\", \"mod_setenv\", \"mod_auth\", \"mod_authn_file\", \"mod_cgi\", \"mod_accesslog\" )\n"
+		"accesslog.filename = \"%1$s/access.log\"\n"
+		"auth.backend = \"plain\"\n"
+		"auth.backend.plain.userfile = \"%1$s/users\"\n"
+		"alias.url = ( \"/git\" => \"/usr/lib/git-core/git-http-backend\",\n"
+		"              \"/private\" => \"/usr/lib/git-core/git-http-backend\" )\n"
+		"setenv.add-environment = ( \"GIT_PROJECT_ROOT\" => \"%3$s\", \"GIT_HTTP_EXPORT_ALL\" => \"1\" )\n"
+		"cgi.assign = ( \"\" => \"\" )\n"
+		"$HTTP[\"url\"] =~ \"^/private/\" {\n"
+		"  auth.require = ( \"/\" => ( \"method\" => \"basic\", \"realm\" => \"pushseal\", \"require\" => \"valid-user\" ) )\n"
+		"}\n"
+		"$HTTP[\"querystring\"] =~ \"service=git-receive-pack\" {\n"
+		"  auth.require = ( \"/\" => ( \"method\" => \"basic\", \"realm\" => \"pushseal\", \"require\" => \"valid-user\" ) )\n"
+		"}\n"
+		"$HTTP[\"url\"] =~ \"/git-receive-pack$\" {\n"
+		"  auth.require = ( \"/\" => ( \"method\" => \"basic\", \"realm\" => \"pushseal\", \"require\" => \"valid-user\" ) )\n"
+		"}\n",
+		http_srv.dir, http_srv.port, served_root());
+	snprintf(path, sizeof(path), "%s/lighttpd.conf", http_srv.dir);
+	write_file(path, conf, 0600);
+	{
+		char log[1300];
+		const char *argv[] = { "lighttpd", "-D", "-f", path, NULL };
+		snprintf(log, sizeof(log), "%s/stderr.log", http_srv.dir);
+		spawn_server(&http_srv, "lighttpd", log, argv);
+	}
+}
+
+const char *ps_http_url(ps_ctx *ctx, const char *remote_rel, const char *area, const char *userinfo)
+{
+	char p[3000];
+	start_http();
+	url_path(p, sizeof(p), ps_path(ctx, remote_rel), 1);
+	return ps_fmt(ctx, "http://%s%s127.0.0.1:%d/%s%s", userinfo ? userinfo : "", userinfo ? "@" : "",
+		http_srv.port, area, p);
+}
+
+const char *ps_http_password(void)
+{
+	start_http();
+	return http_password;
+}
+
+const char *ps_http_access_log(ps_ctx *ctx)
+{
+	start_http();
+	return ps_fmt(ctx, "%s/access.log", http_srv.dir);
+}
+
+/* ---- ssh: sshd with a per-run host key --------------------------------------- */
+
+static const char *current_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	if (!pw)
+		fail_msg("transport: no passwd entry for uid %u", (unsigned)getuid());
+	return pw->pw_name;
+}
+
+static void keygen(const char *dir, const char *name, const char *type)
+{
+	char path[1300];
+	const char *argv[] = { "ssh-keygen", "-q", "-t", type, "-N", "", "-C", name, "-f", path, NULL,
+		NULL, NULL };
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!strcmp(type, "rsa")) {
+		argv[10] = "-b";
+		argv[11] = "2048";
+	}
+	run_quiet(argv);
+}
+
+static void start_ssh(void)
+{
+	char conf[4096], path[1300], pub[4096], keys[8192];
+	if (ssh_srv.pid > 0)
+		return;
+	server_dir(&ssh_srv, "ssh");
+	if ((ssh_srv.port = free_port()) < 0)
+		fail_msg("transport: no free loopback port");
+	/* sshd's privilege separation directory, as the package's service makes it */
+	mkdir("/run/sshd", 0755);
+	keygen(ssh_srv.dir, "host_ed25519", "ed25519");
+	keygen(ssh_srv.dir, "client_ed25519", "ed25519");
+	keygen(ssh_srv.dir, "other_ed25519", "ed25519");
+	keygen(ssh_srv.dir, "client_rsa", "rsa");
+	keygen(ssh_srv.dir, "other_host_ed25519", "ed25519");
+	/* the client's and the RSA key are authorised; other_ed25519 is not */
+	snprintf(path, sizeof(path), "%s/client_ed25519.pub", ssh_srv.dir);
+	snprintf(keys, sizeof(keys), "%s", read_small(path, pub, sizeof(pub)));
+	snprintf(path, sizeof(path), "%s/client_rsa.pub", ssh_srv.dir);
+	strncat(keys, read_small(path, pub, sizeof(pub)), sizeof(keys) - strlen(keys) - 1);
+	snprintf(path, sizeof(path), "%s/authorized_keys", ssh_srv.dir);
+	write_file(path, keys, 0600);
+	/* known_hosts, made by the test: the right key, and one with another key */
+	snprintf(path, sizeof(path), "%s/host_ed25519.pub", ssh_srv.dir);
+	read_small(path, pub, sizeof(pub));
+	snprintf(keys, sizeof(keys), "[127.0.0.1]:%d %s", ssh_srv.port, pub);
+	snprintf(path, sizeof(path), "%s/known_hosts", ssh_srv.dir);
+	write_file(path, keys, 0600);
+	snprintf(path, sizeof(path), "%s/other_host_ed25519.pub", ssh_srv.dir);
+	read_small(path, pub, sizeof(pub));
+	snprintf(keys, sizeof(keys), "[127.0.0.1]:%d %s", ssh_srv.port, pub);
+	snprintf(path, sizeof(path), "%s/known_hosts_changed", ssh_srv.dir);
+	write_file(path, keys, 0600);
+	snprintf(conf, sizeof(conf),
+		"Port %2$d\n"
+		"ListenAddress 127.0.0.1\n"
+		"HostKey %1$s/host_ed25519\n"
+		"PidFile none\n"
+		"AuthorizedKeysFile %1$s/authorized_keys\n"
+		"AllowUsers %3$s\n"
+		"PermitRootLogin prohibit-password\n"
+		"PubkeyAuthentication yes\n"
+		"PasswordAuthentication no\n"
+		"KbdInteractiveAuthentication no\n"
+		"UsePAM no\n"
+		"StrictModes no\n"
+		"MaxAuthTries 50\n"
+		"MaxStartups 100\n"
+		"LoginGraceTime 60\n"
+		"PrintMotd no\n"
+		"LogLevel VERBOSE\n",
+		ssh_srv.dir, ssh_srv.port, current_user());
+	snprintf(path, sizeof(path), "%s/sshd_config", ssh_srv.dir);
+	write_file(path, conf, 0600);
+	{
+		char log[1300], stderr_log[1300];
+		const char *argv[] = { "/usr/sbin/sshd", "-D", "-f", path, "-E", log, NULL };
+		snprintf(log, sizeof(log), "%s/sshd.log", ssh_srv.dir);
+		snprintf(stderr_log, sizeof(stderr_log), "%s/stderr.log", ssh_srv.dir);
+		spawn_server(&ssh_srv, "sshd", stderr_log, argv);
+	}
+}
+
+const char *ps_ssh_url(ps_ctx *ctx, const char *remote_rel, const char *user)
+{
+	char p[3000];
+	start_ssh();
+	url_path(p, sizeof(p), ps_path(ctx, remote_rel), 0);
+	return ps_fmt(ctx, "ssh://%s%s127.0.0.1:%d%s", user ? user : current_user(), user && !*user ? "" : "@",
+		ssh_srv.port, p);
+}
+
+/* A file of the ssh server's directory: client_ed25519, other_ed25519,
+ * client_rsa, known_hosts, known_hosts_changed, sshd.log. */
+const char *ps_ssh_file(ps_ctx *ctx, const char *name)
+{
+	start_ssh();
+	return ps_fmt(ctx, "%s/%s", ssh_srv.dir, name);
+}
+
+/* The environment that lets both sides reach the server over `transport`:
+ * pushseal through its own credential support, the oracle's git CLI through
+ * a credential helper (http) or GIT_SSH_COMMAND (ssh). */
+void ps_transport_env(ps_ctx *ctx, const char *transport)
+{
+	if (!strcmp(transport, "http")) {
+		setenv("PUSHSEAL_HTTPS_TOKEN", ps_http_password(), 1);
+		setenv("GIT_CONFIG_COUNT", "1", 1);
+		setenv("GIT_CONFIG_KEY_0", "credential.helper", 1);
+		setenv("GIT_CONFIG_VALUE_0", ps_fmt(ctx, "!f() { test \"$1\" = get || exit 0; "
+			"echo username=pushseal; echo password=%s; }; f", http_password), 1);
+	} else if (!strcmp(transport, "ssh")) {
+		unsetenv("SSH_AUTH_SOCK"); /* a developer's agent must not decide the outcome */
+		setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "client_ed25519"), 1);
+		setenv("PUSHSEAL_SSH_KNOWN_HOSTS", ps_ssh_file(ctx, "known_hosts"), 1);
+		setenv("GIT_SSH_COMMAND", ps_fmt(ctx, "ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes "
+			"-o IdentityAgent=none -o StrictHostKeyChecking=yes -o UserKnownHostsFile='%s/known_hosts' "
+			"-i '%s/client_ed25519'", ssh_srv.dir, ssh_srv.dir), 1);
+	}
+}
+
+/* Callbacks for a harness-side libgit2 fetch or push (a fixture, never the
+ * implementation under test), with the key and token of ps_transport_env.
+ * Independent of the library's callbacks, so a bug there cannot hide behind
+ * a fixture. */
+static int fixture_credentials(git_credential **out, const char *url, const char *user,
+	unsigned int allowed, void *payload)
+{
+	const char *key = getenv("PUSHSEAL_SSH_KEY"), *token = getenv("PUSHSEAL_HTTPS_TOKEN");
+	(void)url; (void)payload;
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && key)
+		return git_credential_ssh_key_new(out, user ? user : current_user(), NULL, key, NULL);
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && token)
+		return git_credential_userpass_plaintext_new(out, user ? user : "pushseal", token);
+	return GIT_EAUTH;
+}
+
+static int fixture_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	(void)valid; (void)host; (void)payload;
+	/* only ever our own loopback server, whose key the test just generated */
+	return cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2 ? 0 : GIT_PASSTHROUGH;
+}
+
+void ps_transport_callbacks(git_remote_callbacks *cbs)
+{
+	cbs->credentials = fixture_credentials;
+	cbs->certificate_check = fixture_certificate;
+}
+
 const char *ps_remote_url(ps_ctx *ctx, const char *remote_rel)
 {
 	const char *t = ps_transport();
@@ -111,6 +525,14 @@ const char *ps_remote_url(ps_ctx *ctx, const char *remote_rel)
 		start_daemon();
 		return ps_fmt(ctx, "git://127.0.0.1:%d%s", daemon_port, abs);
 	}
-	fail_msg("PUSHSEAL_TRANSPORT=%s: use path, file or git", t);
+	if (!strcmp(t, "http")) {
+		ps_transport_env(ctx, "http");
+		return ps_http_url(ctx, remote_rel, "git", "pushseal");
+	}
+	if (!strcmp(t, "ssh")) {
+		ps_transport_env(ctx, "ssh");
+		return ps_ssh_url(ctx, remote_rel, NULL);
+	}
+	fail_msg("PUSHSEAL_TRANSPORT=%s: use path, file, git, http or ssh", t);
 	return abs;
 }

@@ -1,0 +1,611 @@
+/*
+ * T-HTTP, T-SSH, T-CRED: remotes people actually use, and credentials that
+ * never prompt.  Real servers on 127.0.0.1 (harness/transport.c): smart HTTP
+ * through `git http-backend` behind lighttpd with basic auth, and sshd with a
+ * per-run host key and key-only login.  In-process only: these are the
+ * reference's credential rules (src/credentials.c).
+ *
+ * Every test sets the whole credential environment itself, with stdin
+ * /dev/null and GIT_TERMINAL_PROMPT=0, and PUSHSEAL_DEADLINE_S=20 so that a
+ * loop or a prompt would show as a slow `timeout`, never as a pass.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+#include "pushseal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A failure must come within this many ms: no loop, no prompt, no deadline. */
+#define FAST_MS 8000
+
+static const char *const cred_vars[] = {
+	"PUSHSEAL_HTTPS_TOKEN", "PUSHSEAL_HTTPS_TOKEN_FILE", "PUSHSEAL_CREDENTIAL_HELPER",
+	"PUSHSEAL_SSH_KEY", "PUSHSEAL_SSH_KNOWN_HOSTS", "SSH_AUTH_SOCK", "GIT_CONFIG_COUNT",
+	"GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS",
+};
+
+/* No credentials at all, whatever an earlier test set. */
+static void clean_env(void)
+{
+	for (size_t i = 0; i < sizeof(cred_vars) / sizeof(cred_vars[0]); i++)
+		unsetenv(cred_vars[i]);
+	setenv("GIT_TERMINAL_PROMPT", "0", 1);
+	setenv("PUSHSEAL_DEADLINE_S", "20", 1);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef ps_result (*op_fn)(ps_ctx *ctx, const char *repo);
+
+/* Run op and assert it fails with class auth, quickly. */
+static ps_result expect_auth_fast(ps_ctx *ctx, op_fn op, const char *repo)
+{
+	long long t0 = now_ms();
+	ps_result r = op(ctx, repo);
+	long long ms = now_ms() - t0;
+	expect_fail(r, PUSHSEAL_E_AUTH);
+	if (ms > FAST_MS)
+		fail_msg("auth failure took %lld ms (bound %d): a loop or a prompt", ms, FAST_MS);
+	return r;
+}
+
+/* "remote.git" with 3 commits, "local" cloned from it, origin at url(remote.git). */
+static void pair_at(ps_ctx *ctx, const char *url)
+{
+	char copy[4096];
+	snprintf(copy, sizeof(copy), "%s", url);
+	fx_bare(ctx, "remote.git", 3);
+	fx_clone(ctx, "remote.git", "local");
+	fx_set_url(ctx, "local", "origin", copy);
+}
+
+/* The sandbox's own name, which every request line for its repos contains. */
+static const char *sandbox_name(ps_ctx *ctx)
+{
+	return strrchr(ctx->root, '/') + 1;
+}
+
+/* Lines of `file` from byte `from` on that contain both needles. */
+static int count_lines(ps_ctx *ctx, const char *file, long from, const char *a, const char *b)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+	(void)ctx;
+	if (!f)
+		return 0;
+	fseek(f, from, SEEK_SET);
+	while (getline(&line, &cap, f) >= 0)
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			n++;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+static long file_size(const char *file)
+{
+	struct stat st;
+	return stat(file, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* lighttpd writes its access log in batches: wait until the request lines of
+ * this sandbox stop coming (at least `min` of them), at most 5 s. */
+static int http_requests(ps_ctx *ctx, const char *status, int min)
+{
+	const char *log = ps_http_access_log(ctx);
+	int n = -1, stable = 0;
+	for (int i = 0; i < 50 && stable < 12; i++) {
+		int m = count_lines(ctx, log, 0, sandbox_name(ctx), status);
+		stable = (m == n && m >= min) ? stable + 1 : 0;
+		n = m;
+		usleep(100 * 1000);
+	}
+	return n;
+}
+
+static void expect_no_secret(const ps_result *r, const char *secret)
+{
+	if (strstr(r->line, secret))
+		fail_msg("the secret appears in the message: %s", r->line);
+}
+
+/* ---- T-HTTP ------------------------------------------------------------------- */
+
+/* T-HTTP-1: no credentials: pull and push fail fast as auth, no prompt, and
+ * the server saw at most two unauthenticated attempts per operation. */
+static void http_missing_credentials(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	clean_env();
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", NULL));
+	fx_behind(ctx, "remote.git", 1);
+	{
+		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+		assert_non_null(strstr(r.line, "no credentials are configured"));
+	}
+	assert_int_equal(or_count(ctx, ps_path(ctx, "local"), "HEAD..origin/main"), 0);
+	/* push over the anonymous-fetch area: receive-pack needs auth */
+	fx_set_url(ctx, "local", "origin", ps_http_url(ctx, "remote.git", "git", NULL));
+	fx_ahead(ctx, "local", 1);
+	{
+		const char *before = or_rev(ctx, ps_path(ctx, "remote.git"), "main");
+		char tip[64];
+		snprintf(tip, sizeof(tip), "%s", before);
+		expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
+		assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), tip);
+	}
+	assert_in_range(http_requests(ctx, "\" 401 ", 2), 2, 4);
+}
+
+/* T-HTTP-2: a wrong token fails as auth and is offered once: at most three
+ * 401s per operation, where a retrying client would make dozens. */
+static void http_wrong_token(ps_ctx *ctx)
+{
+	const char *secret = "wrong-token-7f3a9c";
+	PS_REQUIRE_EXT();
+	clean_env();
+	setenv("PUSHSEAL_HTTPS_TOKEN", secret, 1);
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", "pushseal"));
+	{
+		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+		assert_non_null(strstr(r.line, "not retrying"));
+		expect_no_secret(&r, secret);
+	}
+	assert_in_range(http_requests(ctx, "\" 401 ", 2), 2, 3);
+	fx_ahead(ctx, "local", 1);
+	{
+		ps_result r = expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
+		expect_no_secret(&r, secret);
+	}
+	assert_in_range(http_requests(ctx, "\" 401 ", 4), 4, 6);
+}
+
+/* T-HTTP-3: the right token (from the environment, then from a file) pulls
+ * and pushes through an area where every request needs it. */
+static void http_right_token(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	PS_REQUIRE_EXT();
+	clean_env();
+	setenv("PUSHSEAL_HTTPS_TOKEN", ps_http_password(), 1);
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", "pushseal"));
+	fx_behind(ctx, "remote.git", 2);
+	{
+		ps_result r = drv_pull(ctx, local);
+		expect_ok(r);
+	}
+	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	unsetenv("PUSHSEAL_HTTPS_TOKEN");
+	fx_write(ctx, "token", ps_fmt(ctx, "%s\n", ps_http_password()));
+	setenv("PUSHSEAL_HTTPS_TOKEN_FILE", ps_path(ctx, "token"), 1);
+	fx_ahead(ctx, "local", 2);
+	{
+		ps_result r = drv_push(ctx, local);
+		expect_ok(r);
+	}
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+	/* every authenticated request was made as the configured user */
+	assert_true(count_lines(ctx, ps_http_access_log(ctx), 0, sandbox_name(ctx), " pushseal [") > 0);
+}
+
+/* T-HTTP-4: a password in the URL and a wrong token never appear in any
+ * message, in either order of failure. */
+static void http_secret_never_shown(ps_ctx *ctx)
+{
+	const char *url_secret = "urlpass-55e1d0";
+	const char *token = "tok-9bd2aa61";
+	PS_REQUIRE_EXT();
+	clean_env();
+	setenv("PUSHSEAL_HTTPS_TOKEN", token, 1);
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", ps_fmt(ctx, "pushseal:%s", url_secret)));
+	fx_ahead(ctx, "local", 1);
+	{
+		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+		expect_no_secret(&r, url_secret);
+		expect_no_secret(&r, token);
+		r = expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
+		expect_no_secret(&r, url_secret);
+		expect_no_secret(&r, token);
+		r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+		expect_no_secret(&r, url_secret);
+		expect_no_secret(&r, token);
+	}
+}
+
+/* A loopback listener that records the first bytes of `n` connections into
+ * <dir>/hello-<i>, then closes them.  Bounded: 30 s. */
+static int hello_listener(ps_ctx *ctx, int n)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	const char *dir = ps_keep(ctx, ".");
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s, 4) != 0 ||
+		getsockname(s, (struct sockaddr *)&a, &len) != 0)
+		fail_msg("listener: %s", strerror(errno));
+	ctx->server_pid = fork();
+	if (ctx->server_pid == 0) {
+		alarm(30);
+		for (int i = 1; i <= n; i++) {
+			int c = accept(s, NULL, NULL), f;
+			unsigned char buf[512];
+			size_t got = 0;
+			char path[1200];
+			if (c < 0)
+				_exit(1);
+			while (got < 64) {
+				struct pollfd p = { c, POLLIN, 0 };
+				ssize_t r;
+				if (poll(&p, 1, 5000) <= 0 || (r = read(c, buf + got, sizeof(buf) - got)) <= 0)
+					break;
+				got += (size_t)r;
+			}
+			snprintf(path, sizeof(path), "%s/hello-%d", dir, i);
+			f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (f >= 0 && write(f, buf, got) < 0)
+				_exit(2);
+			close(f);
+			close(c);
+		}
+		_exit(0);
+	}
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+/* The 28 random bytes of a TLS ClientHello (after the 4-byte time). */
+static const char *client_random(ps_ctx *ctx, const char *rel)
+{
+	const char *p = ps_path(ctx, rel);
+	unsigned char b[64];
+	char hex[80];
+	FILE *f = fopen(p, "rb");
+	size_t n = f ? fread(b, 1, sizeof(b), f) : 0;
+	if (f)
+		fclose(f);
+	if (n < 43 || b[0] != 0x16 || b[5] != 0x01)
+		fail_msg("%s is not a TLS ClientHello (%zu bytes)", p, n);
+	for (int i = 0; i < 28; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[15 + i]);
+	return ps_fmt(ctx, "%s", hex);
+}
+
+/* T-HTTP-5: each network call's child process re-seeds mbedTLS: two https
+ * fetches from one process send different ClientHello randoms (a child that
+ * kept the parent's DRBG state would repeat the parent's next random). */
+static void https_random_not_shared(ps_ctx *ctx)
+{
+	char r1[80];
+	int port;
+	PS_REQUIRE_EXT();
+	clean_env();
+	setenv("PUSHSEAL_DEADLINE_S", "10", 1);
+	port = hello_listener(ctx, 2);
+	pair_at(ctx, ps_fmt(ctx, "https://127.0.0.1:%d/remote.git", port));
+	{ ps_result r_ = drv_pull(ctx, ps_path(ctx, "local")); expect_fail(r_, PUSHSEAL_E_UNREACHABLE); }
+	{ ps_result r_ = drv_pull(ctx, ps_path(ctx, "local")); expect_fail(r_, PUSHSEAL_E_UNREACHABLE); }
+	waitpid(ctx->server_pid, NULL, 0);
+	ctx->server_pid = 0;
+	snprintf(r1, sizeof(r1), "%s", client_random(ctx, "hello-1"));
+	if (!strcmp(r1, client_random(ctx, "hello-2")))
+		fail_msg("two TLS handshakes sent the same client random %s", r1);
+}
+
+/* ---- T-SSH -------------------------------------------------------------------- */
+
+static void ssh_env(ps_ctx *ctx, const char *key, const char *known_hosts)
+{
+	clean_env();
+	if (key)
+		setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, key), 1);
+	setenv("PUSHSEAL_SSH_KNOWN_HOSTS", known_hosts ? known_hosts : ps_ssh_file(ctx, "known_hosts"), 1);
+}
+
+static const char *sshd_log(ps_ctx *ctx)
+{
+	return ps_ssh_file(ctx, "sshd.log");
+}
+
+/* sshd writes its log line by line; give it a moment to flush. */
+static int sshd_lines(ps_ctx *ctx, long from, const char *a, const char *b)
+{
+	usleep(300 * 1000);
+	return count_lines(ctx, sshd_log(ctx), from, a, b);
+}
+
+/* T-SSH-1: no agent and no key: pull and push fail fast as auth; no key is
+ * ever offered. */
+static void ssh_missing_credentials(ps_ctx *ctx)
+{
+	long from;
+	PS_REQUIRE_EXT();
+	ssh_env(ctx, NULL, NULL);
+	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
+	from = file_size(sshd_log(ctx));
+	fx_behind(ctx, "remote.git", 1);
+	{
+		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+		assert_non_null(strstr(r.line, "no ssh credentials are configured"));
+	}
+	fx_ahead(ctx, "local", 1);
+	expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
+	assert_int_equal(sshd_lines(ctx, from, "publickey", NULL), 0);
+	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
+}
+
+/* T-SSH-2: a key the server does not accept fails as auth after one try: at
+ * most two refusals logged per operation (sshd here allows 50). */
+static void ssh_wrong_key(ps_ctx *ctx)
+{
+	long from;
+	PS_REQUIRE_EXT();
+	ssh_env(ctx, "other_ed25519", NULL);
+	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
+	from = file_size(sshd_log(ctx));
+	{
+		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+		assert_non_null(strstr(r.line, "PUSHSEAL_SSH_KEY"));
+	}
+	assert_in_range(sshd_lines(ctx, from, "Failed publickey", NULL), 1, 2);
+	fx_ahead(ctx, "local", 1);
+	expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
+	assert_in_range(sshd_lines(ctx, from, "Failed publickey", NULL), 2, 4);
+	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
+}
+
+/* T-SSH-3: the right ed25519 key pulls and pushes, also with no user in the
+ * URL (the current user is asked for). */
+static void ssh_right_key(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	PS_REQUIRE_EXT();
+	ssh_env(ctx, "client_ed25519", NULL);
+	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
+	fx_behind(ctx, "remote.git", 2);
+	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
+	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	fx_set_url(ctx, "local", "origin", ps_ssh_url(ctx, "remote.git", ""));
+	fx_ahead(ctx, "local", 2);
+	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+}
+
+/* T-SSH-4: an unknown host key, or a changed one, is rejected before any key
+ * is offered, with a message naming known_hosts; a hashed entry is accepted. */
+static void ssh_unknown_host(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	const char *kh = ps_keep(ctx, "known_hosts");
+	long from;
+	PS_REQUIRE_EXT();
+	fx_write(ctx, "known_hosts", "# nothing known\n");
+	ssh_env(ctx, "client_ed25519", kh);
+	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
+	from = file_size(sshd_log(ctx));
+	fx_behind(ctx, "remote.git", 1);
+	{
+		ps_result r = drv_pull(ctx, local);
+		assert_false(r.ok);
+		assert_non_null(strstr(r.line, "unknown"));
+		assert_non_null(strstr(r.line, "known_hosts"));
+	}
+	setenv("PUSHSEAL_SSH_KNOWN_HOSTS", ps_ssh_file(ctx, "known_hosts_changed"), 1);
+	{
+		ps_result r = drv_pull(ctx, local);
+		assert_false(r.ok);
+		assert_non_null(strstr(r.line, "does not match"));
+	}
+	/* the default, ~/.ssh/known_hosts, is empty in the sandbox: unknown too */
+	unsetenv("PUSHSEAL_SSH_KNOWN_HOSTS");
+	{
+		ps_result r = drv_pull(ctx, local);
+		assert_false(r.ok);
+		assert_non_null(strstr(r.line, "known_hosts"));
+	}
+	assert_int_equal(sshd_lines(ctx, from, "publickey", NULL), 0);
+	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
+	assert_int_equal(or_count(ctx, local, "HEAD..origin/main"), 0);
+	/* the right key, hashed as `ssh-keygen -H` writes it, is accepted */
+	{
+		const char *hashed = ps_keep(ctx, "known_hosts_hashed");
+		const char *argv[] = { "ssh-keygen", "-q", "-H", "-f", hashed, NULL };
+		fx_write(ctx, "known_hosts_hashed", or_file(ctx, ps_ssh_file(ctx, "known_hosts")));
+		assert_int_equal(ps_spawn(ctx, NULL, argv, NULL, NULL), 0);
+		assert_non_null(strstr(or_file(ctx, "known_hosts_hashed"), "|1|"));
+		setenv("PUSHSEAL_SSH_KNOWN_HOSTS", hashed, 1);
+		{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
+		assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	}
+}
+
+/* T-SSH-5: an RSA key (which libssh2 1.10 signs only with SHA-1 ssh-rsa,
+ * refused by OpenSSH 9) fails as auth with a message that says so. */
+static void ssh_rsa_key(ps_ctx *ctx)
+{
+	long from;
+	PS_REQUIRE_EXT();
+	ssh_env(ctx, "client_rsa", NULL);
+	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
+	from = file_size(sshd_log(ctx));
+	{
+		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+		assert_non_null(strstr(r.line, "RSA"));
+		assert_non_null(strstr(r.line, "ed25519"));
+	}
+	/* the key is authorised: the server refused its SHA-1 signature */
+	assert_int_equal(sshd_lines(ctx, from, "signature algorithm ssh-rsa not in", NULL), 1);
+	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
+}
+
+/* Start `ssh-agent -D` on a socket in the sandbox (killed in teardown) and
+ * add `key` to it. */
+static void start_agent(ps_ctx *ctx, const char *key)
+{
+	const char *sock = ps_keep(ctx, "agent.sock");
+	struct stat st;
+	ctx->server_pid = fork();
+	if (ctx->server_pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("timeout", "timeout", "120", "ssh-agent", "-D", "-a", sock, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && stat(sock, &st) != 0; i++)
+		usleep(20 * 1000);
+	setenv("SSH_AUTH_SOCK", sock, 1);
+	{
+		const char *argv[] = { "ssh-add", "-q", ps_ssh_file(ctx, key), NULL };
+		assert_int_equal(ps_spawn(ctx, NULL, argv, NULL, NULL), 0);
+	}
+}
+
+/* T-SSH-6: the agent is asked first, the key file second: an agent holding
+ * the right key works alone; an agent holding a wrong key is followed by the
+ * right key file, each offered once. */
+static void ssh_agent_then_key(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	long from;
+	PS_REQUIRE_EXT();
+	ssh_env(ctx, NULL, NULL);
+	start_agent(ctx, "client_ed25519");
+	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
+	fx_behind(ctx, "remote.git", 1);
+	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
+	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	/* now an agent with the wrong key, and the right key file */
+	kill(ctx->server_pid, SIGTERM);
+	waitpid(ctx->server_pid, NULL, 0);
+	unlink(ps_path(ctx, "agent.sock"));
+	start_agent(ctx, "other_ed25519");
+	setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "client_ed25519"), 1);
+	from = file_size(sshd_log(ctx));
+	fx_ahead(ctx, "local", 1);
+	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+	assert_int_equal(sshd_lines(ctx, from, "Failed publickey", NULL), 1);
+	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 1);
+}
+
+/* ---- T-CRED ------------------------------------------------------------------- */
+
+/* A credential helper in the sandbox's global config that answers with
+ * `pass` and leaves a mark each time it runs. */
+static void configure_helper(ps_ctx *ctx, const char *pass)
+{
+	fx_write(ctx, "helper.sh", ps_fmt(ctx,
+		"#!/bin/sh\necho ran >> '%s'\ntest \"$1\" = get || exit 0\n"
+		"echo username=pushseal\necho password=%s\n", ps_path(ctx, "helper-ran"), pass));
+	chmod(ps_path(ctx, "helper.sh"), 0755);
+	{
+		const char *home_cfg = ps_fmt(ctx, "%s/.gitconfig", ctx->home);
+		const char *out;
+		assert_int_equal(or_git(ctx, &out, ctx->root, "config", "--file", home_cfg, "credential.helper",
+			ps_path(ctx, "helper.sh"), NULL), 0);
+	}
+}
+
+/* T-CRED-1: `git credential fill` is used only when opted in: without
+ * PUSHSEAL_CREDENTIAL_HELPER=1 the helper never runs and the push fails as
+ * auth; with it, the push succeeds. */
+static void cred_helper_opt_in(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	PS_REQUIRE_EXT();
+	clean_env();
+	configure_helper(ctx, ps_http_password());
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "git", NULL));
+	fx_ahead(ctx, "local", 1);
+	expect_auth_fast(ctx, drv_push, local);
+	assert_false(or_exists(ctx, "helper-ran"));
+	setenv("PUSHSEAL_CREDENTIAL_HELPER", "1", 1);
+	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
+	assert_true(or_exists(ctx, "helper-ran"));
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+}
+
+/* T-CRED-2: the helper path never prompts: with no helper configured and an
+ * askpass program in the config and the environment, it fails fast as auth
+ * and the askpass program never runs. */
+static void cred_helper_never_prompts(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	clean_env();
+	fx_write(ctx, "askpass.sh", ps_fmt(ctx, "#!/bin/sh\necho ran >> '%s'\necho x\n", ps_path(ctx, "askpass-ran")));
+	chmod(ps_path(ctx, "askpass.sh"), 0755);
+	{
+		const char *out;
+		assert_int_equal(or_git(ctx, &out, ctx->root, "config", "--file",
+			ps_fmt(ctx, "%s/.gitconfig", ctx->home), "core.askPass", ps_path(ctx, "askpass.sh"), NULL), 0);
+	}
+	setenv("SSH_ASKPASS", ps_path(ctx, "askpass.sh"), 1);
+	setenv("PUSHSEAL_CREDENTIAL_HELPER", "1", 1);
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", NULL));
+	fx_behind(ctx, "remote.git", 1);
+	expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+	assert_false(or_exists(ctx, "askpass-ran"));
+}
+
+/* T-CRED-3: a helper's wrong password is tried once: auth, not a loop, and
+ * the helper ran once per operation. */
+static void cred_helper_wrong_once(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	clean_env();
+	configure_helper(ctx, "not-the-password");
+	setenv("PUSHSEAL_CREDENTIAL_HELPER", "1", 1);
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", NULL));
+	{
+		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
+		expect_no_secret(&r, "not-the-password");
+	}
+	assert_int_equal(count_lines(ctx, ps_path(ctx, "helper-ran"), 0, "ran", NULL), 1);
+	assert_in_range(http_requests(ctx, "\" 401 ", 2), 2, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		CLAUSE("T-HTTP-1", "with no credentials, pull and push over smart HTTP fail fast with class auth and never prompt", http_missing_credentials),
+		CLAUSE("T-HTTP-2", "a wrong token fails with class auth after one try (at most three 401s per operation), never shown", http_wrong_token),
+		CLAUSE("T-HTTP-3", "the right token, from PUSHSEAL_HTTPS_TOKEN or PUSHSEAL_HTTPS_TOKEN_FILE, pulls and pushes where every request needs it", http_right_token),
+		CLAUSE("T-HTTP-4", "a password in the URL and a token never appear in pull, push or remote-ahead messages", http_secret_never_shown),
+		CLAUSE("T-HTTP-5", "two https fetches from one process send different TLS client randoms: each child re-seeds mbedTLS", https_random_not_shared),
+		CLAUSE("T-SSH-1", "with no agent and no key, pull and push over ssh fail fast with class auth and offer no key", ssh_missing_credentials),
+		CLAUSE("T-SSH-2", "a key the server refuses fails with class auth after one offer per operation", ssh_wrong_key),
+		CLAUSE("T-SSH-3", "the right ed25519 key from PUSHSEAL_SSH_KEY pulls and pushes, also with no user in the URL", ssh_right_key),
+		CLAUSE("T-SSH-4", "an unknown or changed ssh host key is rejected before any key is offered; a hashed known_hosts entry is accepted", ssh_unknown_host),
+		CLAUSE("T-SSH-5", "an RSA key fails with class auth and a message naming RSA and ed25519", ssh_rsa_key),
+		CLAUSE("T-SSH-6", "the ssh agent is tried first and the key file second, each once", ssh_agent_then_key),
+		CLAUSE("T-CRED-1", "git credential fill runs only with PUSHSEAL_CREDENTIAL_HELPER=1", cred_helper_opt_in),
+		CLAUSE("T-CRED-2", "the credential helper path never runs an askpass program and fails fast with class auth", cred_helper_never_prompts),
+		CLAUSE("T-CRED-3", "a wrong password from the helper is tried once: class auth, one helper run, at most three 401s", cred_helper_wrong_once),
+	};
+	ps_harness_init();
+	return PS_RUN("transport", tests) ? 1 : 0;
+}
