@@ -199,7 +199,8 @@ static void sha1_block(sha1_ctx *c, const unsigned char *p)
 {
 	uint32_t w[80], a = c->h[0], b = c->h[1], d = c->h[3], e = c->h[4], cc = c->h[2];
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		w[i] = (uint32_t)p[(size_t)4 * i] << 24 | (uint32_t)p[(size_t)4 * i + 1] << 16 |
+			(uint32_t)p[(size_t)4 * i + 2] << 8 | p[(size_t)4 * i + 3];
 	for (int i = 16; i < 80; i++)
 		w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
 	for (int i = 0; i < 80; i++) {
@@ -266,7 +267,7 @@ static void sha1_final(sha1_ctx *c, unsigned char out[20])
 	sha1_update(c, pad, padlen);
 	sha1_update(c, lenbuf, 8);
 	for (int i = 0; i < 5; i++) {
-		out[4 * i] = (unsigned char)(c->h[i] >> 24);
+		out[(size_t)4 * i] = (unsigned char)(c->h[i] >> 24);
 		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
 		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
 		out[4 * i + 3] = (unsigned char)c->h[i];
@@ -375,7 +376,7 @@ static int known_hosts_file(const char *path, const char *name, const unsigned c
 	while (getline(&line, &cap, f) >= 0) {
 		char *p = line, *field[4];
 		size_t flen[4];
-		int nf = 0, revoked = 0, m;
+		int nf = 0, revoked = 0;
 		long bl;
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -397,7 +398,7 @@ static int known_hosts_file(const char *path, const char *name, const unsigned c
 		}
 		if (nf < 3 || !flen[2])
 			continue;
-		if ((m = hosts_field_matches(field[0], flen[0], name)) <= 0)
+		if (hosts_field_matches(field[0], flen[0], name) <= 0)
 			continue;
 		bl = b64_decode(blob, 16384, field[2], flen[2]);
 		if (bl < 0)
@@ -421,8 +422,9 @@ static int known_hosts_file(const char *path, const char *name, const unsigned c
 static void default_known_hosts(char *dst, size_t n)
 {
 	const char *home = getenv("HOME");
-	struct passwd *pw;
-	if ((!home || !*home) && (pw = getpwuid(getuid())) != NULL)
+	struct passwd pwbuf, *pw = NULL;
+	char strings[2048];
+	if ((!home || !*home) && getpwuid_r(getuid(), &pwbuf, strings, sizeof(strings), &pw) == 0 && pw)
 		home = pw->pw_dir;
 	snprintf(dst, n, "%s/.ssh/known_hosts", home ? home : "");
 }
@@ -521,12 +523,17 @@ static int key_is_rsa(const char *path)
 
 static const char *ssh_user(const char *user_from_url)
 {
-	struct passwd *pw;
+	static char name[256];
+	struct passwd pwbuf, *pw = NULL;
+	char strings[2048];
+	const char *env = getenv("USER");
 	if (user_from_url && *user_from_url)
 		return user_from_url;
-	if ((pw = getpwuid(getuid())) != NULL)
-		return pw->pw_name;
-	return getenv("USER") ? getenv("USER") : "git";
+	if (getpwuid_r(getuid(), &pwbuf, strings, sizeof(strings), &pw) == 0 && pw) {
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+		return name;
+	}
+	return env ? env : "git";
 }
 
 /* Run `git credential fill` with no way to prompt; fill user and pass. */
@@ -601,7 +608,8 @@ static int credential_fill(char *user, size_t un, char *pass, size_t pn, const c
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		user[0] = pass[0] = '\0';
-		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char *save = NULL;
+		for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			if (!strncmp(line, "username=", 9))
 				snprintf(user, un, "%s", line + 9);
 			else if (!strncmp(line, "password=", 9))
@@ -652,7 +660,8 @@ int ps_credentials_cb(git_credential **out, const char *url, const char *user_fr
 			return git_credential_username_new(out, user) < 0 ? GIT_EAUTH : 0;
 		if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
 			return give_up(ssh);
-		if (!st.tried_agent && getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK")) {
+		const char *agent = getenv("SSH_AUTH_SOCK");
+		if (!st.tried_agent && agent && *agent) {
 			st.tried_agent = 1;
 			if (git_credential_ssh_key_from_agent(out, user) == 0)
 				return 0;
@@ -702,8 +711,8 @@ int ps_credentials_cb(git_credential **out, const char *url, const char *user_fr
 			if (rc == 0)
 				return 0;
 		}
-		if (!st.tried_helper && getenv("PUSHSEAL_CREDENTIAL_HELPER") &&
-			!strcmp(getenv("PUSHSEAL_CREDENTIAL_HELPER"), "1")) {
+		const char *helper = getenv("PUSHSEAL_CREDENTIAL_HELPER");
+		if (!st.tried_helper && helper && !strcmp(helper, "1")) {
 			char user[512], pass[1024];
 			int rc = -1;
 			st.tried_helper = 1;
