@@ -82,23 +82,30 @@ static void set_text(pushseal_error *err, int klass, const char *text, const cha
 	free(raw);
 }
 
-/* Each setter formats twice, each pass with its own va_start: the length,
- * then the text into a buffer of that size (NULL when out of memory). */
+/* The formatted text in a new buffer, NULL when out of memory: measured
+ * first, then written with a copy of the arguments. */
+static char *format_alloc(const char *fmt, va_list ap)
+{
+	va_list again;
+	char *text = NULL;
+	int len;
+	va_copy(again, ap);
+	len = vsnprintf(NULL, 0, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
+	if (len >= 0 && (text = malloc((size_t)len + 1)) != NULL)
+		vsnprintf(text, (size_t)len + 1, fmt, again);
+	va_end(again);
+	return text;
+}
+
 int ps_error_set(pushseal_error *err, int klass, const char *fmt, ...)
 {
 	va_list ap;
-	char *text = NULL;
-	int len;
+	char *text;
 	if (!err)
 		return klass;
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
+	text = format_alloc(fmt, ap);
 	va_end(ap);
-	if (len >= 0 && (text = malloc((size_t)len + 1)) != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(text, (size_t)len + 1, fmt, ap);
-		va_end(ap);
-	}
 	set_text(err, klass, text, NULL, 0);
 	free(text);
 	return klass;
@@ -109,18 +116,12 @@ int ps_error_git(pushseal_error *err, int klass, const char *fmt, ...)
 	const git_error *last = git_error_last();
 	const char *why = last && last->message ? last->message : "";
 	va_list ap;
-	char *text = NULL;
-	int len;
+	char *text;
 	if (!err)
 		return klass;
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
+	text = format_alloc(fmt, ap);
 	va_end(ap);
-	if (len >= 0 && (text = malloc((size_t)len + 1)) != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(text, (size_t)len + 1, fmt, ap);
-		va_end(ap);
-	}
 	/* libgit2 messages sometimes end with a newline: keep the first line */
 	set_text(err, klass, text, why, strcspn(why, "\r\n"));
 	free(text);

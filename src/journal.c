@@ -27,56 +27,52 @@
 
 #define JOURNAL_PREFIX "pushseal-journal."
 
-/* The start time of a process (field 22 of /proc/PID/stat), 0 if unknown:
- * with the pid it identifies the process even after pid reuse. */
-static unsigned long long start_time(pid_t pid)
+/* A process's state letter (field 3 of /proc/PID/stat) and start time
+ * (field 22), which with the pid identifies it even after pid reuse.
+ * Returns 0, or -1 when the process (or /proc) is not there. */
+static int proc_stat(pid_t pid, char *state, unsigned long long *started)
 {
 	char path[64], buf[1024];
-	unsigned long long t = 0;
 	FILE *f;
+	int rc = -1;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (!(f = fopen(path, "r")))
-		return 0;
+		return -1;
 	if (fgets(buf, sizeof(buf), f)) {
+		/* after "pid (comm)", whose comm may hold spaces */
 		char *p = strrchr(buf, ')');
-		/* after "pid (comm)": state is field 3, starttime field 22 */
-		for (int field = 2; p && field < 22; field++)
-			p = strchr(p + 1, ' ');
-		if (p)
-			t = strtoull(p + 1, NULL, 10);
+		if (p && p[1] == ' ') {
+			*state = p[2];
+			for (int field = 2; p && field < 22; field++)
+				p = strchr(p + 1, ' ');
+			*started = p ? strtoull(p + 1, NULL, 10) : 0;
+			rc = 0;
+		}
 	}
 	fclose(f);
-	return t;
+	return rc;
 }
 
-/* The state letter of a process (field 3 of /proc/PID/stat), 0 if unknown. */
-static char proc_state(pid_t pid)
+static unsigned long long start_time(pid_t pid)
 {
-	char path[64], buf[512], state = 0;
-	FILE *f;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	if (fgets(buf, sizeof(buf), f)) {
-		char *p = strrchr(buf, ')');
-		if (p && p[1] == ' ')
-			state = p[2];
-	}
-	fclose(f);
-	return state;
+	char state;
+	unsigned long long started = 0;
+	return proc_stat(pid, &state, &started) == 0 ? started : 0;
 }
 
 static int alive(pid_t pid, unsigned long long started)
 {
-	char state;
+	char state = 0;
+	unsigned long long now_started = 0;
 	if (kill(pid, 0) != 0 && errno == ESRCH)
 		return 0;
+	if (proc_stat(pid, &state, &now_started) != 0)
+		return 1; /* no /proc: trust kill() */
 	/* a zombie holds no lock: it is dead, only not yet reaped */
-	state = proc_state(pid);
 	if (state == 'Z' || state == 'X')
 		return 0;
 	/* the pid exists: the same process only if it started at the same time */
-	return started == 0 || start_time(pid) == started;
+	return started == 0 || now_started == started;
 }
 
 int ps_journal_begin(ps_journal *j, const char *gitdir, const char *move_line)

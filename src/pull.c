@@ -9,6 +9,18 @@
 
 #define PULL_DEFAULT_MS 30000
 
+/* Open the repository for a pull: writable (no index.lock, nothing in
+ * progress) and on a branch with an upstream. */
+static int open_for_pull(git_repository **repo, ps_branch *b, const char *repo_path, pushseal_error *err)
+{
+	int rc = ps_repo_open(repo, repo_path, err);
+	if (rc == 0 && ((rc = ps_repo_check_writable(*repo, err)) < 0 || (rc = ps_branch_resolve(b, *repo, err)) < 0)) {
+		git_repository_free(*repo);
+		*repo = NULL;
+	}
+	return rc;
+}
+
 int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err)
 {
@@ -20,11 +32,8 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
+	if ((rc = open_for_pull(&repo, &b, repo_path, err)) < 0)
 		return rc;
-	if ((rc = ps_repo_check_writable(repo, err)) < 0 ||
-	    (rc = ps_branch_resolve(&b, repo, err)) < 0)
-		goto done;
 	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
 	/* the child opens its own handle; ours would not see the new packs */
 	git_repository_free(repo);
@@ -48,11 +57,8 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
+	if ((rc = open_for_pull(&repo, &b, repo_path, err)) < 0)
 		return rc;
-	if ((rc = ps_repo_check_writable(repo, err)) < 0 ||
-	    (rc = ps_branch_resolve(&b, repo, err)) < 0)
-		goto done;
 	if (!b.has_tracking) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
 			"upstream %s of branch %s does not exist on remote '%s'", b.merge, b.name, b.remote);

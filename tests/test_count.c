@@ -14,26 +14,8 @@
 
 /* ---- small helpers -------------------------------------------------------- */
 
-/* A failing libgit2 call in the test's own fixture code fails the test with
- * libgit2's message (the harness's GIT_PASS is static to fixture.c). */
-#define GP(expr) gp((expr), #expr, __FILE__, __LINE__)
-static void gp(int rc, const char *what, const char *file, int line)
-{
-	const git_error *e;
-	if (rc >= 0)
-		return;
-	e = git_error_last();
-	print_error("%s:%d: fixture: %s failed (%d): %s\n", file, line, what, rc,
-		e && e->message ? e->message : "no message");
-	_fail(file, line);
-}
-
-static git_repository *open_repo(ps_ctx *ctx, const char *rel)
-{
-	git_repository *repo = NULL;
-	GP(git_repository_open_ext(&repo, ps_path(ctx, rel), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL));
-	return repo;
-}
+#define GP(expr) GIT_PASS(expr)
+#define open_repo fx_open
 
 /* Copy a ring string so that it survives the next eight helper calls. */
 typedef struct hex {

@@ -85,20 +85,24 @@ static int report_change(const char *verb, int rc, pushseal_change change, const
 	return 0;
 }
 
-static int cmd_pull(const char *repo)
+typedef int (*change_fn)(pushseal_change *, const char *, const pushseal_options *, pushseal_error *);
+
+static int run_change(const char *verb, change_fn fn, const char *repo)
 {
 	pushseal_error err;
-	pushseal_change change;
-	int rc = pushseal_pull_ff(&change, repo, NULL, &err);
-	return report_change("pull-ff", rc, change, &err);
+	pushseal_change change = PUSHSEAL_UP_TO_DATE;
+	int rc = fn(&change, repo, NULL, &err);
+	return report_change(verb, rc, change, &err);
+}
+
+static int cmd_pull(const char *repo)
+{
+	return run_change("pull-ff", pushseal_pull_ff, repo);
 }
 
 static int cmd_push(const char *repo)
 {
-	pushseal_error err;
-	pushseal_change change;
-	int rc = pushseal_push_ff(&change, repo, NULL, &err);
-	return report_change("push-ff", rc, change, &err);
+	return run_change("push-ff", pushseal_push_ff, repo);
 }
 
 /* Counts always print a number and exit 0; the reason goes to stderr. */

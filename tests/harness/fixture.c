@@ -11,9 +11,7 @@
 
 #define FX_EPOCH 1700000000
 
-/* Like clar's cl_git_pass: a failing libgit2 call fails the test with its message. */
-#define GIT_PASS(expr) git_pass((expr), #expr, __FILE__, __LINE__)
-static void git_pass(int rc, const char *what, const char *file, int line)
+void ps_git_pass(int rc, const char *what, const char *file, int line)
 {
 	const git_error *e;
 	if (rc >= 0)
@@ -24,7 +22,7 @@ static void git_pass(int rc, const char *what, const char *file, int line)
 	_fail(file, line);
 }
 
-static git_repository *open_repo(ps_ctx *ctx, const char *rel)
+git_repository *fx_open(ps_ctx *ctx, const char *rel)
 {
 	git_repository *repo = NULL;
 	GIT_PASS(git_repository_open_ext(&repo, ps_path(ctx, rel), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL));
@@ -164,7 +162,7 @@ void fx_pair(ps_ctx *ctx, int ncommits)
 
 const char *fx_commit(ps_ctx *ctx, const char *repo_rel, const char *file, const char *content)
 {
-	git_repository *repo = open_repo(ctx, repo_rel);
+	git_repository *repo = fx_open(ctx, repo_rel);
 	git_index *index = NULL;
 	git_oid tree_id, commit_id, head_id;
 	git_tree *tree = NULL;
@@ -195,7 +193,7 @@ const char *fx_commit(ps_ctx *ctx, const char *repo_rel, const char *file, const
 const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
 	const char *file, const char *content)
 {
-	git_repository *repo = open_repo(ctx, bare);
+	git_repository *repo = fx_open(ctx, bare);
 	char ref[512];
 	const char *id;
 	snprintf(ref, sizeof(ref), "refs/heads/%s", branch);
@@ -206,7 +204,7 @@ const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
 
 const char *fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file)
 {
-	git_repository *repo = open_repo(ctx, bare);
+	git_repository *repo = fx_open(ctx, bare);
 	char ref[512];
 	const char *id;
 	snprintf(ref, sizeof(ref), "refs/heads/%s", branch);
@@ -229,7 +227,7 @@ void fx_behind(ps_ctx *ctx, const char *bare, int b)
 
 void fx_config(ps_ctx *ctx, const char *repo_rel, const char *key, const char *value)
 {
-	git_repository *repo = open_repo(ctx, repo_rel);
+	git_repository *repo = fx_open(ctx, repo_rel);
 	git_config *cfg = NULL;
 	GIT_PASS(git_repository_config(&cfg, repo));
 	GIT_PASS(git_config_set_string(cfg, key, value));
@@ -239,7 +237,7 @@ void fx_config(ps_ctx *ctx, const char *repo_rel, const char *key, const char *v
 
 void fx_config_delete(ps_ctx *ctx, const char *repo_rel, const char *key)
 {
-	git_repository *repo = open_repo(ctx, repo_rel);
+	git_repository *repo = fx_open(ctx, repo_rel);
 	git_config *cfg = NULL;
 	GIT_PASS(git_repository_config(&cfg, repo));
 	git_config_delete_multivar(cfg, key, ".*");
@@ -249,14 +247,14 @@ void fx_config_delete(ps_ctx *ctx, const char *repo_rel, const char *key)
 
 void fx_detach(ps_ctx *ctx, const char *repo_rel)
 {
-	git_repository *repo = open_repo(ctx, repo_rel);
+	git_repository *repo = fx_open(ctx, repo_rel);
 	GIT_PASS(git_repository_detach_head(repo));
 	git_repository_free(repo);
 }
 
 void fx_unset_upstream(ps_ctx *ctx, const char *repo_rel)
 {
-	git_repository *repo = open_repo(ctx, repo_rel);
+	git_repository *repo = fx_open(ctx, repo_rel);
 	git_reference *head = NULL;
 	GIT_PASS(git_repository_head(&head, repo));
 	GIT_PASS(git_branch_set_upstream(head, NULL));
@@ -266,7 +264,7 @@ void fx_unset_upstream(ps_ctx *ctx, const char *repo_rel)
 
 void fx_rename_remote(ps_ctx *ctx, const char *repo_rel, const char *from, const char *to)
 {
-	git_repository *repo = open_repo(ctx, repo_rel);
+	git_repository *repo = fx_open(ctx, repo_rel);
 	git_strarray problems = { 0 };
 	GIT_PASS(git_remote_rename(&problems, repo, from, to));
 	git_strarray_dispose(&problems);
@@ -282,14 +280,14 @@ void fx_remove_remote(ps_ctx *ctx, const char *repo_rel, const char *name)
 
 void fx_set_url(ps_ctx *ctx, const char *repo_rel, const char *remote, const char *url)
 {
-	git_repository *repo = open_repo(ctx, repo_rel);
+	git_repository *repo = fx_open(ctx, repo_rel);
 	GIT_PASS(git_remote_set_url(repo, remote, url));
 	git_repository_free(repo);
 }
 
 void fx_delete_branch(ps_ctx *ctx, const char *bare, const char *branch)
 {
-	git_repository *repo = open_repo(ctx, bare);
+	git_repository *repo = fx_open(ctx, bare);
 	git_reference *ref = NULL;
 	GIT_PASS(git_reference_lookup(&ref, repo, ps_fmt(ctx, "refs/heads/%s", branch)));
 	GIT_PASS(git_reference_delete(ref));

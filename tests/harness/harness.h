@@ -75,6 +75,13 @@ const char *ps_keep(ps_ctx *ctx, const char *rel);
 
 /* ---- fixtures (libgit2, never pushseal's code) ---------------------------- */
 
+/* Like clar's cl_git_pass: a failing libgit2 call fails the test with
+ * libgit2's own message. */
+#define GIT_PASS(expr) ps_git_pass((expr), #expr, __FILE__, __LINE__)
+void ps_git_pass(int rc, const char *what, const char *file, int line);
+/* Open the repository at sandbox path `rel` exactly (no upward search). */
+git_repository *fx_open(ps_ctx *ctx, const char *rel);
+
 /* A bare repository `name` with `ncommits` commits on main (0: empty).
  * Commit i appends "commit i" to log.txt. */
 const char *fx_bare(ps_ctx *ctx, const char *name, int ncommits);
