@@ -32,7 +32,7 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = open_for_pull(&repo, &b, repo_path, err)) < 0)
+	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
 		return rc;
 	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
 	/* the child opens its own handle; ours would not see the new packs */
@@ -57,7 +57,7 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = open_for_pull(&repo, &b, repo_path, err)) < 0)
+	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
 		return rc;
 	if (!b.has_tracking) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
