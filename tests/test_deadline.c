@@ -32,12 +32,6 @@ typedef enum server_kind {
 	SERVER_CUT,     /* sends half a pkt-line, then hangs up: a server dying mid-transfer */
 } server_kind;
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The server's loop (in the forked child).  Every accepted connection is
  * logged to `log_fd` and kept open until the process dies. */
@@ -49,14 +43,14 @@ static void __attribute__((noreturn)) server_loop(int lfd, server_kind kind, int
 	int conns[SERVER_MAX_CONNS];
 	size_t sent[SERVER_MAX_CONNS];
 	int n = 0;
-	long long next_tick = mono_ms() + 200;
+	long long next_tick = ps_mono_ms() + 200;
 
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	alarm(SERVER_LIFE_S);
 	for (;;) {
 		struct pollfd p = { lfd, POLLIN, 0 };
-		long long left = next_tick - mono_ms();
+		long long left = next_tick - ps_mono_ms();
 		if (poll(&p, 1, left > 0 ? (int)left : 0) > 0 && (p.revents & POLLIN)) {
 			int c = accept(lfd, NULL, NULL);
 			if (c >= 0) {
@@ -75,9 +69,9 @@ static void __attribute__((noreturn)) server_loop(int lfd, server_kind kind, int
 				} /* else: leak it open, the process dies within SERVER_LIFE_S */
 			}
 		}
-		if (mono_ms() < next_tick)
+		if (ps_mono_ms() < next_tick)
 			continue;
-		next_tick = mono_ms() + 200;
+		next_tick = ps_mono_ms() + 200;
 		if (kind != SERVER_DRIBBLE)
 			continue;
 		for (int i = 0; i < n; i++) {
@@ -143,7 +137,7 @@ static void assert_server_contacted(ps_ctx *ctx)
 
 static void assert_within_bound(long long start_ms, const char *what)
 {
-	long long took = mono_ms() - start_ms;
+	long long took = ps_mono_ms() - start_ms;
 	if (took >= BOUND_MS)
 		fail_msg("%s took %lld ms with PUSHSEAL_DEADLINE_S=%s (bound %d ms)", what, took, DEADLINE_S, BOUND_MS);
 }
@@ -160,7 +154,7 @@ static void pull_ends(ps_ctx *ctx, server_kind kind)
 	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
 	use_server(ctx, kind);
 
-	long long start = mono_ms();
+	long long start = ps_mono_ms();
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	assert_within_bound(start, "pull-ff");
 	expect_fail(r, PUSHSEAL_E_TIMEOUT);
@@ -187,7 +181,7 @@ static void push_ends(ps_ctx *ctx, server_kind kind)
 	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
 	use_server(ctx, kind);
 
-	long long start = mono_ms();
+	long long start = ps_mono_ms();
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	assert_within_bound(start, "push-ff");
 	expect_fail(r, PUSHSEAL_E_TIMEOUT);
@@ -217,7 +211,7 @@ static void remote_ahead_stale(ps_ctx *ctx, server_kind kind)
 	fx_behind(ctx, "remote.git", 3);
 	use_server(ctx, kind);
 
-	long long start = mono_ms();
+	long long start = ps_mono_ms();
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	assert_within_bound(start, "remote-ahead");
 	assert_server_contacted(ctx);
@@ -317,13 +311,13 @@ static void server_dies_mid_transfer(ps_ctx *ctx)
 	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", port));
 	setenv("PUSHSEAL_DEADLINE_S", "10", 1);
 
-	long long start = mono_ms();
+	long long start = ps_mono_ms();
 	ps_result pull = drv_pull(ctx, ps_path(ctx, "local"));
 	ps_result push = drv_push(ctx, ps_path(ctx, "local"));
 	ps_result ahead = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	/* a hang-up is noticed at once, not at the deadline */
-	if (mono_ms() - start >= 5000)
-		fail_msg("three operations against a server that hangs up took %lld ms", mono_ms() - start);
+	if (ps_mono_ms() - start >= 5000)
+		fail_msg("three operations against a server that hangs up took %lld ms", ps_mono_ms() - start);
 	expect_fail(pull, PUSHSEAL_E_UNREACHABLE);
 	expect_fail(push, PUSHSEAL_E_UNREACHABLE);
 	assert_int_equal(ahead.count, 0); /* the last-fetched ref says 0 behind */

@@ -27,12 +27,6 @@
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -61,10 +55,6 @@ static long merges(ps_ctx *ctx, const char *dir, const char *rev)
 	return strtol(out, NULL, 10);
 }
 
-static int is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char *of)
-{
-	return or_git(ctx, NULL, dir, "merge-base", "--is-ancestor", commit, of, NULL) == 0;
-}
 
 static void assert_fsck_clean(ps_ctx *ctx, const char *dir)
 {
@@ -410,7 +400,7 @@ static const char *crash_writeback(ps_ctx *ctx, const char *p, crash_point point
 static int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader,
 	const char *old_head, int objects_before, long delay_ms)
 {
-	long long end = mono_ms() + 60000;
+	long long end = ps_mono_ms() + 60000;
 	char local[1100], remote[1100];
 	snprintf(local, sizeof(local), "%s/local", p);
 	snprintf(remote, sizeof(remote), "%s/remote.git", p);
@@ -432,13 +422,13 @@ static int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader
 				kill(leader, SIGSTOP);
 				freeze(leader);
 				kill(child, SIGCONT);
-				while (mono_ms() < end && proc_stat(child, &st, NULL) == 0 && st != 'Z')
+				while (ps_mono_ms() < end && proc_stat(child, &st, NULL) == 0 && st != 'Z')
 					sleep_ms(1);
 				/* hit: the fetch landed and the branch did not move */
 				return strcmp(or_rev(ctx, local, "HEAD"), old_head) == 0 &&
 					strcmp(or_rev(ctx, local, "origin/main"), or_rev(ctx, remote, "main")) == 0;
 			}
-			if (mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
+			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
 				return 0;
 		}
 	case DURING_CHECKOUT: {
@@ -451,7 +441,7 @@ static int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader
 				n = dir_entries(big);
 				return n > 0 && n < BIG_FILES;
 			}
-			if (mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
+			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
 				return 0;
 		}
 	}
@@ -462,7 +452,7 @@ static int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader
 				freeze(leader);
 				return strcmp(or_rev(ctx, remote, "main"), old_head) == 0;
 			}
-			if (mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
+			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
 				return 0;
 			sleep_ms(1);
 		}
@@ -486,16 +476,16 @@ static void crash_converges(ps_ctx *ctx, const char *p, const char *before_remot
 	if (rc != 0)
 		fail_msg("%s: the tick after the kill exited %d: %s", p, rc, r[0].json);
 	/* no lost commit: everything made before or during the killed run */
-	if (!is_ancestor(ctx, remote, before_remote, "main"))
+	if (!or_is_ancestor(ctx, remote, before_remote, "main"))
 		fail_msg("%s: the remote lost its old tip %s", p, before_remote);
-	if (!is_ancestor(ctx, remote, before_local, "main"))
+	if (!or_is_ancestor(ctx, remote, before_local, "main"))
 		fail_msg("%s: the local tip %s before the kill is not on the remote", p, before_local);
 	{
 		char commits[4096];
 		const char *c = or_file(ctx, ps_fmt(ctx, "%s/commits", p));
 		snprintf(commits, sizeof(commits), "%s", c ? c : "");
 		for (char *line = strtok(commits, "\n"); line; line = strtok(NULL, "\n"))
-			if (!is_ancestor(ctx, remote, line, "main"))
+			if (!or_is_ancestor(ctx, remote, line, "main"))
 				fail_msg("%s: the writeback's commit %s was lost", p, line);
 	}
 	/* converged: local == tracking == remote, the worktree is HEAD's tree */
@@ -554,11 +544,11 @@ static void crash_row_run(ps_ctx *ctx, const crash_row *row)
 				/* calibrate: how long one whole cycle takes here */
 				long long t0;
 				crash_setup(ctx, "calibrate", AT_RANDOM);
-				t0 = mono_ms();
+				t0 = ps_mono_ms();
 				leader = start_cycle(ctx, ps_keep(ctx, "calibrate/local"),
 					crash_writeback(ctx, "calibrate", AT_RANDOM), 0);
 				reap(leader);
-				span_ms = (long)(mono_ms() - t0) + 1;
+				span_ms = (long)(ps_mono_ms() - t0) + 1;
 			}
 			delay = (long)(lcg(&seed) % (unsigned int)span_ms);
 		}
@@ -1056,13 +1046,13 @@ static void conc_push_race_drops_nothing(ps_ctx *ctx)
 		kill(-leader, SIGCONT);
 		st = reap(leader);
 		kill_cycle(leader, 1);
-		if (person_pushed && !is_ancestor(ctx, remote, person, "main"))
+		if (person_pushed && !or_is_ancestor(ctx, remote, person, "main"))
 			fail_msg("the person's commit %s was dropped from the remote by a racing push (fix exited %d; remote main is %s, base %s)",
 				person, WIFEXITED(st) ? WEXITSTATUS(st) : -1, or_rev(ctx, remote, "main"), base);
 		if (!person_pushed && strcmp(or_rev(ctx, human, "HEAD"), person) != 0)
 			fail_msg("the person's refused push lost their commit");
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
-		    !is_ancestor(ctx, remote, or_rev(ctx, ps_fmt(ctx, "%s/local", p), "HEAD"), "main"))
+		    !or_is_ancestor(ctx, remote, or_rev(ctx, ps_fmt(ctx, "%s/local", p), "HEAD"), "main"))
 			fail_msg("fix reported sealed but its commit is not on the remote");
 		return;
 	}

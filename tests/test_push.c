@@ -18,11 +18,6 @@ static const char *all_refs(ps_ctx *ctx, const char *dir)
 	return out;
 }
 
-/* 1 when `commit` is an ancestor of (or equal to) `rev` in dir (git merge-base --is-ancestor). */
-static int is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char *rev)
-{
-	return or_git(ctx, NULL, dir, "merge-base", "--is-ancestor", commit, rev, NULL) == 0;
-}
 
 /* 1 when the object named by `what` exists in dir. */
 static int has_object(ps_ctx *ctx, const char *dir, const char *what)
@@ -177,9 +172,9 @@ static void push_diverged_keeps_remote_commits(ps_ctx *ctx)
 	expect_fail(r, PUSHSEAL_E_DIVERGED);
 	/* a force push would have made main the local tip and dropped theirs */
 	assert_str(or_rev(ctx, "remote.git", "main"), theirs);
-	assert_true(is_ancestor(ctx, "remote.git", theirs, "main"));
+	assert_true(or_is_ancestor(ctx, "remote.git", theirs, "main"));
 	assert_str(or_file(ctx, "remote.git/refs/heads/main"), ps_fmt(ctx, "%s\n", theirs));
-	assert_false(is_ancestor(ctx, "local", before.head, theirs));
+	assert_false(or_is_ancestor(ctx, "local", before.head, theirs));
 	assert_remote_unchanged(ctx, &before);
 	assert_local_unchanged(ctx, &before);
 	assert_int_equal(or_count(ctx, "local", "origin/main..main"), 2);

@@ -147,6 +147,8 @@ void fx_rmrf(ps_ctx *ctx, const char *rel);
  * most 120 s.  stdout and stderr land in ring buffers (untrimmed).  Returns
  * the exit code, or 128+signal. */
 int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char **out, const char **errout);
+/* A monotonic clock in milliseconds, for bounds on hangs (never speed). */
+long long ps_mono_ms(void);
 
 /* ---- the oracle: the git CLI and file reads -------------------------------- */
 
@@ -155,6 +157,9 @@ int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char *
 int or_git(ps_ctx *ctx, const char **out, const char *dir, ...) __attribute__((sentinel));
 /* The hex id `rev` resolves to in `dir`, or "" when it does not resolve. */
 const char *or_rev(ps_ctx *ctx, const char *dir, const char *rev);
+/* 1 when `commit` is an ancestor of (or equal to) `rev` in dir
+ * (`git merge-base --is-ancestor`). */
+int or_is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char *rev);
 /* `git rev-list --count RANGE`. */
 long or_count(ps_ctx *ctx, const char *dir, const char *range);
 /* A file's bytes (relative to the sandbox), or NULL when it does not exist. */

@@ -106,3 +106,8 @@ long or_objects(ps_ctx *ctx, const char *dir)
 	}
 	return total;
 }
+
+int or_is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char *rev)
+{
+	return or_git(ctx, NULL, dir, "merge-base", "--is-ancestor", commit, rev, NULL) == 0;
+}

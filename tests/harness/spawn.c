@@ -15,7 +15,7 @@
 
 #define SPAWN_LIMIT_S 120
 
-static long long mono_ms(void)
+long long ps_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -28,7 +28,7 @@ int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char *
 	char *obuf = ctx->ring[ctx->ring_next++ % 8];
 	char *ebuf = ctx->ring[ctx->ring_next++ % 8];
 	size_t on = 0, en = 0, cap = sizeof(ctx->ring[0]) - 1;
-	long long end = mono_ms() + SPAWN_LIMIT_S * 1000;
+	long long end = ps_mono_ms() + SPAWN_LIMIT_S * 1000;
 	pid_t pid;
 
 	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0)
@@ -52,7 +52,7 @@ int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char *
 		struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 		int open_fds = 2;
 		while (open_fds > 0) {
-			long long left = end - mono_ms();
+			long long left = end - ps_mono_ms();
 			if (left <= 0) {
 				kill(pid, SIGKILL);
 				break;
