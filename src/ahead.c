@@ -45,7 +45,6 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	git_repository *repo = NULL;
 	pushseal_error fetch_err;
 	ps_branch b;
-	char gitdir[4096];
 	int fetch_rc, rc;
 
 	ps_error_clear(err);
@@ -53,14 +52,8 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	*out = 0;
 	if ((rc = open_branch(&repo, &b, repo_path, err)) != 0)
 		return rc;
-	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
-	git_repository_free(repo);
-	repo = NULL;
-
-	fetch_rc = ps_fetch(repo_path, gitdir, b.remote,
+	fetch_rc = ps_fetch(repo, repo_path, b.remote,
 		ps_deadline_ms(opts ? opts->fetch_deadline_ms : 0, FETCH_DEFAULT_MS), &fetch_err);
-	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
-		return rc;
 	ps_branch_reload_tracking(&b, repo, err);
 	if (!b.has_tracking)
 		rc = fetch_rc < 0 ? fetch_rc : no_tracking(&b, err);

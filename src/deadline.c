@@ -1,15 +1,26 @@
 /*
  * Deadlines for network calls.  libgit2 1.5 has no timeout option, and a
  * server that accepts a connection and never answers would hang a fetch for
- * ever.  So the network work runs in a fork()ed child that the parent kills
- * when the deadline passes.  A killed child cannot leak memory or sockets
- * into the parent; what it can leave behind is lock files, which are removed
- * here (only the ones that appeared while the child ran).
+ * ever.  So the network transfer runs in a fork()ed child that is killed
+ * when the deadline passes.
+ *
+ * The rule that keeps this safe beside other git processes: the child that
+ * a deadline may kill never holds a lock.  It only talks to the server and
+ * downloads into a temporary pack file (git's own convention, which gc
+ * cleans); every ref, index or worktree update happens in the parent, after
+ * the child has exited cleanly.  So a killed child needs no lock cleanup at
+ * all, and nothing here ever removes a file.
+ *
+ * The child also never outlives its deadline or its parent: it leads its
+ * own process group (a credential helper it starts stays in that group),
+ * arms its own alarm, and asks the kernel for a signal when the parent
+ * dies; each of those kills the whole group.  It closes every descriptor it
+ * inherited (the per-repository flock among them) and starts libgit2 afresh,
+ * so no TLS random state is shared between siblings.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,10 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The most a child may send back: far above any real fetch's ref list. */
+#define PS_CHILD_OUT_MAX (64u * 1024u * 1024u)
 
 int ps_parse_seconds(int *out_ms, const char *text)
 {
@@ -46,87 +60,66 @@ int ps_deadline_ms(int requested_ms, int default_ms)
 	return requested_ms > 0 ? requested_ms : default_ms;
 }
 
-/* A list of lock-file paths, to tell new locks from old ones. */
-typedef struct lockset {
-	char **paths;
-	size_t len, cap;
-} lockset;
-
-static void lockset_add(lockset *s, const char *path)
-{
-	if (s->len == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		char **p = realloc(s->paths, cap * sizeof(*p));
-		if (!p)
-			return;
-		s->paths = p;
-		s->cap = cap;
-	}
-	if ((s->paths[s->len] = strdup(path)) != NULL)
-		s->len++;
-}
-
-static int lockset_has(const lockset *s, const char *path)
-{
-	for (size_t i = 0; i < s->len; i++)
-		if (strcmp(s->paths[i], path) == 0)
-			return 1;
-	return 0;
-}
-
-static void lockset_free(lockset *s)
-{
-	for (size_t i = 0; i < s->len; i++)
-		free(s->paths[i]);
-	free(s->paths);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Collect *.lock files under dir, skipping objects/ (no locks live there). */
-static void scan_locks(lockset *s, const char *dir, int depth)
-{
-	DIR *d;
-	struct dirent *e;
-	if (depth > 12 || !(d = opendir(dir)))
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char path[4096];
-		size_t n = strlen(e->d_name);
-		struct stat st;
-		if (e->d_name[0] == '.' && (n == 1 || (n == 2 && e->d_name[1] == '.')))
-			continue;
-		if (depth == 0 && strcmp(e->d_name, "objects") == 0)
-			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
-			continue;
-		if (lstat(path, &st) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			scan_locks(s, path, depth + 1);
-		else if (n > 5 && strcmp(e->d_name + n - 5, ".lock") == 0)
-			lockset_add(s, path);
-	}
-	closedir(d);
-}
-
-static void remove_new_locks(const lockset *before, const char *const *watch)
-{
-	for (; watch && *watch; watch++) {
-		lockset after = { 0 };
-		scan_locks(&after, *watch, 0);
-		for (size_t i = 0; i < after.len; i++)
-			if (!lockset_has(before, after.paths[i]))
-				unlink(after.paths[i]);
-		lockset_free(&after);
-	}
-}
-
-static long long now_ms(void)
+long long ps_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* ps_buf ------------------------------------------------------------------ */
+
+int ps_buf_put(ps_buf *b, const void *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		if (!(p = realloc(b->ptr, cap)))
+			return -1;
+		b->ptr = p;
+		b->cap = cap;
+	}
+	memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int ps_buf_printf(ps_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return ps_buf_put(b, small, (size_t)n);
+	{
+		char *big = malloc((size_t)n + 1);
+		int rc;
+		if (!big)
+			return -1;
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		rc = ps_buf_put(b, big, (size_t)n);
+		free(big);
+		return rc;
+	}
+}
+
+void ps_buf_free(ps_buf *b)
+{
+	free(b->ptr);
+	memset(b, 0, sizeof(*b));
+}
+
+/* the child ---------------------------------------------------------------- */
 
 static int write_all(int fd, const void *buf, size_t n)
 {
@@ -143,17 +136,24 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* A child that will speak TLS or ssh must not inherit the parent's random
- * state (mbedTLS's is copied by fork: children would send identical
- * randoms), so it re-initialises libgit2 and restores the parent's search
- * paths and owner validation.  That re-reads the CA bundle, which costs
- * about a third of a local fetch, so only children that need it do it. */
+/* The deadline, or the parent's death: take the whole group down, the
+ * credential helper and anything it started included. */
+static void kill_own_group(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+	_exit(137);
+}
+
 #define PS_LEVELS 4
 static const int search_levels[PS_LEVELS] = {
 	GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA,
 };
 
-static void child_reinit(git_buf *paths, int owner_validation)
+/* Start libgit2 afresh: its caches may hold descriptors we just closed, and
+ * mbedTLS's random state must not be a copy of the parent's.  Restores the
+ * parent's search paths and owner validation. */
+static void fresh_libgit2(git_buf *paths, int owner_validation)
 {
 	while (git_libgit2_shutdown() > 0)
 		;
@@ -164,45 +164,99 @@ static void child_reinit(git_buf *paths, int owner_validation)
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, owner_validation);
 }
 
-static git_buf *child_paths;
-static int child_owner_validation = 1;
-static int in_child;
-
-void ps_child_fresh_libgit2(void)
+static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, int owner_validation,
+	ps_child_fn fn, void *payload)
 {
-	if (in_child)
-		child_reinit(child_paths, child_owner_validation);
+	struct sigaction sa;
+	sigset_t none;
+	pushseal_error cerr;
+	ps_buf out = { 0 };
+	int crc, fd;
+	size_t len;
+
+	/* our own group, so that a kill of it reaches what we start */
+	setpgid(0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kill_own_group;
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		_exit(137); /* the parent is already gone */
+	alarm((unsigned int)(deadline_ms / 1000 + 2));
+	/* a peer that goes away must not kill us with SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* keep 0, 1, 2 and our pipe; everything else (the flock, libgit2's
+	 * pack files, the parent's sockets) is not ours */
+	if (wfd != 3) {
+		if (dup2(wfd, 3) < 0)
+			_exit(3);
+		wfd = 3;
+	}
+	if (close_range(4, ~0U, 0) != 0)
+		for (fd = 4; fd < 65536; fd++)
+			close(fd);
+	fresh_libgit2(paths, owner_validation);
+
+	memset(&cerr, 0, sizeof(cerr)); /* every byte goes down the pipe */
+	ps_error_clear(&cerr);
+	crc = fn(&out, payload, &cerr);
+	len = out.len;
+	if (write_all(wfd, &crc, sizeof(crc)) < 0 || write_all(wfd, &cerr, sizeof(cerr)) < 0 ||
+	    write_all(wfd, &len, sizeof(len)) < 0 || (len && write_all(wfd, out.ptr, len) < 0))
+		_exit(3);
+	_exit(0);
 }
 
-int ps_url_needs_fresh(const char *url)
+/* the parent --------------------------------------------------------------- */
+
+/* Read exactly n bytes before `end`; 0, or -1 on EOF, error or deadline. */
+static int read_until(int fd, void *dst, size_t n, long long end)
 {
-	if (!url)
-		return 1;
-	if (!strncmp(url, "git://", 6) || !strncmp(url, "file://", 7) || url[0] == '/' || url[0] == '.')
-		return 0;
-	return 1; /* https://, http:// (may redirect), ssh://, user@host:path, ... */
+	char *p = dst;
+	while (n > 0) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		long long left = end - ps_now_ms();
+		ssize_t r;
+		if (left <= 0)
+			return -1;
+		r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
+		r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
 }
 
-int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
-	int deadline_ms, const char *what, const char *const *watch, pushseal_error *err)
+static void reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, const char *what,
+	pushseal_error *err)
 {
 	git_buf paths[PS_LEVELS] = { GIT_BUF_INIT, GIT_BUF_INIT, GIT_BUF_INIT, GIT_BUF_INIT };
-	int owner_validation = 1;
-	lockset before = { 0 };
-	size_t msg_size = sizeof(int) + sizeof(pushseal_error) + out_size;
-	unsigned char *msg;
-	int fds[2], status, rc = PUSHSEAL_E_INTERNAL;
-	size_t got = 0;
+	int owner_validation = 1, fds[2], status = 0, rc = PUSHSEAL_E_INTERNAL, crc = 0, ok = 0;
+	pushseal_error cerr;
+	size_t len = 0;
 	long long end;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
-	if (!(msg = calloc(1, msg_size)))
-		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "out of memory");
 	for (int i = 0; i < PS_LEVELS; i++)
 		git_libgit2_opts(GIT_OPT_GET_SEARCH_PATH, search_levels[i], &paths[i]);
 	git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &owner_validation);
-	for (const char *const *w = watch; w && *w; w++)
-		scan_locks(&before, *w, 0);
 
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "pipe: %s", strerror(errno));
@@ -217,59 +271,42 @@ int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
 		goto done;
 	}
 	if (pid == 0) {
-		pushseal_error cerr;
-		int crc;
-		/* every byte goes down the pipe: no uninitialised tail after the message */
-		memset(&cerr, 0, sizeof(cerr));
 		close(fds[0]);
-		/* a git:// peer that goes away must not kill us with SIGPIPE */
-		signal(SIGPIPE, SIG_IGN);
-		in_child = 1;
-		child_paths = paths;
-		child_owner_validation = owner_validation;
-		ps_error_clear(&cerr);
-		crc = fn(msg + sizeof(int) + sizeof(pushseal_error), payload, &cerr);
-		memcpy(msg, &crc, sizeof(int));
-		memcpy(msg + sizeof(int), &cerr, sizeof(cerr));
-		_exit(write_all(fds[1], msg, msg_size) == 0 ? 0 : 3);
+		child_main(fds[1], parent, deadline_ms, paths, owner_validation, fn, payload);
 	}
-
+	/* also from here, so a kill at the deadline never misses the group */
+	setpgid(pid, pid);
 	close(fds[1]);
-	end = now_ms() + deadline_ms;
-	while (got < msg_size) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
-		long long left = end - now_ms();
-		ssize_t r;
-		if (left <= 0)
-			break;
-		r = poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			continue;
-		r = read(fds[0], msg + got, msg_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+	end = ps_now_ms() + deadline_ms;
+	memset(&cerr, 0, sizeof(cerr));
+	if (read_until(fds[0], &crc, sizeof(crc), end) == 0 && read_until(fds[0], &cerr, sizeof(cerr), end) == 0 &&
+	    read_until(fds[0], &len, sizeof(len), end) == 0 && len <= PS_CHILD_OUT_MAX) {
+		char *data = malloc(len + 1);
+		if (data && (len == 0 || read_until(fds[0], data, len, end) == 0)) {
+			ok = 1;
+			data[len] = '\0';
+			if (out) {
+				ps_buf_free(out);
+				out->ptr = data;
+				out->len = len;
+				out->cap = len + 1;
+				data = NULL;
+			}
+		}
+		free(data);
 	}
 	close(fds[0]);
-
-	if (got == msg_size) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		memcpy(&rc, msg, sizeof(int));
+	if (ok) {
+		reap(pid, &status);
+		rc = crc;
+		cerr.message[sizeof(cerr.message) - 1] = '\0';
 		if (err)
-			memcpy(err, msg + sizeof(int), sizeof(*err));
-		if (out && out_size)
-			memcpy(out, msg + sizeof(int) + sizeof(pushseal_error), out_size);
+			*err = cerr;
 	} else {
-		int timed_out = now_ms() >= end;
+		int timed_out = ps_now_ms() >= end;
+		kill(-pid, SIGKILL); /* the child and whatever it started */
 		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		remove_new_locks(&before, watch);
+		reap(pid, &status);
 		if (timed_out)
 			rc = ps_error_set(err, PUSHSEAL_E_TIMEOUT, "%s: no answer within %d.%03d s",
 				what, deadline_ms / 1000, deadline_ms % 1000);
@@ -277,9 +314,7 @@ int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
 			rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "%s: worker process died", what);
 	}
 done:
-	lockset_free(&before);
 	for (int i = 0; i < PS_LEVELS; i++)
 		git_buf_dispose(&paths[i]);
-	free(msg);
 	return rc;
 }

@@ -1,7 +1,18 @@
-/* Fetching a remote with prune, in a child process under a deadline. */
+/*
+ * Fetching a remote with prune, in two halves (deadline.c says why):
+ *  - the child talks to the server: it lists the remote's refs, downloads a
+ *    pack only when some advertised tip is missing here, and says which
+ *    tracking refs should change; it takes no lock and writes no ref;
+ *  - the parent applies those changes under provable locks
+ *    (ref_update.c), each only if the ref still has the value the child saw.
+ * A stable remote therefore costs one ref listing and writes nothing: no
+ * pack, no ref, no reflog.  FETCH_HEAD is not written: nothing in pushseal
+ * reads it, and a stable tick must change no file (docs/SPEC.md).
+ */
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Never prompt: an unattended timer must fail fast, not wait for a person.
@@ -20,63 +31,190 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 typedef struct fetch_job {
 	const char *repo_path;
 	const char *remote;
-	int fresh;                /* the URL speaks TLS or ssh: re-seed libgit2 in the child */
 } fetch_job;
 
-static int fetch_in_child(void *out, void *payload, pushseal_error *err)
+static int advertised(const git_remote_head **heads, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(heads[i]->name, name))
+			return 1;
+	return 0;
+}
+
+/* The fetch refspec of `remote` whose source matches name, if any. */
+static const git_refspec *fetch_spec_for(const git_remote *remote, const char *name)
+{
+	for (size_t i = 0; i < git_remote_refspec_count(remote); i++) {
+		const git_refspec *spec = git_remote_get_refspec(remote, i);
+		if (git_refspec_direction(spec) == GIT_DIRECTION_FETCH && git_refspec_src_matches(spec, name))
+			return spec;
+	}
+	return NULL;
+}
+
+/* Lines for the parent: "update <dst> <old|-> <new>", "delete <dst> <old>". */
+static int plan_updates(ps_buf *out, git_repository *repo, git_remote *remote, git_odb *odb,
+	const git_remote_head **heads, size_t n, pushseal_error *err)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int tags = git_remote_autotag(remote) != GIT_REMOTE_DOWNLOAD_TAGS_NONE, rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const git_refspec *spec = fetch_spec_for(remote, heads[i]->name);
+		git_buf dst = GIT_BUF_INIT;
+		git_oid old;
+		int has_old;
+		if (spec && git_refspec_transform(&dst, spec, heads[i]->name) == 0) {
+			if (!git_odb_exists(odb, &heads[i]->oid)) {
+				/* never a tracking ref to an object we do not have */
+				rc = ps_error_set(err, PUSHSEAL_E_UNREACHABLE,
+					"the remote advertised %s at %s but did not send it", heads[i]->name,
+					git_oid_tostr_s(&heads[i]->oid));
+				git_buf_dispose(&dst);
+				return rc;
+			}
+			has_old = git_reference_name_to_id(&old, repo, dst.ptr) == 0;
+			if (!has_old || !git_oid_equal(&old, &heads[i]->oid)) {
+				int fast_forward = has_old && git_graph_descendant_of(repo, &heads[i]->oid, &old) == 1;
+				if (has_old && !fast_forward && !git_refspec_force(spec)) {
+					git_buf_dispose(&dst);
+					continue; /* git refuses a non-forced rewind of a tracking ref */
+				}
+				ps_buf_printf(out, "update %s %s ", dst.ptr, has_old ? git_oid_tostr_s(&old) : "-");
+				ps_buf_printf(out, "%s %s\n", git_oid_tostr_s(&heads[i]->oid),
+					!has_old ? "storing-head" : fast_forward ? "fast-forward" : "forced-update");
+			}
+		} else if (tags && !strncmp(heads[i]->name, "refs/tags/", 10) && !strstr(heads[i]->name, "^{}") &&
+			   git_odb_exists(odb, &heads[i]->oid) && git_reference_name_to_id(&old, repo, heads[i]->name) != 0) {
+			/* a tag that points into what we have: git follows it */
+			ps_buf_printf(out, "tag %s %s\n", heads[i]->name, git_oid_tostr_s(&heads[i]->oid));
+		}
+		git_buf_dispose(&dst);
+	}
+
+	/* prune: a tracking ref whose source the remote no longer has */
+	if (git_reference_iterator_new(&it, repo) < 0)
+		return 0;
+	while (git_reference_next(&ref, it) == 0) {
+		const char *name = git_reference_name(ref);
+		for (size_t i = 0; i < git_remote_refspec_count(remote); i++) {
+			const git_refspec *spec = git_remote_get_refspec(remote, i);
+			git_buf src = GIT_BUF_INIT;
+			if (git_refspec_direction(spec) == GIT_DIRECTION_FETCH && git_refspec_dst_matches(spec, name) &&
+			    git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+			    git_refspec_rtransform(&src, spec, name) == 0 && !advertised(heads, n, src.ptr))
+				ps_buf_printf(out, "delete %s %s\n", name, git_oid_tostr_s(git_reference_target(ref)));
+			git_buf_dispose(&src);
+		}
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return 0;
+}
+
+/* Is some advertised tip that we would store missing here? */
+static int need_download(git_remote *remote, git_odb *odb, const git_remote_head **heads, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((fetch_spec_for(remote, heads[i]->name) ||
+		     (git_remote_autotag(remote) == GIT_REMOTE_DOWNLOAD_TAGS_ALL && !strncmp(heads[i]->name, "refs/tags/", 10))) &&
+		    !git_odb_exists(odb, &heads[i]->oid))
+			return 1;
+	return 0;
+}
+
+static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 {
 	fetch_job *job = payload;
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
-	git_fetch_options fo;
+	git_odb *odb = NULL;
+	git_remote_callbacks cbs;
+	const git_remote_head **heads = NULL;
+	size_t n = 0;
 	int rc;
-	(void)out;
 
-	if (job->fresh)
-		ps_child_fresh_libgit2();
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
 		return rc;
 	if (git_remote_lookup(&remote, repo, job->remote) < 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", job->remote);
 		goto done;
 	}
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	ps_remote_callbacks_init(&fo.callbacks);
-	fo.prune = GIT_FETCH_PRUNE;
-	{
-		/* if this process is killed mid-fetch, a later run clears its locks */
-		ps_journal journal;
-		char tracking[600];
-		memset(&journal, 0, sizeof(journal));
-		ps_journal_recover(git_repository_path(repo), NULL);
-		if (ps_journal_begin(&journal, git_repository_path(repo), NULL) == 0) {
-			snprintf(tracking, sizeof(tracking), "refs/remotes/%s", job->remote);
-			ps_journal_maybe(&journal, "FETCH_HEAD.lock");
-			ps_journal_maybe(&journal, tracking);
-		}
-		rc = git_remote_fetch(remote, NULL, &fo, NULL);
-		ps_journal_end(&journal);
-	}
-	if (rc < 0)
+	ps_remote_callbacks_init(&cbs);
+	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)) < 0 ||
+	    (rc = git_remote_ls(&heads, &n, remote)) < 0 || (rc = git_repository_odb(&odb, repo)) < 0) {
 		rc = ps_error_git(err, ps_class_of_net_error(rc), "fetch from '%s' failed", job->remote);
+		goto done;
+	}
+	if (need_download(remote, odb, heads, n)) {
+		git_fetch_options fo;
+		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		fo.callbacks = cbs;
+		if ((rc = git_remote_download(remote, NULL, &fo)) < 0) {
+			rc = ps_error_git(err, ps_class_of_net_error(rc), "fetch from '%s' failed", job->remote);
+			goto done;
+		}
+		git_odb_refresh(odb);
+		if ((rc = git_remote_ls(&heads, &n, remote)) < 0) {
+			rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "fetch from '%s' failed", job->remote);
+			goto done;
+		}
+	}
+	rc = plan_updates(out, repo, remote, odb, heads, n, err);
 done:
+	git_odb_free(odb);
+	if (remote)
+		git_remote_disconnect(remote);
 	git_remote_free(remote);
 	git_repository_free(repo);
 	return rc;
 }
 
-int ps_fetch(const char *repo_path, const char *gitdir, const char *remote,
-	int deadline_ms, pushseal_error *err)
+/* Apply the child's plan, each ref only if it still is what the child saw. */
+static int apply_plan(git_repository *repo, const char *remote, char *plan, pushseal_error *err)
 {
-	fetch_job job = { repo_path, remote, 1 };
-	const char *watch[] = { gitdir, NULL };
-	git_repository *repo = NULL;
-	char url[4096] = "";
-	/* only a remote that is a local path, file:// or git:// may skip the
-	 * re-initialisation; when in doubt, re-initialise */
-	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
-		ps_config_remote_url(url, sizeof(url), repo, remote, 0) == 0)
-		job.fresh = ps_url_needs_fresh(url);
-	git_repository_free(repo);
-	return ps_deadline_run(NULL, 0, fetch_in_child, &job, deadline_ms, "fetch", watch, err);
+	ps_journal journal;
+	int rc = 0;
+	char *save = NULL;
+	if (!*plan)
+		return 0; /* a stable remote: nothing to write */
+	ps_journal_recover(git_repository_commondir(repo));
+	if (ps_journal_begin(&journal, git_repository_commondir(repo), NULL) < 0)
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s",
+			git_repository_commondir(repo));
+	for (char *line = strtok_r(plan, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+		char name[1100], old_hex[64], new_hex[64], how[32], msg[300];
+		git_oid old, to;
+		/* NOLINTBEGIN(cert-err34-c): our own child's lines */
+		if (sscanf(line, "update %1099s %63s %63s %31s", name, old_hex, new_hex, how) == 4 &&
+		    git_oid_fromstr(&to, new_hex) == 0) {
+			int none = !strcmp(old_hex, "-");
+			if (!none && git_oid_fromstr(&old, old_hex) < 0)
+				continue;
+			snprintf(msg, sizeof(msg), "fetch %s: %s", remote, !strcmp(how, "storing-head") ? "storing head"
+				: !strcmp(how, "fast-forward") ? "fast-forward" : "forced-update");
+			rc = ps_ref_set(repo, &journal, name, none ? NULL : &old, none, &to, msg, err);
+		} else if (sscanf(line, "tag %1099s %63s", name, new_hex) == 2 && git_oid_fromstr(&to, new_hex) == 0) {
+			snprintf(msg, sizeof(msg), "fetch %s: storing head", remote);
+			rc = ps_ref_set(repo, &journal, name, NULL, 1, &to, msg, err);
+		} else if (sscanf(line, "delete %1099s %63s", name, old_hex) == 2 && git_oid_fromstr(&old, old_hex) == 0) {
+			rc = ps_ref_delete(repo, &journal, name, &old, err);
+		}
+		/* NOLINTEND(cert-err34-c) */
+	}
+	ps_journal_end(&journal);
+	return rc;
+}
+
+int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, int deadline_ms,
+	pushseal_error *err)
+{
+	fetch_job job = { repo_path, remote };
+	ps_buf plan = { 0 };
+	int rc = ps_deadline_run(&plan, fetch_in_child, &job, deadline_ms, "fetch", err);
+	if (rc == 0)
+		rc = apply_plan(repo, remote, plan.ptr ? plan.ptr : (char *)"", err);
+	ps_buf_free(&plan);
+	return rc;
 }

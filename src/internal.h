@@ -63,37 +63,44 @@ int ps_repo_check_writable(git_repository *repo, pushseal_error *err);
 
 /* deadline.c ------------------------------------------------------------- */
 
-/* Work run in a child process.  It may write up to the `out_size` bytes at
- * `out`, which are copied back to the parent. */
-typedef int (*ps_child_fn)(void *out, void *payload, pushseal_error *err);
+/* A growable byte buffer, always NUL-terminated.  Owned by whoever holds
+ * it; freed with ps_buf_free. */
+typedef struct ps_buf {
+	char *ptr;
+	size_t len, cap;
+} ps_buf;
+int ps_buf_put(ps_buf *b, const void *data, size_t len);
+int ps_buf_printf(ps_buf *b, const char *fmt, ...) PS_ATTR_PRINTF(2, 3);
+void ps_buf_free(ps_buf *b);
 
-/* Run fn in a fork()ed child and wait at most deadline_ms.  On timeout the
- * child is killed and any *.lock file that appeared under the directories in
- * `watch` (NULL-terminated, may be NULL) is removed.
+/* Work run in a child process; what it appends to `out` reaches the parent. */
+typedef int (*ps_child_fn)(ps_buf *out, void *payload, pushseal_error *err);
+
+/* Run fn in a fork()ed child and wait at most deadline_ms.  The child must
+ * take no lock: it only talks to a server and downloads (see deadline.c).
+ * It leads its own process group, dies with its parent, enforces the
+ * deadline itself too, inherits no descriptor but 0-2 and its pipe, and
+ * starts libgit2 afresh (its own TLS random state).  On timeout the group
+ * is killed.  *out (may be NULL; owned by the caller) receives fn's output.
  * Returns fn's result, or PUSHSEAL_E_TIMEOUT / PUSHSEAL_E_INTERNAL. */
-int ps_deadline_run(void *out, size_t out_size, ps_child_fn fn, void *payload,
-	int deadline_ms, const char *what, const char *const *watch, pushseal_error *err);
-
-/* In a deadline child about to speak TLS or ssh: re-initialise libgit2 so
- * no random state is shared with the parent or other children.  Call before
- * opening any repository in the child.  A no-op outside a child. */
-void ps_child_fresh_libgit2(void);
-/* Does a remote URL need that (anything but a local path, file:// or git://)? */
-int ps_url_needs_fresh(const char *url);
+int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, const char *what,
+	pushseal_error *err);
 
 /* The effective deadline: PUSHSEAL_DEADLINE_S wins, then opts, then dflt. */
 int ps_deadline_ms(int requested_ms, int default_ms);
 /* Parse a positive number of seconds ("2", "0.5") into milliseconds.
  * Returns 0 on success, -1 on anything else. */
 int ps_parse_seconds(int *out_ms, const char *text);
+/* A monotonic clock, in milliseconds. */
+long long ps_now_ms(void);
 
 /* fetch.c ---------------------------------------------------------------- */
 
-/* Fetch `remote` of the repository at repo_path with prune, under a deadline.
- * gitdir is its .git directory, watched for stale locks after a timeout.
- * Classes: UNREACHABLE, AUTH, TIMEOUT, NOUPSTREAM (remote not configured). */
-int ps_fetch(const char *repo_path, const char *gitdir, const char *remote,
-	int deadline_ms, pushseal_error *err);
+/* Fetch `remote` (with prune) of repo, found at repo_path, under a
+ * deadline: the transfer in a child, the ref updates here under provable
+ * locks.  Classes: UNREACHABLE, AUTH, TIMEOUT, NOUPSTREAM, LOCKED. */
+int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, int deadline_ms,
+	pushseal_error *err);
 
 /* Remote callbacks that never prompt: credentials fail fast with AUTH. */
 void ps_remote_callbacks_init(git_remote_callbacks *cbs);
@@ -104,31 +111,73 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs);
 int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 	const git_oid *exclude, pushseal_error *err);
 
-/* journal.c -------------------------------------------------------------- */
+/* journal.c: the crash journal and provable lock files ------------------ */
 
 typedef struct ps_journal {
-	char path[4200];
-	char gitdir[4096];
+	char path[4300];
+	char dir[4200];              /* where it lives (a commondir), ends in '/' */
+	unsigned long long started;  /* our start time, with the pid our identity */
+	unsigned int id, seq;
 	int active;
-	int index_noted;
 } ps_journal;
 
-/* Start a crash journal in gitdir (which ends in '/'), before taking locks;
- * move_line ("<ref> <from-hex> <to-hex>", may be NULL) marks a worktree move. */
-int ps_journal_begin(ps_journal *j, const char *gitdir, const char *move_line);
-/* Record a lock file (relative to gitdir) just taken, by inode and mtime. */
-void ps_journal_lock(ps_journal *j, const char *lock_rel);
-/* Record a path (file or directory, relative to gitdir) where libgit2 may
- * take cache locks internally; a dead run's locks there made after its
- * journal began are removed.  Only for caches: FETCH_HEAD, tracking refs. */
-void ps_journal_maybe(ps_journal *j, const char *rel);
-/* Begin a journal for work that updates only caches of `remote`:
- * FETCH_HEAD and refs/remotes/<remote>/ (a fetch, a push's tracking ref). */
-int ps_journal_begin_caches(ps_journal *j, const char *gitdir, const char *remote);
-/* Done: the locks are released; forget them. */
+/* Start a journal in dir (ends in '/': the repository's commondir) before
+ * taking any lock.  move_line ("<ref> <from-hex> <to-hex> <workdir>", may be
+ * NULL) marks a worktree move that recovery may have to undo. */
+int ps_journal_begin(ps_journal *j, const char *dir, const char *move_line);
+/* A private temporary path in the journal's dir, recorded first so that a
+ * later run removes it if we die.  Returns 0 or -1. */
+int ps_journal_tmp(ps_journal *j, char *dst, size_t n);
+/* Done: every lock is released; forget the journal. */
 void ps_journal_end(ps_journal *j);
-/* Clean up after dead runs: their recorded locks, their half checkouts. */
-void ps_journal_recover(const char *gitdir, git_repository *repo);
+/* Clean up after provably dead runs journaled in dir: their provable
+ * locks, their temporaries, their half checkouts. */
+void ps_journal_recover(const char *dir);
+
+/* A git lock file (path ends in .lock) taken so that ownership is provable:
+ * its inode is journaled before the lock exists, and it is never written. */
+typedef struct ps_lockfile {
+	char path[4400];
+	unsigned long long ino;
+	long long mtime_sec;
+	long mtime_nsec;
+	int held;
+} ps_lockfile;
+/* Class LOCKED when the lock exists already (never removed here). */
+int ps_lockfile_take(ps_lockfile *l, ps_journal *j, const char *path, pushseal_error *err);
+/* Replace `target` with data (via a private file and rename), then drop the lock. */
+int ps_lockfile_commit(ps_lockfile *l, ps_journal *j, const char *target, const void *data, size_t len,
+	pushseal_error *err);
+/* Remove the lock if it is still the one we took. */
+void ps_lockfile_release(ps_lockfile *l);
+
+/* ref_update.c: refs written under provable locks ---------------------- */
+
+typedef struct ps_ref_lock {
+	ps_lockfile lock;
+	git_repository *repo;
+	ps_journal *journal;
+	char name[1024];
+	char loose[4300];    /* the loose ref file */
+	git_oid old;         /* the value under the lock */
+	int has_old;
+} ps_ref_lock;
+/* Lock refname (in the commondir) and read its value under the lock. */
+int ps_ref_lock_take(ps_ref_lock *rl, git_repository *repo, ps_journal *j, const char *refname,
+	pushseal_error *err);
+/* Write `to`, append the reflog (and HEAD's, with log_head), release. */
+int ps_ref_lock_commit(ps_ref_lock *rl, const git_oid *to, const char *msg, int log_head, pushseal_error *err);
+void ps_ref_lock_release(ps_ref_lock *rl);
+/* Set refname to `to` unless it moved from what the caller saw: `expected`
+ * (NULL: any value) or, with must_not_exist, no value.  A ref that moved
+ * meanwhile is left alone (returns 0). */
+int ps_ref_set(git_repository *repo, ps_journal *j, const char *refname, const git_oid *expected,
+	int must_not_exist, const git_oid *to, const char *msg, pushseal_error *err);
+/* Delete refname (loose, packed, reflog) if it still is `expected` (NULL: any). */
+int ps_ref_delete(git_repository *repo, ps_journal *j, const char *refname, const git_oid *expected,
+	pushseal_error *err);
+/* mkdir -p */
+void ps_mkdir_p(const char *dir);
 
 /* move.c / pull.c -------------------------------------------------------- */
 
@@ -142,11 +191,19 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 
 /* push_local.c ----------------------------------------------------------- */
 
-/* Push branch_ref to dst of the repository at remote_dir (a local path):
- * lock, read the old value, fast-forward check, copy objects, update.
+/* A push into a remote on a local path, without libgit2's local transport
+ * (which overwrites the remote ref unchecked), in two halves:
+ *  - in the deadline child: check, and copy the objects the remote lacks;
+ *    says "up-to-date" or "based <old-hex|->" in out (no lock taken);
+ *  - in the parent: lock the remote ref (provably), require it still to be
+ *    the based-on value, then move it.  Returns PS_PUSH_AGAIN when the ref
+ *    moved since the copy but the push is still a fast-forward.
  * Classes: DIVERGED, REJECTED (locked, checked out), UNREACHABLE. */
-int ps_push_local(int *moved, const char *repo_path, const char *branch_ref, const char *remote_dir,
+#define PS_PUSH_AGAIN 1
+int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch_ref, const char *remote_dir,
 	const char *dst, pushseal_error *err);
+int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,
+	const char *dst, const char *based, pushseal_error *err);
 /* Test-only injection point: runs $PUSHSEAL_TEST_HOOK_<point> if set. */
 void ps_test_hook(const char *point);
 

@@ -1,28 +1,38 @@
 /*
- * A crash journal, so that a run killed while it held git lock files (a
- * branch ref during a pull, index.lock during its checkout, a remote's ref
- * during a local push) does not block every later run for ever.
+ * The crash journal, and lock files whose ownership can be proven.
  *
- * Before locking, pushseal writes <gitdir>/pushseal-journal.<pid>; after
- * taking each lock it records the lock file's inode and mtime there; when
- * done it deletes the journal.  A later run that finds a journal whose
- * process is dead removes exactly the lock files recorded in it that still
- * have the recorded inode and mtime -- provably the dead run's own, never a
- * live process's -- and, if the dead run was moving the worktree, undoes
- * the half-written checkout losslessly (every file it wrote is a blob of the
- * target commit), so the next pull starts from the old, consistent state.
+ * The rule: a lock file is removed only by the process that created it, or
+ * after that process is proven dead AND proven to be its creator.  Timing
+ * never proves anything (a live `git commit` may have taken index.lock a
+ * millisecond after our run began), so proof works like this:
+ *
+ *  - a run writes <commondir>/pushseal-journal.<pid>-<start>.<n>, naming
+ *    itself by pid and start time (so a reused pid cannot match);
+ *  - to take a lock it creates a private file, records that file's inode
+ *    and mtime in the journal, and only then link()s it to the lock's name
+ *    (which fails, as O_EXCL does, when someone else holds the lock): the
+ *    inode is on record before the lock exists;
+ *  - it never writes into the lock file, so inode and mtime stay as
+ *    recorded; new content goes to a private temporary file that is renamed
+ *    onto the target, and then the lock is unlinked.
+ *
+ * A later run that finds a journal whose process is dead removes exactly
+ * the lock files that still carry a recorded inode and mtime, and its own
+ * private temporaries; if the dead run was moving a worktree it undoes the
+ * half-written checkout losslessly.  A lock it cannot prove stays, and the
+ * operation reports `locked`, as git itself does.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define JOURNAL_PREFIX "pushseal-journal."
@@ -36,7 +46,7 @@ static int proc_stat(pid_t pid, char *state, unsigned long long *started)
 	FILE *f;
 	int rc = -1;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
+	if (!(f = fopen(path, "re")))
 		return -1;
 	if (fgets(buf, sizeof(buf), f)) {
 		/* after "pid (comm)", whose comm may hold spaces */
@@ -60,76 +70,69 @@ static unsigned long long start_time(pid_t pid)
 	return proc_stat(pid, &state, &started) == 0 ? started : 0;
 }
 
-static int alive(pid_t pid, unsigned long long started)
+/* Is the process (pid, started) provably dead?  Without /proc, or without
+ * a recorded start time, nothing is proven. */
+static int proven_dead(pid_t pid, unsigned long long started)
 {
 	char state = 0;
 	unsigned long long now_started = 0;
+	if (started == 0)
+		return 0;
 	if (kill(pid, 0) != 0 && errno == ESRCH)
-		return 0;
+		return 1;
 	if (proc_stat(pid, &state, &now_started) != 0)
-		return 1; /* no /proc: trust kill() */
-	/* a zombie holds no lock: it is dead, only not yet reaped */
-	if (state == 'Z' || state == 'X')
 		return 0;
-	/* the pid exists: the same process only if it started at the same time */
-	return started == 0 || now_started == started;
+	if (state == 'Z' || state == 'X')
+		return 1; /* a zombie holds no lock */
+	return now_started != started; /* the pid was reused */
 }
 
-int ps_journal_begin(ps_journal *j, const char *gitdir, const char *move_line)
+static unsigned int journal_seq;
+
+int ps_journal_begin(ps_journal *j, const char *dir, const char *move_line)
 {
 	FILE *f;
+	pid_t pid = getpid();
 	j->active = 0;
-	snprintf(j->path, sizeof(j->path), "%s" JOURNAL_PREFIX "%d", gitdir, (int)getpid());
-	snprintf(j->gitdir, sizeof(j->gitdir), "%s", gitdir);
-	if (!(f = fopen(j->path, "w")))
+	j->started = start_time(pid);
+	j->seq = 0;
+	snprintf(j->dir, sizeof(j->dir), "%s", dir);
+	j->id = journal_seq++;
+	snprintf(j->path, sizeof(j->path), "%s" JOURNAL_PREFIX "%d-%llu.%u", dir, (int)pid, j->started, j->id);
+	if (!(f = fopen(j->path, "we")))
 		return -1;
-	{
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		fprintf(f, "pid %d %llu\nsince %lld %ld\n", (int)getpid(), start_time(getpid()),
-			(long long)now.tv_sec, now.tv_nsec);
-	}
+	fprintf(f, "pid %d %llu\n", (int)pid, j->started);
 	if (move_line)
 		fprintf(f, "move %s\n", move_line);
-	if (fclose(f) != 0)
+	if (fclose(f) != 0) {
+		unlink(j->path);
 		return -1;
+	}
 	j->active = 1;
 	return 0;
 }
 
-void ps_journal_lock(ps_journal *j, const char *lock_rel)
+/* Append one line to the journal; -1 when it could not be recorded. */
+static int journal_note(ps_journal *j, const char *fmt, ...) PS_ATTR_PRINTF(2, 3);
+static int journal_note(ps_journal *j, const char *fmt, ...)
 {
-	char path[4200];
-	struct stat st;
+	va_list ap;
 	FILE *f;
-	if (!j->active)
-		return;
-	snprintf(path, sizeof(path), "%s%s", j->gitdir, lock_rel);
-	if (stat(path, &st) != 0 || !(f = fopen(j->path, "a")))
-		return;
-	fprintf(f, "lock %llu %lld %ld %s\n", (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec,
-		st.st_mtim.tv_nsec, lock_rel);
-	fclose(f);
-}
-
-void ps_journal_maybe(ps_journal *j, const char *rel)
-{
-	FILE *f;
-	if (!j->active || !(f = fopen(j->path, "a")))
-		return;
-	fprintf(f, "maybe %s\n", rel);
-	fclose(f);
-}
-
-int ps_journal_begin_caches(ps_journal *j, const char *gitdir, const char *remote)
-{
-	char tracking[600];
-	if (ps_journal_begin(j, gitdir, NULL) < 0)
+	int bad;
+	if (!j->active || !(f = fopen(j->path, "ae")))
 		return -1;
-	snprintf(tracking, sizeof(tracking), "refs/remotes/%s", remote);
-	ps_journal_maybe(j, "FETCH_HEAD.lock");
-	ps_journal_maybe(j, tracking);
-	return 0;
+	va_start(ap, fmt);
+	bad = vfprintf(f, fmt, ap) < 0;
+	va_end(ap);
+	return (fclose(f) != 0 || bad) ? -1 : 0;
+}
+
+int ps_journal_tmp(ps_journal *j, char *dst, size_t n)
+{
+	if (!j->active)
+		return -1;
+	snprintf(dst, n, "%spushseal-tmp.%d-%llu.%u.%u", j->dir, (int)getpid(), j->started, j->id, j->seq++);
+	return journal_note(j, "tmp %s\n", dst);
 }
 
 void ps_journal_end(ps_journal *j)
@@ -139,12 +142,107 @@ void ps_journal_end(ps_journal *j)
 	j->active = 0;
 }
 
+/* lock files ------------------------------------------------------------- */
+
+/* mkdir -p of path's parent directory. */
+static void make_parents(const char *path)
+{
+	char dir[4300];
+	char *slash;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		ps_mkdir_p(dir);
+	}
+}
+
+int ps_lockfile_take(ps_lockfile *l, ps_journal *j, const char *path, pushseal_error *err)
+{
+	char tmp[4300];
+	struct stat st;
+	int fd, rc;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	if (ps_journal_tmp(j, tmp, sizeof(tmp)) < 0)
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s", j->dir);
+	fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot create %s: %s", tmp, strerror(errno));
+	}
+	close(fd);
+	l->ino = (unsigned long long)st.st_ino;
+	l->mtime_sec = (long long)st.st_mtim.tv_sec;
+	l->mtime_nsec = st.st_mtim.tv_nsec;
+	/* on record before the lock exists: a later run can prove it ours */
+	if (journal_note(j, "lock %llu %lld %ld %s\n", l->ino, l->mtime_sec, l->mtime_nsec, path) < 0) {
+		unlink(tmp);
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s", j->dir);
+	}
+	rc = link(tmp, path);
+	if (rc != 0 && errno == ENOENT) {
+		make_parents(path);
+		rc = link(tmp, path);
+	}
+	if (rc != 0) {
+		int e = errno;
+		unlink(tmp);
+		if (e == EEXIST)
+			return ps_error_set(err, PUSHSEAL_E_LOCKED,
+				"%s exists: another git process is running, or one crashed", path);
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot create %s: %s", path, strerror(e));
+	}
+	unlink(tmp);
+	l->held = 1;
+	return 0;
+}
+
+/* Does the file at path still carry the inode and mtime on record? */
+static int is_recorded(const char *path, unsigned long long ino, long long sec, long nsec)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && (unsigned long long)st.st_ino == ino &&
+		(long long)st.st_mtim.tv_sec == sec && st.st_mtim.tv_nsec == nsec;
+}
+
+void ps_lockfile_release(ps_lockfile *l)
+{
+	if (l->held && is_recorded(l->path, l->ino, l->mtime_sec, l->mtime_nsec))
+		unlink(l->path);
+	l->held = 0;
+}
+
+int ps_lockfile_commit(ps_lockfile *l, ps_journal *j, const char *target, const void *data, size_t len,
+	pushseal_error *err)
+{
+	char tmp[4300];
+	FILE *f;
+	int bad;
+	if (!l->held)
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "%s is not locked", target);
+	if (ps_journal_tmp(j, tmp, sizeof(tmp)) < 0 || !(f = fopen(tmp, "we")))
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write a temporary file for %s", target);
+	bad = fwrite(data, 1, len, f) != len;
+	if (fclose(f) != 0 || bad || rename(tmp, target) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write %s: %s", target, strerror(e));
+	}
+	ps_lockfile_release(l);
+	return 0;
+}
+
+/* recovery --------------------------------------------------------------- */
+
 /* Is the file at `path` a strict prefix of the blob `id`?  That is the file
  * the dead checkout was writing when it was killed. */
 static int prefix_of_blob(git_repository *repo, const char *path, const git_oid *id)
 {
 	git_blob *blob = NULL;
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(path, "rbe");
 	int prefix = 0;
 	if (f && git_blob_lookup(&blob, repo, id) == 0) {
 		const unsigned char *want = git_blob_rawcontent(blob);
@@ -196,7 +294,7 @@ static void undo_half_checkout(git_repository *repo, const char *from_hex, const
 		} else {
 			git_blob *old = NULL;
 			FILE *f;
-			if (git_blob_lookup(&old, repo, &d->old_file.id) == 0 && (f = fopen(path, "wb"))) {
+			if (git_blob_lookup(&old, repo, &d->old_file.id) == 0 && (f = fopen(path, "wbe"))) {
 				fwrite(git_blob_rawcontent(old), 1, (size_t)git_blob_rawsize(old), f);
 				fclose(f);
 			}
@@ -211,54 +309,33 @@ done:
 	git_commit_free(from);
 }
 
-static int newer(const struct stat *st, long long sec, long nsec)
+/* The dead run was moving a worktree: if the branch never moved, the
+ * worktree may hold part of the target; put the old files back. */
+static void recover_move(const char *ref, const char *from, const char *to, const char *workdir)
 {
-	return (long long)st->st_mtim.tv_sec > sec ||
-		((long long)st->st_mtim.tv_sec == sec && st->st_mtim.tv_nsec >= nsec);
-}
-
-/* Remove *.lock files at or under `path` made since (sec, nsec). */
-static void remove_new_locks_under(const char *path, long long sec, long nsec, int depth)
-{
-	struct stat st;
-	size_t n = strlen(path);
-	if (depth > 16 || lstat(path, &st) != 0)
+	git_repository *repo = NULL;
+	git_oid now;
+	if (git_repository_open_ext(&repo, workdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		if (!d)
-			return;
-		while ((e = readdir(d)) != NULL) {
-			char sub[4400];
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			remove_new_locks_under(sub, sec, nsec, depth + 1);
-		}
-		closedir(d);
-	} else if (S_ISREG(st.st_mode) && n > 5 && !strcmp(path + n - 5, ".lock") && newer(&st, sec, nsec)) {
-		unlink(path);
-	}
+	if (git_reference_name_to_id(&now, repo, ref) == 0 && !strcmp(git_oid_tostr_s(&now), from))
+		undo_half_checkout(repo, from, to);
+	git_repository_free(repo);
 }
 
-static void recover_one(const char *gitdir, const char *journal, git_repository *repo)
+static void recover_one(const char *journal)
 {
-	char line[4400], ref[1100] = "", from[64] = "", to[64] = "";
+	char line[8400], ref[1100] = "", from[64] = "", to[64] = "", workdir[4200] = "";
 	int pid = 0, locks_left = 0, moving = 0;
 	unsigned long long started = 0;
-	FILE *f = fopen(journal, "r");
+	FILE *f = fopen(journal, "re");
 	if (!f)
 		return;
 	/* NOLINTNEXTLINE(cert-err34-c): our own file; a malformed line just fails to match */
-	if (!fgets(line, sizeof(line), f) || sscanf(line, "pid %d %llu", &pid, &started) < 1 ||
-	    alive((pid_t)pid, started)) {
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "pid %d %llu", &pid, &started) != 2 ||
+	    !proven_dead((pid_t)pid, started)) {
 		fclose(f);
 		return;
 	}
-	long long since_sec = 0;
-	long since_nsec = 0;
-	int has_since = 0;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long ino;
 		long long sec;
@@ -266,42 +343,30 @@ static void recover_one(const char *gitdir, const char *journal, git_repository 
 		int off = 0;
 		line[strcspn(line, "\n")] = '\0';
 		/* NOLINTBEGIN(cert-err34-c): our own file; a malformed line matches nothing */
-		if (sscanf(line, "since %lld %ld", &since_sec, &since_nsec) == 2) {
-			has_since = 1;
-		} else if (!strncmp(line, "maybe ", 6) && has_since && !strstr(line, "..")) {
-			/* locks libgit2 takes internally (fetch): any made after the dead
-			 * run began; only caches (FETCH_HEAD, tracking refs) live there */
-			char path[4400];
-			snprintf(path, sizeof(path), "%s%s", gitdir, line + 6);
-			remove_new_locks_under(path, since_sec, since_nsec, 0);
-		} else if (sscanf(line, "move %1023s %63s %63s", ref, from, to) == 3) {
+		if (sscanf(line, "move %1099s %63s %63s %n", ref, from, to, &off) == 3 && off > 0) {
+			snprintf(workdir, sizeof(workdir), "%s", line + off);
 			moving = 1;
+		} else if (!strncmp(line, "tmp ", 4) && strstr(line + 4, "/pushseal-tmp.")) {
+			char lock[8500];
+			unlink(line + 4); /* the dead run's private file, by its own name */
+			snprintf(lock, sizeof(lock), "%s.lock", line + 4);
+			unlink(lock); /* and libgit2's lock on it, when it wrote one there */
 		} else if (sscanf(line, "lock %llu %lld %ld %n", &ino, &sec, &nsec, &off) == 3 && off > 0) {
 			/* NOLINTEND(cert-err34-c) */
-			char path[4400];
-			struct stat st;
-			snprintf(path, sizeof(path), "%s%s", gitdir, line + off);
-			if (stat(path, &st) == 0 && (unsigned long long)st.st_ino == ino &&
-			    (long long)st.st_mtim.tv_sec == sec && st.st_mtim.tv_nsec == nsec) {
-				if (unlink(path) != 0)
-					locks_left++;
-			}
+			if (is_recorded(line + off, ino, sec, nsec) && unlink(line + off) != 0)
+				locks_left++;
 		}
 	}
 	fclose(f);
-	if (moving && repo) {
-		git_oid now;
-		/* the ref never moved: the worktree may hold part of the target */
-		if (git_reference_name_to_id(&now, repo, ref) == 0 && !strcmp(git_oid_tostr_s(&now), from))
-			undo_half_checkout(repo, from, to);
-	}
+	if (moving && workdir[0])
+		recover_move(ref, from, to, workdir);
 	if (locks_left == 0)
 		unlink(journal);
 }
 
-void ps_journal_recover(const char *gitdir, git_repository *repo)
+void ps_journal_recover(const char *dir)
 {
-	DIR *d = opendir(gitdir);
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	if (!d)
 		return;
@@ -309,8 +374,8 @@ void ps_journal_recover(const char *gitdir, git_repository *repo)
 		char path[4400];
 		if (strncmp(e->d_name, JOURNAL_PREFIX, strlen(JOURNAL_PREFIX)) != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s%s", gitdir, e->d_name);
-		recover_one(gitdir, path, repo);
+		snprintf(path, sizeof(path), "%s%s", dir, e->d_name);
+		recover_one(path);
 	}
 	closedir(d);
 }

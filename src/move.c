@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct conflict_note {
 	char path[200];
@@ -96,59 +97,67 @@ done:
 	return rc;
 }
 
-/* Record index.lock in the journal once checkout has taken it. */
-static void note_index_lock(const char *path, size_t done, size_t total, void *payload)
+/* Write the index that checkout updated in memory (it could not write it:
+ * we hold index.lock) through a private file renamed into place, then
+ * drop our index.lock. */
+static int write_index(git_repository *repo, ps_journal *j, ps_lockfile *index_lock, pushseal_error *err)
 {
-	ps_journal *j = payload;
-	(void)path; (void)done; (void)total;
-	if (j->active && !j->index_noted) {
-		ps_journal_lock(j, "index.lock");
-		j->index_noted = 1;
+	git_index *mem = NULL, *out = NULL;
+	char tmp[4300], path[4300];
+	int rc = 0;
+	snprintf(path, sizeof(path), "%sindex", git_repository_path(repo));
+	if (ps_journal_tmp(j, tmp, sizeof(tmp)) < 0 || git_repository_index(&mem, repo) < 0 ||
+	    git_index_open(&out, tmp) < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < git_index_entrycount(mem); i++)
+		rc = git_index_add(out, git_index_get_byindex(mem, i));
+	if (rc < 0 || git_index_write(out) < 0 || rename(tmp, path) != 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "worktree updated but the index could not be written");
+		unlink(tmp);
 	}
+	git_index_free(out);
+	git_index_free(mem);
+	ps_lockfile_release(index_lock);
+	return rc;
 }
 
 int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	const char *reflog_msg, pushseal_error *err)
 {
 	ps_journal journal;
-	char move_line[1200], lock_rel[1100], from_hex[GIT_OID_HEXSZ + 1], to_hex[GIT_OID_HEXSZ + 1];
-	git_transaction *tx = NULL;
+	ps_ref_lock rl;
+	ps_lockfile index_lock;
+	char move_line[5400], lock_path[4300], from_hex[GIT_OID_HEXSZ + 1], to_hex[GIT_OID_HEXSZ + 1];
 	git_commit *target = NULL, *current = NULL;
 	git_tree *from_tree = NULL, *to_tree = NULL;
-	git_signature *sig = NULL;
 	git_checkout_options co;
 	conflict_note note = { "", 0 };
-	git_oid now;
-	int rc;
+	int rc, ref_locked = 0;
 
 	memset(&journal, 0, sizeof(journal));
-	ps_journal_recover(git_repository_path(repo), repo);
-	if (git_transaction_new(&tx, repo) < 0)
-		return ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot start ref transaction");
+	memset(&index_lock, 0, sizeof(index_lock));
+	ps_journal_recover(git_repository_commondir(repo));
 	git_oid_tostr(from_hex, sizeof(from_hex), &b->head);
 	git_oid_tostr(to_hex, sizeof(to_hex), to);
-	snprintf(move_line, sizeof(move_line), "%s %s %s", b->ref, from_hex, to_hex);
-	if (ps_journal_begin(&journal, git_repository_path(repo), move_line) < 0) {
-		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s", git_repository_path(repo));
+	snprintf(move_line, sizeof(move_line), "%s %s %s %s", b->ref, from_hex, to_hex, git_repository_workdir(repo));
+	if (ps_journal_begin(&journal, git_repository_commondir(repo), move_line) < 0) {
+		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s",
+			git_repository_commondir(repo));
 		goto done;
 	}
-	snprintf(lock_rel, sizeof(lock_rel), "%s.lock", b->ref);
-	ps_journal_maybe(&journal, lock_rel); /* covers a death before the inode is noted */
-	if (git_transaction_lock_ref(tx, b->ref) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_LOCKED, "cannot lock %s", b->ref);
+	if ((rc = ps_ref_lock_take(&rl, repo, &journal, b->ref, err)) < 0)
 		goto done;
-	}
-	ps_journal_lock(&journal, lock_rel);
-	/* checkout takes index.lock before its first progress report: if we die
-	 * in between, only the journal's start time can tell the lock is ours */
-	ps_journal_maybe(&journal, "index.lock");
+	ref_locked = 1;
 	/* under the lock: the branch must still be where we measured it */
-	if (git_reference_name_to_id(&now, repo, b->ref) < 0 || !git_oid_equal(&now, &b->head)) {
+	if (!rl.has_old || !git_oid_equal(&rl.old, &b->head)) {
 		rc = ps_error_set(err, PUSHSEAL_E_LOCKED, "%s moved meanwhile; try again", b->ref);
 		goto done;
 	}
-	/* checkout writes files before it notices a held index lock */
 	if ((rc = ps_repo_check_writable(repo, err)) < 0)
+		goto done;
+	/* our own index.lock: no other git writes the index while we check out */
+	snprintf(lock_path, sizeof(lock_path), "%sindex.lock", git_repository_path(repo));
+	if ((rc = ps_lockfile_take(&index_lock, &journal, lock_path, err)) < 0)
 		goto done;
 	if (git_commit_lookup(&target, repo, to) < 0 || git_commit_tree(&to_tree, target) < 0 ||
 	    git_commit_lookup(&current, repo, &b->head) < 0 || git_commit_tree(&from_tree, current) < 0) {
@@ -163,12 +172,10 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 		goto done;
 	}
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DONT_OVERWRITE_IGNORED;
+	co.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DONT_OVERWRITE_IGNORED | GIT_CHECKOUT_DONT_WRITE_INDEX;
 	co.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
 	co.notify_cb = note_conflict;
 	co.notify_payload = &note;
-	co.progress_cb = note_index_lock;
-	co.progress_payload = &journal;
 	rc = git_checkout_tree(repo, (const git_object *)target, &co);
 	if (rc == GIT_ECONFLICT || (rc < 0 && note.count > 0)) {
 		rc = ps_error_set(err, PUSHSEAL_E_WOULD_OVERWRITE,
@@ -184,21 +191,17 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "checkout failed");
 		goto done;
 	}
-	if (ps_signature(&sig, repo) < 0 ||
-	    git_transaction_set_target(tx, b->ref, to, sig, reflog_msg) < 0 ||
-	    git_transaction_commit(tx) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "worktree updated but %s could not be moved", b->ref);
+	if ((rc = write_index(repo, &journal, &index_lock, err)) < 0)
 		goto done;
-	}
-	rc = 0;
+	rc = ps_ref_lock_commit(&rl, to, reflog_msg, 1, err);
 done:
-	git_signature_free(sig);
 	git_tree_free(to_tree);
 	git_tree_free(from_tree);
 	git_commit_free(current);
 	git_commit_free(target);
-	git_transaction_free(tx);
+	ps_lockfile_release(&index_lock);
+	if (ref_locked)
+		ps_ref_lock_release(&rl);
 	ps_journal_end(&journal); /* every lock is released by now */
 	return rc;
 }
-

@@ -26,7 +26,6 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 {
 	git_repository *repo = NULL;
 	ps_branch b;
-	char gitdir[4096];
 	int rc;
 
 	ps_error_clear(err);
@@ -34,11 +33,7 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 		*out = PUSHSEAL_UP_TO_DATE;
 	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
 		return rc;
-	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
-	/* the child opens its own handle; ours would not see the new packs */
-	git_repository_free(repo);
-	repo = NULL;
-	rc = ps_fetch(repo_path, gitdir, b.remote,
+	rc = ps_fetch(repo, repo_path, b.remote,
 		ps_deadline_ms(opts ? opts->pull_deadline_ms : 0, PULL_DEFAULT_MS), err);
 	if (rc < 0)
 		goto done;

@@ -21,7 +21,6 @@ typedef struct push_job {
 	const char *dst;          /* the remote ref we update */
 	const char *branch_ref;   /* refs/heads/<b>, the local side */
 	const char *remote_dir;   /* non-empty: a remote on a local path (push_local.c) */
-	int fresh;                /* the child must re-initialise libgit2 (TLS, ssh) */
 } push_job;
 
 typedef struct push_seen {
@@ -55,7 +54,10 @@ static int on_update_reference(const char *refname, const char *status, void *pa
 	return 0;
 }
 
-static int push_in_child(void *out, void *payload, pushseal_error *err)
+/* The child's half: upload the pack and hear the remote's verdict.  It
+ * takes no lock and updates no ref of ours (no update_tips): the parent
+ * moves the tracking ref once the child has exited cleanly. */
+static int push_in_child(ps_buf *out, void *payload, pushseal_error *err)
 {
 	push_job *job = payload;
 	git_repository *repo = NULL;
@@ -67,9 +69,7 @@ static int push_in_child(void *out, void *payload, pushseal_error *err)
 	int rc;
 
 	if (job->remote_dir[0])
-		return ps_push_local(out, job->repo_path, job->branch_ref, job->remote_dir, job->dst, err);
-	if (job->fresh)
-		ps_child_fresh_libgit2();
+		return ps_push_local_objects(out, job->repo_path, job->branch_ref, job->remote_dir, job->dst, err);
 	memset(&seen, 0, sizeof(seen));
 	seen.job = job;
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
@@ -83,14 +83,7 @@ static int push_in_child(void *out, void *payload, pushseal_error *err)
 	po.callbacks.push_negotiation = on_negotiation;
 	po.callbacks.push_update_reference = on_update_reference;
 	po.callbacks.payload = &seen;
-	{
-		/* the push updates the tracking ref (update_tips) under its lock */
-		ps_journal journal;
-		memset(&journal, 0, sizeof(journal));
-		ps_journal_begin_caches(&journal, git_repository_path(repo), job->remote);
-		rc = git_remote_push(remote, &arr, &po);
-		ps_journal_end(&journal);
-	}
+	rc = git_remote_upload(remote, &arr, &po);
 	if (seen.rejected[0])
 		rc = ps_error_set(err, PUSHSEAL_E_REJECTED, "remote '%s' rejected %s", job->remote, seen.rejected);
 	else if (rc == GIT_ENONFASTFORWARD)
@@ -99,8 +92,10 @@ static int push_in_child(void *out, void *payload, pushseal_error *err)
 	else if (rc < 0)
 		rc = ps_error_git(err, ps_class_of_net_error(rc), "push to '%s' failed", job->remote);
 	else
-		*(int *)out = seen.up_to_date ? PUSHSEAL_UP_TO_DATE : PUSHSEAL_MOVED;
+		ps_buf_printf(out, "%s", seen.up_to_date ? "up-to-date" : "moved");
 done:
+	if (remote)
+		git_remote_disconnect(remote);
 	git_remote_free(remote);
 	git_repository_free(repo);
 	return rc;
@@ -137,20 +132,18 @@ static int refuse_local_hooks(const char *remote_dir, const char *remote, pushse
 	return 0;
 }
 
-/* git updates refs/remotes/<r>/<b> after a successful push; make sure. */
+/* git updates refs/remotes/<r>/<b> after a successful push. */
 static int update_tracking(git_repository *repo, ps_branch *b, pushseal_error *err)
 {
-	git_reference *ref = NULL;
 	ps_journal journal;
-	int rc = 0;
+	int rc;
 	ps_branch_reload_tracking(b, repo, err);
 	if (b->has_tracking && git_oid_equal(&b->tracking_oid, &b->head))
 		return 0;
-	memset(&journal, 0, sizeof(journal));
-	ps_journal_begin_caches(&journal, git_repository_path(repo), b->remote);
-	if (git_reference_create(&ref, repo, b->tracking, &b->head, 1, "update by push") < 0)
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "pushed, but %s could not be updated", b->tracking);
-	git_reference_free(ref);
+	if (ps_journal_begin(&journal, git_repository_commondir(repo), NULL) < 0)
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "pushed, but the crash journal cannot be written in %s",
+			git_repository_commondir(repo));
+	rc = ps_ref_set(repo, &journal, b->tracking, NULL, 0, &b->head, "update by push", err);
 	ps_journal_end(&journal);
 	return rc;
 }
@@ -161,8 +154,8 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	git_repository *repo = NULL;
 	push_job job;
 	ps_branch b;
-	char gitdir[4096], remote_dir[4096];
-	const char *watch[] = { gitdir, remote_dir, NULL };
+	char remote_dir[4096];
+	ps_buf said = { 0 };
 	int moved = PUSHSEAL_UP_TO_DATE, rc;
 
 	ps_error_clear(err);
@@ -184,20 +177,34 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	job.branch_ref = b.ref;
 	job.remote_dir = remote_dir;
 	snprintf(job.refspec, sizeof(job.refspec), "%s:%s", b.ref, b.merge);
-	snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo));
 	{
 		char url[4096] = "";
 		ps_config_remote_url(url, sizeof(url), repo, b.remote, 1);
 		local_remote_dir(remote_dir, sizeof(remote_dir), url);
-		job.fresh = ps_url_needs_fresh(url);
 	}
-	if (!remote_dir[0])
-		watch[1] = NULL;
-	else if ((rc = refuse_local_hooks(remote_dir, b.remote, err)) < 0)
+	if (remote_dir[0] && (rc = refuse_local_hooks(remote_dir, b.remote, err)) < 0)
 		goto done;
 
-	rc = ps_deadline_run(&moved, sizeof(moved), push_in_child, &job,
-		ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), "push", watch, err);
+	/* a local remote whose ref moves between the child's copy and our lock
+	 * is tried again from its new value, a few times */
+	for (int attempt = 0;; attempt++) {
+		rc = ps_deadline_run(&said, push_in_child, &job,
+			ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), "push", err);
+		if (rc < 0)
+			goto done;
+		if (!remote_dir[0]) {
+			moved = said.ptr && !strcmp(said.ptr, "moved") ? PUSHSEAL_MOVED : PUSHSEAL_UP_TO_DATE;
+			break;
+		}
+		rc = ps_push_local_update(&moved, repo, &b.head, remote_dir, b.merge, said.ptr ? said.ptr : "", err);
+		if (rc != PS_PUSH_AGAIN)
+			break;
+		if (attempt == 2) {
+			rc = ps_error_set(err, PUSHSEAL_E_LOCKED, "%s in %s keeps moving during the push; try again",
+				b.merge, remote_dir);
+			break;
+		}
+	}
 	if (rc < 0)
 		goto done;
 	if ((rc = update_tracking(repo, &b, err)) < 0)
@@ -205,6 +212,7 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	if (out)
 		*out = moved;
 done:
+	ps_buf_free(&said);
 	git_repository_free(repo);
 	return rc;
 }

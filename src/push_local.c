@@ -72,6 +72,23 @@ done:
 	return rc;
 }
 
+/* A push from `old` (NULL: none) to head must be a fast-forward, with old
+ * known here: class DIVERGED otherwise. */
+static int ff_check(git_repository *local, const git_oid *head, const git_oid *old, const char *dst,
+	const char *branch_ref, pushseal_error *err)
+{
+	git_odb *odb = NULL;
+	int known;
+	if (!old)
+		return 0;
+	known = git_repository_odb(&odb, local) == 0 && git_odb_exists(odb, old);
+	git_odb_free(odb);
+	if (!known || git_graph_descendant_of(local, head, old) != 1)
+		return ps_error_set(err, PUSHSEAL_E_DIVERGED,
+			"push rejected: %s has commits that %s does not (not a fast-forward; pull first)", dst, branch_ref);
+	return 0;
+}
+
 /* git refuses to update the branch checked out in a non-bare remote
  * (receive.denyCurrentBranch=refuse, the default). */
 static int checked_out_in_remote(git_repository *remote, const char *dst)
@@ -96,19 +113,16 @@ static int checked_out_in_remote(git_repository *remote, const char *dst)
 	return refused;
 }
 
-int ps_push_local(int *moved, const char *repo_path, const char *branch_ref, const char *remote_dir,
+/* The child's half: check, then copy what the remote lacks into its object
+ * store (a new pack: no lock is taken).  Says "up-to-date", or the remote
+ * value it based the copy on ("based <hex>" or "based -"). */
+int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch_ref, const char *remote_dir,
 	const char *dst, pushseal_error *err)
 {
 	git_repository *local = NULL, *remote = NULL;
-	git_transaction *tx = NULL;
-	git_signature *sig = NULL;
-	ps_journal journal;
-	char lock_rel[1100];
 	git_oid head, old;
 	int has_old, rc;
 
-	memset(&journal, 0, sizeof(journal));
-	*moved = PUSHSEAL_UP_TO_DATE;
 	if ((rc = ps_repo_open(&local, repo_path, err)) < 0)
 		return rc;
 	if (git_reference_name_to_id(&head, local, branch_ref) < 0) {
@@ -124,53 +138,74 @@ int ps_push_local(int *moved, const char *repo_path, const char *branch_ref, con
 			"%s is checked out in the non-bare remote %s; git refuses to update it", dst, remote_dir);
 		goto done;
 	}
-	/* a push of ours killed while it held this remote ref must not block it */
-	ps_journal_recover(git_repository_path(remote), NULL);
-	ps_test_hook("BEFORE_LOCK");
-	snprintf(lock_rel, sizeof(lock_rel), "%s.lock", dst);
-	if (git_transaction_new(&tx, remote) < 0 ||
-	    ps_journal_begin(&journal, git_repository_path(remote), NULL) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot prepare the push into %s", remote_dir);
-		goto done;
-	}
-	ps_journal_maybe(&journal, lock_rel); /* covers a death before the inode is noted */
-	if (git_transaction_lock_ref(tx, dst) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "remote rejected %s: cannot lock it", dst);
-		goto done;
-	}
-	ps_journal_lock(&journal, lock_rel);
-	/* under the lock, the remote's value cannot change until we commit */
 	has_old = git_reference_name_to_id(&old, remote, dst) == 0;
-	ps_test_hook("AFTER_LOCK");
 	if (has_old && git_oid_equal(&old, &head)) {
+		ps_buf_printf(out, "up-to-date");
+		goto done;
+	}
+	if ((rc = ff_check(local, &head, has_old ? &old : NULL, dst, branch_ref, err)) < 0)
+		goto done;
+	if ((rc = copy_objects(local, remote, &head, has_old ? &old : NULL, err)) < 0)
+		goto done;
+	ps_buf_printf(out, "based %s", has_old ? git_oid_tostr_s(&old) : "-");
+done:
+	git_repository_free(remote);
+	git_repository_free(local);
+	return rc;
+}
+
+int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,
+	const char *dst, const char *based, pushseal_error *err)
+{
+	git_repository *remote = NULL;
+	ps_journal journal;
+	ps_ref_lock rl;
+	git_oid based_oid;
+	int rc, based_none = !strcmp(based, "based -"), locked = 0;
+
+	*moved = PUSHSEAL_UP_TO_DATE;
+	if (!strcmp(based, "up-to-date"))
+		return 0;
+	if (!based_none && (strncmp(based, "based ", 6) != 0 || git_oid_fromstr(&based_oid, based + 6) < 0))
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "push worker said '%s'", based);
+	memset(&journal, 0, sizeof(journal));
+	if (git_repository_open_ext(&remote, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
+	/* a push of ours killed while it held this remote ref must not block it */
+	ps_journal_recover(git_repository_commondir(remote));
+	ps_test_hook("BEFORE_LOCK");
+	if (ps_journal_begin(&journal, git_repository_commondir(remote), NULL) < 0) {
+		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s", remote_dir);
+		goto done;
+	}
+	if ((rc = ps_ref_lock_take(&rl, remote, &journal, dst, err)) < 0) {
+		if (rc == PUSHSEAL_E_LOCKED)
+			rc = ps_error_set(err, PUSHSEAL_E_REJECTED, "remote rejected %s: cannot lock it (another push?)", dst);
+		goto done;
+	}
+	locked = 1;
+	ps_test_hook("AFTER_LOCK");
+	/* under the lock, the remote's value cannot change until we commit */
+	if (rl.has_old && git_oid_equal(&rl.old, head)) {
 		rc = 0;
 		goto done;
 	}
-	if (has_old) {
-		git_odb *odb = NULL;
-		int known = git_repository_odb(&odb, local) == 0 && git_odb_exists(odb, &old);
-		git_odb_free(odb);
-		if (!known || git_graph_descendant_of(local, &head, &old) != 1) {
-			rc = ps_error_set(err, PUSHSEAL_E_DIVERGED,
-				"push rejected: %s has commits that %s does not (not a fast-forward; pull first)",
-				dst, branch_ref);
-			goto done;
-		}
-	}
-	if ((rc = copy_objects(local, remote, &head, has_old ? &old : NULL, err)) < 0)
+	if (based_none ? rl.has_old : (!rl.has_old || !git_oid_equal(&rl.old, &based_oid))) {
+		/* it moved since the copy: diverged now, or copy again from there */
+		rc = ff_check(local, head, rl.has_old ? &rl.old : NULL, dst, "the pushed branch", err);
+		if (rc == 0)
+			rc = PS_PUSH_AGAIN;
 		goto done;
-	if (ps_signature(&sig, local) < 0 || git_transaction_set_target(tx, dst, &head, sig, "push") < 0 ||
-	    git_transaction_commit(tx) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "remote rejected %s: failed to update ref", dst);
+	}
+	if ((rc = ps_ref_lock_commit(&rl, head, "push", 0, err)) < 0) {
+		rc = ps_error_set(err, PUSHSEAL_E_REJECTED, "remote rejected %s: failed to update ref", dst);
 		goto done;
 	}
 	*moved = PUSHSEAL_MOVED;
-	rc = 0;
 done:
-	git_signature_free(sig);
-	git_transaction_free(tx);
+	if (locked)
+		ps_ref_lock_release(&rl);
 	ps_journal_end(&journal);
 	git_repository_free(remote);
-	git_repository_free(local);
 	return rc;
 }

@@ -210,7 +210,7 @@ int ps_repo_check_writable(git_repository *repo, pushseal_error *err)
 	char lock[4096];
 	int state;
 	/* a run killed while holding locks must not block this one for ever */
-	ps_journal_recover(git_repository_path(repo), repo);
+	ps_journal_recover(git_repository_commondir(repo));
 	snprintf(lock, sizeof(lock), "%sindex.lock", git_repository_path(repo));
 	if (access(lock, F_OK) == 0)
 		return ps_error_set(err, PUSHSEAL_E_LOCKED,
