@@ -424,9 +424,11 @@ static int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader
 				kill(child, SIGCONT);
 				while (ps_mono_ms() < end && proc_stat(child, &st, NULL) == 0 && st != 'Z')
 					sleep_ms(1);
-				/* hit: the fetch landed and the branch did not move */
+				/* hit: the fetch's transfer landed (the remote's tip is
+				 * here, whether or not a tracking ref moved yet) and the
+				 * branch did not move */
 				return strcmp(or_rev(ctx, local, "HEAD"), old_head) == 0 &&
-					strcmp(or_rev(ctx, local, "origin/main"), or_rev(ctx, remote, "main")) == 0;
+					*or_rev(ctx, local, or_rev(ctx, remote, "main"));
 			}
 			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
 				return 0;
