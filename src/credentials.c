@@ -555,7 +555,9 @@ static int credential_fill(char *user, size_t un, char *pass, size_t pn, const c
 	pid = fork();
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
-		setsid(); /* no controlling terminal: /dev/tty cannot be opened */
+		/* no setsid() here: it runs in the network child's own session,
+		 * which has no controlling terminal (/dev/tty cannot be opened)
+		 * and whose whole group dies at the deadline (deadline.c) */
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		if (devnull >= 0)

@@ -12,7 +12,8 @@
  * all, and nothing here ever removes a file.
  *
  * The child also never outlives its deadline or its parent: it leads its
- * own process group (a credential helper it starts stays in that group),
+ * own session and process group (a credential helper it starts stays in
+ * it, with no terminal to prompt on),
  * arms its own alarm, and asks the kernel for a signal when the parent
  * dies; each of those kills the whole group.  It closes every descriptor it
  * inherited (the per-repository flock among them) and starts libgit2 afresh,
@@ -174,8 +175,9 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	int crc, fd;
 	size_t len;
 
-	/* our own group, so that a kill of it reaches what we start */
-	setpgid(0, 0);
+	/* our own session and group: no controlling terminal for anything we
+	 * start (a credential helper cannot prompt), and one kill reaches it all */
+	setsid();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kill_own_group;
 	sigaction(SIGALRM, &sa, NULL);
@@ -207,6 +209,8 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	if (write_all(wfd, &crc, sizeof(crc)) < 0 || write_all(wfd, &cerr, sizeof(cerr)) < 0 ||
 	    write_all(wfd, &len, sizeof(len)) < 0 || (len && write_all(wfd, out.ptr, len) < 0))
 		_exit(3);
+	/* whatever we started (a credential helper's own helpers) ends with us */
+	kill(0, SIGKILL);
 	_exit(0);
 }
 
@@ -274,8 +278,6 @@ int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms,
 		close(fds[0]);
 		child_main(fds[1], parent, deadline_ms, paths, owner_validation, fn, payload);
 	}
-	/* also from here, so a kill at the deadline never misses the group */
-	setpgid(pid, pid);
 	close(fds[1]);
 	end = ps_now_ms() + deadline_ms;
 	memset(&cerr, 0, sizeof(cerr));
@@ -304,8 +306,8 @@ int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms,
 			*err = cerr;
 	} else {
 		int timed_out = ps_now_ms() >= end;
-		kill(-pid, SIGKILL); /* the child and whatever it started */
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL); /* the child's session: it and whatever it started */
+		kill(pid, SIGKILL);  /* in case it had not called setsid() yet */
 		reap(pid, &status);
 		if (timed_out)
 			rc = ps_error_set(err, PUSHSEAL_E_TIMEOUT, "%s: no answer within %d.%03d s",

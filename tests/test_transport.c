@@ -469,12 +469,14 @@ static void start_agent(ps_ctx *ctx, const char *key)
 	ctx->server_pid = fork();
 	if (ctx->server_pid == 0) {
 		int null = open("/dev/null", O_RDWR);
+		setpgid(0, 0); /* teardown kills the group: timeout and the agent */
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
 		execlp("timeout", "timeout", "120", "ssh-agent", "-D", "-a", sock, (char *)NULL);
 		_exit(127);
 	}
+	setpgid(ctx->server_pid, ctx->server_pid);
 	for (int i = 0; i < 250 && stat(sock, &st) != 0; i++)
 		usleep(20 * 1000);
 	setenv("SSH_AUTH_SOCK", sock, 1);
@@ -499,7 +501,7 @@ static void ssh_agent_then_key(ps_ctx *ctx)
 	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
 	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
 	/* now an agent with the wrong key, and the right key file */
-	kill(ctx->server_pid, SIGTERM);
+	kill(-ctx->server_pid, SIGKILL);
 	waitpid(ctx->server_pid, NULL, 0);
 	unlink(ps_path(ctx, "agent.sock"));
 	start_agent(ctx, "other_ed25519");

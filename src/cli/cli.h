@@ -28,9 +28,14 @@ void cli_metrics_add(cli_metrics *m, const char *repo, const pushseal_report *r)
 int cli_metrics_write(const cli_metrics *m, const char *path);
 void cli_metrics_free(cli_metrics *m);
 
-/* shell.c: run `sh -c cmd` with cwd = repo; returns its exit status (0 ok),
- * or 127 when it could not run. */
+/* shell.c: run `sh -c cmd` with cwd = repo, with clean signals and
+ * descriptors, in its own process group, killed (group and all) at the
+ * command deadline; returns its exit status (0 ok), 128 + signal when
+ * killed, or 127 when it could not run. */
+#define CLI_COMMAND_DEADLINE_DEFAULT_MS (600 * 1000)
 int cli_shell(const char *cmd, const char *repo);
+/* The deadline of every later cli_shell, in milliseconds (--command-deadline). */
+void cli_shell_set_deadline(int ms);
 
 /* repolist.c: a growable list of repository paths. */
 typedef struct cli_list {

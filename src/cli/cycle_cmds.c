@@ -1,5 +1,9 @@
 /* The sealed-cycle commands: fix, run and status (protocol v1 JSON lines). */
+#define _GNU_SOURCE
 #include "cli.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +43,7 @@ static const struct valued {
 	{ "--writeback", 'w' }, { "--check", 'c' }, { "--all", 'a' }, { "--list", 'a' },
 	{ "-j", 'a' }, { "--jobs", 'a' }, { "--commit-message", 'm' }, { "--lock-wait", 'l' },
 	{ "--writer-email", 'd' }, { "--format", 'f' }, { "--metrics-file", 'M' },
+	{ "--command-deadline", 'w' }, { "--command-deadline", 'c' },
 };
 
 /* Apply one valued option; `val` is never NULL here. */
@@ -70,6 +75,11 @@ static int apply(cycle_args *a, const char *opt, const char *val)
 		if (end == val || *end || j < 1 || j > 256)
 			return cli_usage_error("-j takes a number of workers from 1 to 256, not", val);
 		a->jobs = (int)j;
+	} else if (!strcmp(opt, "--command-deadline")) {
+		double s = strtod(val, &end);
+		if (end == val || *end || !(s > 0 && s <= 86400)) /* also refuses NaN */
+			return cli_usage_error("--command-deadline takes seconds from 0.001 to 86400, not", val);
+		cli_shell_set_deadline((int)(s * 1000 + 0.5) > 0 ? (int)(s * 1000 + 0.5) : 1);
 	} else if (!strcmp(opt, "--lock-wait")) {
 		double s = strtod(val, &end);
 		if (end == val || *end || !(s >= 0 && s <= 3600)) /* also refuses NaN */
@@ -192,6 +202,7 @@ static int repo_ok(int rc, const pushseal_report *r, int dry_run)
 static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs, cli_metrics *metrics)
 {
 	size_t n = a->repos.len, next = 0, running = 0, done = 0;
+	pid_t parent = getpid();
 	pid_t *pids = calloc(n, sizeof(*pids));
 	FILE **outs = calloc(n, sizeof(FILE *));
 	int failed = 0;
@@ -217,7 +228,11 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 			pid = fork();
 			if (pid == 0) {
 				pushseal_report r;
-				int one = pushseal_tick_repo(&r, a->repos.items[i], o);
+				int one;
+				/* a worker never outlives the tick that started it */
+				if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+					_exit(1);
+				one = pushseal_tick_repo(&r, a->repos.items[i], o);
 				/* the report for the parent's metrics, then the line it prints */
 				fwrite(&r, sizeof(r), 1, outs[i]);
 				print_report(outs[i], a, a->repos.items[i], &r, dry_run);

@@ -1,31 +1,95 @@
-/* The only shell in pushseal: the user's own --writeback and --check commands. */
+/*
+ * The only shell in pushseal: the user's own --writeback and --check
+ * commands.  Each runs as `sh -c CMD` in the repository, as a child that
+ * starts clean (default signal dispositions and an empty mask: the CLI
+ * ignores SIGPIPE, and an inherited SIG_IGN would make `yes | head -1`
+ * run for ever; no descriptor but 0, 1 and 2), in a process group of its
+ * own that is killed when its deadline passes (--command-deadline) and
+ * that dies with pushseal.
+ */
+#define _GNU_SOURCE
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+static int command_deadline_ms = CLI_COMMAND_DEADLINE_DEFAULT_MS;
+
+void cli_shell_set_deadline(int ms)
+{
+	command_deadline_ms = ms;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void child_exec(const char *cmd, const char *repo, pid_t parent)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	setpgid(0, 0);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL); /* fails harmlessly for SIGKILL, SIGSTOP */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(126);
+	/* stdout belongs to the protocol's JSON lines: the command's output
+	 * goes to stderr so it can never corrupt them */
+	dup2(2, 1);
+	close_range(3, ~0U, 0);
+	if (chdir(repo) != 0)
+		_exit(126);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
 
 int cli_shell(const char *cmd, const char *repo)
 {
-	int status;
-	pid_t pid;
+	long long end;
+	int status, waited_ms = 1;
+	pid_t pid, parent = getpid();
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 		return 127;
-	if (pid == 0) {
-		/* stdout belongs to the protocol's JSON lines: the command's output
-		 * goes to stderr so it can never corrupt them */
-		dup2(2, 1);
-		if (chdir(repo) != 0)
-			_exit(126);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	if (pid == 0)
+		child_exec(cmd, repo, parent);
+	setpgid(pid, pid); /* from both sides: the group exists before any kill */
+	end = mono_ms() + command_deadline_ms;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
 			return 127;
+		if (mono_ms() >= end) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			fprintf(stderr, "pushseal: `%s` killed: still running after its deadline of %d.%03d s "
+				"(--command-deadline)\n", cmd, command_deadline_ms / 1000, command_deadline_ms % 1000);
+			return 128 + SIGKILL;
+		}
+		{
+			struct timespec step = { 0, (long)waited_ms * 1000000L };
+			nanosleep(&step, NULL);
+			if (waited_ms < 50)
+				waited_ms *= 2;
+		}
+	}
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);

@@ -96,6 +96,8 @@ int ps_teardown(void **state)
 	if (!ctx)
 		return 0;
 	if (ctx->server_pid > 0) {
+		/* its whole group: `timeout` leads one, and what it runs is in it */
+		kill(-ctx->server_pid, SIGKILL);
 		kill(ctx->server_pid, SIGKILL);
 		waitpid(ctx->server_pid, NULL, 0);
 	}
