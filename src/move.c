@@ -145,6 +145,7 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 			git_repository_commondir(repo));
 		goto done;
 	}
+	ps_test_hook("MOVE_JOURNALED"); /* test-only: a death before any lock */
 	if ((rc = ps_ref_lock_take(&rl, repo, &journal, b->ref, err)) < 0)
 		goto done;
 	ref_locked = 1;
@@ -191,6 +192,7 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "checkout failed");
 		goto done;
 	}
+	ps_test_hook("MOVE_CHECKED_OUT"); /* test-only: a death holding both locks */
 	if ((rc = write_index(repo, &journal, &index_lock, err)) < 0)
 		goto done;
 	rc = ps_ref_lock_commit(&rl, to, reflog_msg, 1, err);

@@ -1,0 +1,548 @@
+/*
+ * F-LOCK and F-CHILD: pushseal beside other git processes.  A lock file is
+ * removed only by the process that created it; no child outlives its
+ * deadline or its parent; commands run with clean signals and descriptors.
+ *
+ * The other processes here are real: a `git commit -a -e` whose editor
+ * waits on a fifo holds index.lock, a `git update-ref --stdin` transaction
+ * holds a ref lock, and a silent server is a loopback socket that is
+ * listened on and never answered.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* A server that accepts connections (the kernel does, into the backlog)
+ * and never says a word.  Closed in teardown with the test's process. */
+static int silent_port(ps_ctx *ctx)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 64) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+		fail_msg("cannot listen on 127.0.0.1: %s", strerror(errno));
+	(void)ctx;
+	return ntohs(a.sin_port);
+}
+
+/* A person's `git commit -a -e` in `repo`, stopped in its editor (which
+ * waits on a fifo) while it holds index.lock.  Returns its pid. */
+static pid_t start_commit_in_editor(ps_ctx *ctx, const char *repo, const char *fifo)
+{
+	const char *editor = ps_fmt(ctx, "cat '%s' >/dev/null; :", fifo);
+	const char *lock = ps_fmt(ctx, "%s/.git/index.lock", repo);
+	char lockpath[1100];
+	pid_t pid;
+	snprintf(lockpath, sizeof(lockpath), "%s", lock);
+	if (mkfifo(fifo, 0600) != 0)
+		fail_msg("mkfifo %s: %s", fifo, strerror(errno));
+	fx_write(ctx, ps_fmt(ctx, "%s/log.txt", repo + strlen(ctx->root) + 1), "a person's edit\n");
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		setenv("GIT_EDITOR", editor, 1);
+		execlp("git", "git", "-C", repo, "commit", "-q", "-a", "-e", "-m", "person: edit", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && access(lockpath, F_OK) != 0; i++)
+		sleep_ms(10);
+	if (access(lockpath, F_OK) != 0)
+		fail_msg("the person's git commit never took %s", lockpath);
+	return pid;
+}
+
+/* Let the editor finish; the commit must then succeed. */
+static void finish_commit(ps_ctx *ctx, pid_t pid, const char *fifo)
+{
+	int status = 0, fd = open(fifo, O_WRONLY);
+	if (fd >= 0)
+		close(fd);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the person's git commit failed (status %d) after pushseal ran beside it", status);
+	(void)ctx;
+}
+
+/* F-LOCK-1 */
+static void deadline_leaves_live_index_lock(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local"), *fifo = ps_keep(ctx, "editor.fifo");
+	char head[64];
+	pid_t person;
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", silent_port(ctx)));
+	setenv("PUSHSEAL_DEADLINE_S", "1", 1);
+	snprintf(head, sizeof(head), "%s", or_rev(ctx, local, "HEAD"));
+	person = start_commit_in_editor(ctx, local, fifo);
+
+	/* each of these may refuse at once (locked) or run into the deadline */
+	{ ps_result r_ = drv_push(ctx, local); assert_false(r_.ok); }
+	drv_remote_ahead(ctx, local); /* best effort: it may print a stale count */
+	{ ps_result r_ = drv_pull(ctx, local); assert_false(r_.ok); }
+	if (!or_exists(ctx, "local/.git/index.lock"))
+		fail_msg("a live git commit's index.lock was removed");
+	finish_commit(ctx, person, fifo);
+	assert_true(or_is_ancestor(ctx, local, head, "HEAD"));
+	assert_str(or_file(ctx, "local/log.txt"), "a person's edit\n");
+}
+
+/* F-LOCK-2 */
+static void local_push_leaves_live_ref_lock(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local"), *remote = ps_keep(ctx, "remote.git");
+	const char *lock = ps_keep(ctx, "remote.git/refs/heads/other.lock");
+	char tip[64];
+	int in[2], status = 0;
+	pid_t person;
+	fx_pair(ctx, 2);
+	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, remote, "main"));
+	/* another writer's transaction on the shared remote, prepared and
+	 * holding its lock until told to commit */
+	if (pipe(in) != 0)
+		fail_msg("pipe: %s", strerror(errno));
+	person = fork();
+	if (person == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(in[0], 0);
+		dup2(null, 1);
+		close(in[1]);
+		execlp("git", "git", "-C", remote, "update-ref", "--stdin", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	{
+		const char *tx = ps_fmt(ctx, "start\nupdate refs/heads/other %s\nprepare\n", tip);
+		if (write(in[1], tx, strlen(tx)) != (ssize_t)strlen(tx))
+			fail_msg("cannot talk to git update-ref");
+	}
+	for (int i = 0; i < 500 && access(lock, F_OK) != 0; i++)
+		sleep_ms(10);
+	assert_int_equal(access(lock, F_OK), 0);
+
+	fx_ahead(ctx, "local", 1);
+	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
+	assert_str(or_rev(ctx, remote, "main"), or_rev(ctx, local, "HEAD"));
+	if (access(lock, F_OK) != 0)
+		fail_msg("another writer's live ref lock in the remote was removed");
+	if (write(in[1], "commit\n", 7) != 7)
+		fail_msg("cannot talk to git update-ref");
+	close(in[1]);
+	waitpid(person, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the other writer's ref update failed (status %d) after our push", status);
+	assert_str(or_rev(ctx, remote, "other"), tip);
+}
+
+/* Start the implementation (PUSHSEAL_IMPL, or the reference CLI) with argv
+ * in the background, its environment marked with `marker`.  Returns its pid. */
+static pid_t start_impl(ps_ctx *ctx, const char *marker, const char *const *args)
+{
+	const char *argv[24];
+	int n = 0;
+	pid_t pid;
+	const char *impl = getenv("PUSHSEAL_IMPL");
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = "eval \"exec $PUSHSEAL_IMPL \\\"\\$@\\\"\"";
+	argv[n++] = "pushseal-impl";
+	for (; *args && n < 23; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		int log = open(ps_path(ctx, "impl.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		dup2(null, 0);
+		dup2(log >= 0 ? log : null, 1);
+		dup2(log >= 0 ? log : null, 2);
+		if (!impl || !*impl)
+			setenv("PUSHSEAL_IMPL", PUSHSEAL_CLI_PATH, 1);
+		setenv("PUSHSEAL_TEST_MARK", marker, 1);
+		if (chdir(ctx->root) != 0)
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Pids of live (non-zombie) processes whose environment holds `marker`. */
+static int marked_processes(const char *marker, char *first, size_t n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char want[200];
+	int count = 0;
+	snprintf(want, sizeof(want), "PUSHSEAL_TEST_MARK=%s", marker);
+	while (d && (e = readdir(d)) != NULL) {
+		char path[300], buf[65536], stat_line[512];
+		FILE *f;
+		size_t got;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r")) != NULL) {
+			char *p = fgets(stat_line, sizeof(stat_line), f) ? strrchr(stat_line, ')') : NULL;
+			fclose(f);
+			if (p && p[1] == ' ' && p[2] == 'Z')
+				continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		got = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (size_t off = 0; off < got; off += strlen(buf + off) + 1) {
+			buf[got] = '\0';
+			if (!strcmp(buf + off, want)) {
+				if (count++ == 0)
+					snprintf(first, n, "%s", e->d_name);
+				break;
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/* F-CHILD-1 */
+static void killed_run_leaves_no_process(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	char marker[64];
+	const char *args[] = { "run", "--remote", local, NULL };
+	char first[300] = "";
+	long long killed;
+	snprintf(marker, sizeof(marker), "f-child-1-%d", (int)getpid());
+	pid_t run;
+	int status;
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", silent_port(ctx)));
+	setenv("PUSHSEAL_DEADLINE_S", "3", 1);
+	run = start_impl(ctx, marker, args);
+	/* give it time to reach the silent server, then kill it as an OOM killer would */
+	sleep_ms(700);
+	kill(run, SIGKILL);
+	waitpid(run, &status, 0);
+	killed = ps_mono_ms();
+	while (marked_processes(marker, first, sizeof(first)) > 0 && ps_mono_ms() - killed < 4000)
+		sleep_ms(20);
+	if (marked_processes(marker, first, sizeof(first)) > 0)
+		fail_msg("process %s of the killed run is still alive %lld ms after the kill (deadline 3 s)",
+			first, ps_mono_ms() - killed);
+	/* the next tick is not blocked by anything the dead run held */
+	setenv("PUSHSEAL_DEADLINE_S", "1", 1);
+	{
+		const char *repos[] = { local };
+		ps_cycle_result r[1];
+		drv_run(ctx, 1, NULL, NULL, repos, 1, r);
+		if (!strcmp(r[0].skipped, "locked"))
+			fail_msg("the tick after the kill is skipped as locked: %s", r[0].json);
+	}
+}
+
+/* F-CHILD-2 */
+static void writeback_pipeline_ends(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	ps_cycle_result r;
+	fx_pair(ctx, 2);
+	/* `yes` must die of SIGPIPE (status 141) once head has its line; with
+	 * SIGPIPE ignored it would get EPIPE instead, or spin for ever */
+	{
+		/* in-process, the library's writeback is the caller's C function:
+		 * the shell command belongs to the command line, so run that */
+		const char *impl = getenv("PUSHSEAL_IMPL");
+		int was_exec = impl && *impl;
+		if (!was_exec)
+			setenv("PUSHSEAL_IMPL", PUSHSEAL_CLI_PATH, 1);
+		r = drv_fix(ctx, local,
+			"(yes; echo $? > ../yes-status) | head -1 >/dev/null && "
+			"grep -E '^Sig(Blk|Ign):' /proc/self/status > ../signals && "
+			"echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data'");
+		if (!was_exec)
+			unsetenv("PUSHSEAL_IMPL");
+	}
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(r.sealed, 1);
+	assert_str(or_file(ctx, "yes-status"), "141\n");
+	assert_str(or_file(ctx, "signals"), "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+}
+
+/* Run the reference CLI; its JSON line in *out (ring).  Returns the exit code. */
+static int cli(ps_ctx *ctx, const char **out, const char *const *args)
+{
+	const char *argv[24];
+	const char *err;
+	int n = 0;
+	argv[n++] = PUSHSEAL_CLI_PATH;
+	for (; *args && n < 23; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	return ps_spawn(ctx, ctx->root, argv, out, &err);
+}
+
+/* F-CHILD-3 */
+static void command_deadline_kills_writeback(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	char marker[64];
+	const char *args[] = { "fix", local, "--command-deadline", "1", "--writeback", NULL, NULL };
+	const char *out;
+	char field[64];
+	long long t0;
+	int rc;
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	snprintf(marker, sizeof(marker), "sleep 30.%d", (int)getpid());
+	args[5] = ps_fmt(ctx, "echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data' && %s", marker);
+	t0 = ps_mono_ms();
+	rc = cli(ctx, &out, args);
+	if (ps_mono_ms() - t0 > 10000)
+		fail_msg("fix with --command-deadline 1 took %lld ms", ps_mono_ms() - t0);
+	assert_int_equal(rc, 1);
+	ps_json_field(field, sizeof(field), out, "writeback_failed");
+	assert_str(field, "true");
+	ps_json_field(field, sizeof(field), out, "sealed");
+	assert_str(field, "true");
+	/* the commit it made before the deadline is sealed */
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_file(ctx, "local/data.txt"), "bot\n");
+	{
+		const char *argv[] = { "pgrep", "-f", marker, NULL };
+		if (ps_spawn(ctx, NULL, argv, NULL, NULL) == 0)
+			fail_msg("the writeback's `%s` outlived its deadline", marker);
+	}
+}
+
+/* The descriptors of process pid that are neither 0-2 nor a pipe or a
+ * socket: "" when there are none. */
+static const char *foreign_fds(ps_ctx *ctx, pid_t pid)
+{
+	char dir[64], list[4096] = "";
+	DIR *d;
+	struct dirent *e;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	if (!(d = opendir(dir)))
+		return "";
+	while ((e = readdir(d)) != NULL) {
+		char path[400], target[1024];
+		ssize_t n;
+		if (e->d_name[0] == '.' || atoi(e->d_name) <= 2)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((n = readlink(path, target, sizeof(target) - 1)) < 0)
+			continue;
+		target[n] = '\0';
+		if (!strncmp(target, "pipe:", 5) || !strncmp(target, "socket:", 7))
+			continue;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s=%s", e->d_name, target);
+	}
+	closedir(d);
+	return ps_fmt(ctx, "%s", list);
+}
+
+/* The first child of pid, or 0. */
+static pid_t child_of(pid_t parent)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	while (d && !found && (e = readdir(d)) != NULL) {
+		char path[300], line[512];
+		FILE *f;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r")) != NULL) {
+			char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+			int ppid = 0;
+			/* NOLINTNEXTLINE(cert-err34-c): /proc's own format */
+			if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == parent)
+				found = (pid_t)atoi(e->d_name);
+			fclose(f);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* F-CHILD-4 */
+static void children_inherit_no_descriptor(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	const char *args[] = { "run", "--remote", local, NULL };
+	pid_t run, child = 0;
+	long long end;
+	int status;
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	/* the writeback, caught while it sleeps: what it holds, it inherited */
+	{
+		char marker[64];
+		const char *fix[] = { "fix", local, "--writeback", NULL, NULL };
+		pid_t sleeper = 0;
+		snprintf(marker, sizeof(marker), "3.%d", (int)getpid());
+		fix[3] = ps_fmt(ctx, "exec sleep %s", marker);
+		unsetenv("PUSHSEAL_IMPL"); /* the reference's own children */
+		run = start_impl(ctx, "f-child-4", fix);
+		for (end = ps_mono_ms() + 5000; !sleeper && ps_mono_ms() < end; sleep_ms(20)) {
+			const char *argv[] = { "pgrep", "-x", "-f", ps_fmt(ctx, "sleep %s", marker), NULL };
+			const char *out;
+			if (ps_spawn(ctx, NULL, argv, &out, NULL) == 0)
+				sleeper = (pid_t)atoi(out);
+		}
+		if (!sleeper)
+			fail_msg("the writeback never started");
+		{
+			const char *fds = foreign_fds(ctx, sleeper);
+			kill(-sleeper, SIGKILL);
+			kill(run, SIGKILL);
+			waitpid(run, &status, 0);
+			if (*fds)
+				fail_msg("the writeback inherited descriptors:%s", fds);
+		}
+	}
+	/* the network child, caught while it waits on a silent server */
+	fx_ahead(ctx, "local", 1);
+	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", silent_port(ctx)));
+	setenv("PUSHSEAL_DEADLINE_S", "3", 1);
+	run = start_impl(ctx, "f-child-4", args);
+	child = 0;
+	for (end = ps_mono_ms() + 2500; !child && ps_mono_ms() < end; sleep_ms(20))
+		child = child_of(run);
+	if (!child)
+		fail_msg("no network child of the run appeared");
+	sleep_ms(300); /* past its start-up: what it holds now, it holds while it waits */
+	{
+		const char *fds = foreign_fds(ctx, child);
+		kill(run, SIGKILL);
+		waitpid(run, &status, 0);
+		if (*fds)
+			fail_msg("the network child holds inherited descriptors:%s", fds);
+	}
+}
+
+/* A crash at a test hook point of the reference: PUSHSEAL_TEST_HOOK_<point>
+ * kills the run (`kill -9 $PPID` from the hook's shell). */
+static void fix_killed_at(ps_ctx *ctx, const char *repo, const char *point)
+{
+	const char *args[] = { "fix", repo, NULL };
+	const char *out;
+	int rc;
+	char name[64];
+	snprintf(name, sizeof(name), "PUSHSEAL_TEST_HOOK_%s", point);
+	setenv(name, "kill -9 $PPID", 1);
+	rc = cli(ctx, &out, args);
+	unsetenv(name);
+	if (rc != 128 + SIGKILL && rc != -1 && rc != 137)
+		fail_msg("fix was meant to die at %s, but exited %d: %s", point, rc, out);
+}
+
+/* F-LOCK-3 */
+static void recovery_leaves_live_index_lock(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local"), *fifo = ps_keep(ctx, "editor.fifo");
+	const char *repos[] = { local };
+	ps_cycle_result r[1];
+	pid_t person;
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	/* a run dies with its journal open, before taking any lock */
+	fix_killed_at(ctx, local, "MOVE_JOURNALED");
+	/* then a person's commit takes index.lock, and a tick runs recovery */
+	person = start_commit_in_editor(ctx, local, fifo);
+	drv_run(ctx, 1, NULL, NULL, repos, 1, r);
+	if (!or_exists(ctx, "local/.git/index.lock"))
+		fail_msg("recovery removed a live git commit's index.lock: %s", r[0].json);
+	assert_str(r[0].skipped, "c16");
+	finish_commit(ctx, person, fifo);
+	/* the commit diverges from the remote's new commit: the tick stops at
+	 * c16 as diverged; nothing of the person's is lost */
+	assert_str(or_file(ctx, "local/log.txt"), "a person's edit\n");
+	assert_str(or_status(ctx, local), "");
+}
+
+/* F-LOCK-4 */
+static void linked_worktree_crash_recovers(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local"), *wt = ps_keep(ctx, "wt");
+	const char *repos[] = { wt };
+	ps_cycle_result r[1];
+	char before[64];
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	{
+		const char *out;
+		assert_int_equal(or_git(ctx, &out, local, "worktree", "add", "-q", "-b", "side", wt, "origin/main", NULL), 0);
+		assert_int_equal(or_git(ctx, &out, wt, "branch", "-q", "--set-upstream-to", "origin/main", NULL), 0);
+	}
+	/* the worktree's branch tracks main, but push.default=simple wants the
+	 * same name: push the side branch to main through an explicit config */
+	fx_config(ctx, "local", "branch.side.merge", "refs/heads/main");
+	fx_behind(ctx, "remote.git", 2);
+	snprintf(before, sizeof(before), "%s", or_rev(ctx, wt, "HEAD"));
+	fix_killed_at(ctx, wt, "MOVE_CHECKED_OUT");
+	/* the dead run held the branch ref (in the common dir) and the
+	 * worktree's index.lock */
+	assert_true(or_exists(ctx, "local/.git/refs/heads/side.lock"));
+	assert_true(or_exists(ctx, "local/.git/worktrees/wt/index.lock"));
+	assert_str(or_rev(ctx, wt, "HEAD"), before);
+	drv_run(ctx, 1, NULL, NULL, repos, 1, r);
+	if (!strcmp(r[0].skipped, "locked") || !strcmp(r[0].skipped, "c16"))
+		fail_msg("the tick after a crash in a linked worktree did not recover: %s", r[0].json);
+	assert_str(or_rev(ctx, wt, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	assert_str(or_status(ctx, wt), "");
+	assert_false(or_exists(ctx, "local/.git/refs/heads/side.lock"));
+	assert_false(or_exists(ctx, "local/.git/worktrees/wt/index.lock"));
+}
+
+static const struct CMUnitTest tests[] = {
+	CLAUSE("F-LOCK-1", "a network deadline leaves a live git commit's index.lock, and that commit then completes", deadline_leaves_live_index_lock),
+	CLAUSE("F-LOCK-2", "a push into a local remote leaves another writer's live ref lock there, and its update completes", local_push_leaves_live_ref_lock),
+	CLAUSE("F-LOCK-3", "recovery after a run killed with its journal open leaves a live git commit's index.lock", recovery_leaves_live_index_lock),
+	CLAUSE("F-LOCK-4", "a run killed mid-pull in a linked worktree is recovered by the next tick, which converges", linked_worktree_crash_recovers),
+	CLAUSE("F-CHILD-1", "a run killed with SIGKILL while it waits on a silent server leaves no process, and no lock", killed_run_leaves_no_process),
+	CLAUSE("F-CHILD-2", "a writeback runs with default signals: `yes | head -1` ends by SIGPIPE and the tick seals", writeback_pipeline_ends),
+	CLAUSE("F-CHILD-3", "a writeback past --command-deadline is killed with its group; its commit is sealed, the failure reported", command_deadline_kills_writeback),
+	CLAUSE("F-CHILD-4", "the writeback and the network child inherit no descriptor but 0, 1, 2 and pipes or sockets", children_inherit_no_descriptor),
+};
+
+int main(void)
+{
+	ps_harness_init();
+	return PS_RUN("F-LOCK", tests);
+}
