@@ -551,6 +551,41 @@ static void cred_helper_opt_in(ps_ctx *ctx)
 	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
 }
 
+/* T-CRED-4: a credential helper that hangs, and the helper it starts, are
+ * gone once the deadline has passed: nothing of them outlives the push. */
+static void cred_helper_hang_killed(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local");
+	char marker[64];
+	long long t0;
+	PS_REQUIRE_EXT();
+	clean_env();
+	snprintf(marker, sizeof(marker), "sleep 600.%d", (int)getpid());
+	/* the helper starts a grandchild of its own, then waits on it */
+	fx_write(ctx, "helper.sh", ps_fmt(ctx, "#!/bin/sh\n%s &\nwait\n", marker));
+	chmod(ps_path(ctx, "helper.sh"), 0755);
+	{
+		const char *out;
+		assert_int_equal(or_git(ctx, &out, ctx->root, "config", "--file", ps_fmt(ctx, "%s/.gitconfig", ctx->home),
+			"credential.helper", ps_path(ctx, "helper.sh"), NULL), 0);
+	}
+	pair_at(ctx, ps_http_url(ctx, "remote.git", "git", NULL));
+	fx_ahead(ctx, "local", 1);
+	setenv("PUSHSEAL_CREDENTIAL_HELPER", "1", 1);
+	setenv("PUSHSEAL_DEADLINE_S", "2", 1);
+	t0 = now_ms();
+	{ ps_result r_ = drv_push(ctx, local); expect_fail(r_, PUSHSEAL_E_TIMEOUT); }
+	unsetenv("PUSHSEAL_CREDENTIAL_HELPER");
+	/* within a second of the deadline, no process of the helper is left */
+	while (now_ms() - t0 < 3000) {
+		const char *argv[] = { "pgrep", "-f", marker, NULL };
+		if (ps_spawn(ctx, NULL, argv, NULL, NULL) != 0)
+			return;
+		usleep(50 * 1000);
+	}
+	fail_msg("the credential helper's `%s` outlived the push's deadline", marker);
+}
+
 /* T-CRED-2: the helper path never prompts: with no helper configured and an
  * askpass program in the config and the environment, it fails fast as auth
  * and the askpass program never runs. */
@@ -607,6 +642,7 @@ int main(void)
 		CLAUSE("T-CRED-1", "git credential fill runs only with PUSHSEAL_CREDENTIAL_HELPER=1", cred_helper_opt_in),
 		CLAUSE("T-CRED-2", "the credential helper path never runs an askpass program and fails fast with class auth", cred_helper_never_prompts),
 		CLAUSE("T-CRED-3", "a wrong password from the helper is tried once: class auth, one helper run, at most three 401s", cred_helper_wrong_once),
+		CLAUSE("T-CRED-4", "a credential helper that hangs, and what it started, end with the push's deadline", cred_helper_hang_killed),
 	};
 	ps_harness_init();
 	return PS_RUN("transport", tests) ? 1 : 0;
