@@ -50,7 +50,7 @@ static int silent_port(ps_ctx *ctx)
 
 /* A person's `git commit -a -e` in `repo`, stopped in its editor (which
  * waits on a fifo) while it holds index.lock.  Returns its pid. */
-static pid_t start_commit_in_editor(ps_ctx *ctx, const char *repo, const char *fifo)
+static pid_t start_commit_in_editor(ps_ctx *ctx, const char *repo, const char *fifo, const char *edit)
 {
 	const char *editor = ps_fmt(ctx, "cat '%s' >/dev/null; :", fifo);
 	const char *lock = ps_fmt(ctx, "%s/.git/index.lock", repo);
@@ -59,7 +59,7 @@ static pid_t start_commit_in_editor(ps_ctx *ctx, const char *repo, const char *f
 	snprintf(lockpath, sizeof(lockpath), "%s", lock);
 	if (mkfifo(fifo, 0600) != 0)
 		fail_msg("mkfifo %s: %s", fifo, strerror(errno));
-	fx_write(ctx, ps_fmt(ctx, "%s/log.txt", repo + strlen(ctx->root) + 1), "a person's edit\n");
+	fx_write(ctx, ps_fmt(ctx, "%s/log.txt", repo + strlen(ctx->root) + 1), edit);
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
@@ -87,77 +87,6 @@ static void finish_commit(ps_ctx *ctx, pid_t pid, const char *fifo)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("the person's git commit failed (status %d) after pushseal ran beside it", status);
 	(void)ctx;
-}
-
-/* F-LOCK-1 */
-static void deadline_leaves_live_index_lock(ps_ctx *ctx)
-{
-	const char *local = ps_keep(ctx, "local"), *fifo = ps_keep(ctx, "editor.fifo");
-	char head[64];
-	pid_t person;
-	fx_pair(ctx, 2);
-	fx_ahead(ctx, "local", 1);
-	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", silent_port(ctx)));
-	setenv("PUSHSEAL_DEADLINE_S", "1", 1);
-	snprintf(head, sizeof(head), "%s", or_rev(ctx, local, "HEAD"));
-	person = start_commit_in_editor(ctx, local, fifo);
-
-	/* each of these may refuse at once (locked) or run into the deadline */
-	{ ps_result r_ = drv_push(ctx, local); assert_false(r_.ok); }
-	drv_remote_ahead(ctx, local); /* best effort: it may print a stale count */
-	{ ps_result r_ = drv_pull(ctx, local); assert_false(r_.ok); }
-	if (!or_exists(ctx, "local/.git/index.lock"))
-		fail_msg("a live git commit's index.lock was removed");
-	finish_commit(ctx, person, fifo);
-	assert_true(or_is_ancestor(ctx, local, head, "HEAD"));
-	assert_str(or_file(ctx, "local/log.txt"), "a person's edit\n");
-}
-
-/* F-LOCK-2 */
-static void local_push_leaves_live_ref_lock(ps_ctx *ctx)
-{
-	const char *local = ps_keep(ctx, "local"), *remote = ps_keep(ctx, "remote.git");
-	const char *lock = ps_keep(ctx, "remote.git/refs/heads/other.lock");
-	char tip[64];
-	int in[2], status = 0;
-	pid_t person;
-	fx_pair(ctx, 2);
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, remote, "main"));
-	/* another writer's transaction on the shared remote, prepared and
-	 * holding its lock until told to commit */
-	if (pipe(in) != 0)
-		fail_msg("pipe: %s", strerror(errno));
-	person = fork();
-	if (person == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(in[0], 0);
-		dup2(null, 1);
-		close(in[1]);
-		execlp("git", "git", "-C", remote, "update-ref", "--stdin", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	{
-		const char *tx = ps_fmt(ctx, "start\nupdate refs/heads/other %s\nprepare\n", tip);
-		if (write(in[1], tx, strlen(tx)) != (ssize_t)strlen(tx))
-			fail_msg("cannot talk to git update-ref");
-	}
-	for (int i = 0; i < 500 && access(lock, F_OK) != 0; i++)
-		sleep_ms(10);
-	assert_int_equal(access(lock, F_OK), 0);
-
-	fx_ahead(ctx, "local", 1);
-	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, remote, "main"), or_rev(ctx, local, "HEAD"));
-	if (access(lock, F_OK) != 0)
-		fail_msg("another writer's live ref lock in the remote was removed");
-	if (write(in[1], "commit\n", 7) != 7)
-		fail_msg("cannot talk to git update-ref");
-	close(in[1]);
-	waitpid(person, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("the other writer's ref update failed (status %d) after our push", status);
-	assert_str(or_rev(ctx, remote, "other"), tip);
 }
 
 /* Start the implementation (PUSHSEAL_IMPL, or the reference CLI) with argv
@@ -191,6 +120,86 @@ static pid_t start_impl(ps_ctx *ctx, const char *marker, const char *const *args
 		_exit(127);
 	}
 	return pid;
+}
+
+/* F-LOCK-1: the person's commit starts while our network call is already
+ * waiting on the silent server, so its lock is newer than our run. */
+static void deadline_leaves_live_index_lock(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local"), *fifo = ps_keep(ctx, "editor.fifo");
+	static const char *const verbs[] = { "push-ff", "remote-ahead" };
+	char head[64];
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", silent_port(ctx)));
+	setenv("PUSHSEAL_DEADLINE_S", "1.5", 1);
+	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+		const char *args[] = { verbs[v], local, NULL };
+		pid_t run, person;
+		int status;
+		snprintf(head, sizeof(head), "%s", or_rev(ctx, local, "HEAD"));
+		run = start_impl(ctx, "f-lock-1", args);
+		sleep_ms(400);
+		person = start_commit_in_editor(ctx, local, fifo, verbs[v]);
+		waitpid(run, &status, 0);
+		if (!or_exists(ctx, "local/.git/index.lock"))
+			fail_msg("%s past its deadline removed a live git commit's index.lock", verbs[v]);
+		finish_commit(ctx, person, fifo);
+		unlink(fifo);
+		assert_true(or_is_ancestor(ctx, local, head, "HEAD"));
+		assert_str(or_file(ctx, "local/log.txt"), verbs[v]);
+		assert_str(or_status(ctx, local), "");
+	}
+}
+
+/* F-LOCK-2: another writer's ref transaction on the shared remote takes
+ * its lock while our push is in progress: held at the reference's test
+ * hook past the deadline, so a deadline cleanup would see a "new" lock. */
+static void local_push_leaves_live_ref_lock(ps_ctx *ctx)
+{
+	const char *local = ps_keep(ctx, "local"), *remote = ps_keep(ctx, "remote.git");
+	const char *lock = ps_keep(ctx, "remote.git/refs/heads/other.lock");
+	char tip[64];
+	int in[2], status = 0;
+	pid_t person;
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, remote, "main"));
+	if (pipe(in) != 0)
+		fail_msg("pipe: %s", strerror(errno));
+	person = fork();
+	if (person == 0) {
+		int null = open("/dev/null", O_RDWR);
+		const char *tx = ps_fmt(ctx, "start\nupdate refs/heads/other %s\nprepare\n", tip);
+		sleep_ms(400); /* our push is under way by now */
+		if (write(in[1], tx, strlen(tx)) != (ssize_t)strlen(tx))
+			_exit(126);
+		dup2(in[0], 0);
+		dup2(null, 1);
+		close(in[1]);
+		execlp("git", "git", "-C", remote, "update-ref", "--stdin", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	fx_ahead(ctx, "local", 1);
+	setenv("PUSHSEAL_DEADLINE_S", "1", 1);
+	setenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK", "sleep 2", 1);
+	setenv("PUSHSEAL_TEST_HOOK_AFTER_LOCK", "sleep 2", 1);
+	{
+		ps_result r = drv_push(ctx, local);
+		unsetenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK");
+		unsetenv("PUSHSEAL_TEST_HOOK_AFTER_LOCK");
+		(void)r; /* sealed or timed out: either way, the other lock is not ours */
+	}
+	if (access(lock, F_OK) != 0)
+		fail_msg("another writer's live ref lock in the remote was removed");
+	if (write(in[1], "commit\n", 7) != 7)
+		fail_msg("cannot talk to git update-ref");
+	close(in[1]);
+	waitpid(person, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the other writer's ref update failed (status %d) beside our push", status);
+	assert_str(or_rev(ctx, remote, "other"), tip);
 }
 
 /* Pids of live (non-zombie) processes whose environment holds `marker`. */
@@ -484,7 +493,7 @@ static void recovery_leaves_live_index_lock(ps_ctx *ctx)
 	/* a run dies with its journal open, before taking any lock */
 	fix_killed_at(ctx, local, "MOVE_JOURNALED");
 	/* then a person's commit takes index.lock, and a tick runs recovery */
-	person = start_commit_in_editor(ctx, local, fifo);
+	person = start_commit_in_editor(ctx, local, fifo, "a person's edit\n");
 	drv_run(ctx, 1, NULL, NULL, repos, 1, r);
 	if (!or_exists(ctx, "local/.git/index.lock"))
 		fail_msg("recovery removed a live git commit's index.lock: %s", r[0].json);
@@ -532,7 +541,7 @@ static void linked_worktree_crash_recovers(ps_ctx *ctx)
 
 static const struct CMUnitTest tests[] = {
 	CLAUSE("F-LOCK-1", "a network deadline leaves a live git commit's index.lock, and that commit then completes", deadline_leaves_live_index_lock),
-	CLAUSE("F-LOCK-2", "a push into a local remote leaves another writer's live ref lock there, and its update completes", local_push_leaves_live_ref_lock),
+	CLAUSE("F-LOCK-2", "a push held past its deadline leaves the lock another writer took meanwhile in the remote", local_push_leaves_live_ref_lock),
 	CLAUSE("F-LOCK-3", "recovery after a run killed with its journal open leaves a live git commit's index.lock", recovery_leaves_live_index_lock),
 	CLAUSE("F-LOCK-4", "a run killed mid-pull in a linked worktree is recovered by the next tick, which converges", linked_worktree_crash_recovers),
 	CLAUSE("F-CHILD-1", "a run killed with SIGKILL while it waits on a silent server leaves no process, and no lock", killed_run_leaves_no_process),
