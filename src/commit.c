@@ -4,6 +4,18 @@
 
 #include <string.h>
 
+/* A sparse checkout marks the paths outside its cone skip-worktree: they
+ * are absent from the worktree on purpose, and `git add -A` leaves them
+ * alone.  libgit2 1.5's add_all/update_all do not, and would stage every
+ * one of them as deleted: skip them here (> 0 skips a path). */
+static int not_skip_worktree(const char *path, const char *matched, void *payload)
+{
+	git_index *index = payload;
+	const git_index_entry *e = git_index_get_bypath(index, path, 0);
+	(void)matched;
+	return e && (e->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE) ? 1 : 0;
+}
+
 int ps_commit_leftovers(int *committed, const char *repo_path, const char *message, pushseal_error *err)
 {
 	git_repository *repo = NULL;
@@ -21,8 +33,8 @@ int ps_commit_leftovers(int *committed, const char *repo_path, const char *messa
 	if ((rc = ps_repo_check_writable(repo, err)) < 0 || (rc = ps_branch_resolve(&b, repo, err)) < 0)
 		goto done;
 	if (git_repository_index(&index, repo) < 0 ||
-	    git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL) < 0 ||
-	    git_index_update_all(index, NULL, NULL, NULL) < 0 ||
+	    git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, not_skip_worktree, index) < 0 ||
+	    git_index_update_all(index, NULL, not_skip_worktree, index) < 0 ||
 	    git_index_write_tree(&tree_id, index) < 0 ||
 	    git_commit_lookup(&parent, repo, &b.head) < 0) {
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot stage the writeback's changes");

@@ -562,6 +562,13 @@ static int credential_fill(char *user, size_t un, char *pass, size_t pn, const c
 		dup2(out[1], 1);
 		if (devnull >= 0)
 			dup2(devnull, 2);
+		/* the helper asks about this URL, not about a repository a
+		 * hook's environment may name */
+		unsetenv("GIT_DIR");
+		unsetenv("GIT_WORK_TREE");
+		unsetenv("GIT_COMMON_DIR");
+		unsetenv("GIT_CONFIG_PARAMETERS");
+		unsetenv("GIT_CONFIG_COUNT");
 		setenv("GIT_TERMINAL_PROMPT", "0", 1);
 		setenv("GIT_ASKPASS", "", 1); /* empty: beats core.askPass and SSH_ASKPASS */
 		unsetenv("SSH_ASKPASS");

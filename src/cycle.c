@@ -54,8 +54,8 @@ static int check_sealable(const char *repo_path, pushseal_error *err)
 	git_repository *repo = NULL;
 	ps_branch b;
 	int rc = ps_repo_open(&repo, repo_path, err);
-	if (rc == 0 && (rc = ps_repo_check_writable(repo, err)) == 0)
-		rc = ps_branch_resolve(&b, repo, err);
+	if (rc == 0 && (rc = ps_repo_check_writable(repo, err)) == 0 && (rc = ps_branch_resolve(&b, repo, err)) == 0)
+		rc = ps_push_check(repo, &b, err); /* a seal that would be refused: write nothing */
 	git_repository_free(repo);
 	return rc;
 }

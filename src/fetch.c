@@ -31,6 +31,7 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 typedef struct fetch_job {
 	const char *repo_path;
 	const char *remote;
+	char url[4096];          /* resolved as git resolves it (remote_url.c) */
 } fetch_job;
 
 static int advertised(const git_remote_head **heads, size_t n, const char *name)
@@ -137,7 +138,7 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
 		return rc;
-	if (git_remote_lookup(&remote, repo, job->remote) < 0) {
+	if (git_remote_lookup(&remote, repo, job->remote) < 0 || git_remote_set_instance_url(remote, job->url) < 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", job->remote);
 		goto done;
 	}
@@ -210,9 +211,12 @@ static int apply_plan(git_repository *repo, const char *remote, char *plan, push
 int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, int deadline_ms,
 	pushseal_error *err)
 {
-	fetch_job job = { repo_path, remote };
+	fetch_job job = { repo_path, remote, "" };
 	ps_buf plan = { 0 };
-	int rc = ps_deadline_run(&plan, fetch_in_child, &job, deadline_ms, "fetch", err);
+	int rc;
+	if (ps_remote_resolve_url(job.url, sizeof(job.url), NULL, 0, repo, remote, 0) < 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", remote);
+	rc = ps_deadline_run(&plan, fetch_in_child, &job, deadline_ms, "fetch", err);
 	if (rc == 0)
 		rc = apply_plan(repo, remote, plan.ptr ? plan.ptr : (char *)"", err);
 	ps_buf_free(&plan);

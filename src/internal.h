@@ -53,9 +53,13 @@ int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err)
 /* Re-read the tracking ref into b (after a fetch). */
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
 
-/* A remote's push URL (pushurl, else url) from plain config, without
- * git_remote_lookup (which leaks in libgit2 1.5.1).  Returns 0 or -1. */
-int ps_config_remote_url(char *dst, size_t n, git_repository *repo, const char *remote, int for_push);
+/* remote_url.c: the URL git would use for `remote` (fetch, or push with
+ * for_push), with insteadOf/pushInsteadOf and pushurl applied, a relative
+ * path taken from the worktree's top and file:// turned into a path.  When
+ * it names this machine's filesystem, local_dir (may be NULL) gets the
+ * absolute path, else "".  Returns 0, or -1 when the remote has no URL. */
+int ps_remote_resolve_url(char *url, size_t n, char *local_dir, size_t ln, git_repository *repo, const char *remote,
+	int for_push);
 
 /* Refuse while .git/index.lock exists (LOCKED) or an operation such as a
  * merge or rebase is in progress (INPROGRESS). */
@@ -200,6 +204,10 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
  *    moved since the copy but the push is still a fast-forward.
  * Classes: DIVERGED, REJECTED (locked, checked out), UNREACHABLE. */
 #define PS_PUSH_AGAIN 1
+/* push.c: every reason known before any transfer that the push of branch b
+ * would be refused (push.default=simple's name rule, a local remote's
+ * blocking hook), so that a cycle can refuse to write first. */
+int ps_push_check(git_repository *repo, const ps_branch *b, pushseal_error *err);
 int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch_ref, const char *remote_dir,
 	const char *dst, pushseal_error *err);
 int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,

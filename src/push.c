@@ -21,6 +21,7 @@ typedef struct push_job {
 	const char *dst;          /* the remote ref we update */
 	const char *branch_ref;   /* refs/heads/<b>, the local side */
 	const char *remote_dir;   /* non-empty: a remote on a local path (push_local.c) */
+	char url[4096];           /* the push URL, resolved as git resolves it */
 } push_job;
 
 typedef struct push_seen {
@@ -74,7 +75,8 @@ static int push_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	seen.job = job;
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
 		return rc;
-	if (git_remote_lookup(&remote, repo, job->remote) < 0) {
+	if (git_remote_lookup(&remote, repo, job->remote) < 0 ||
+	    git_remote_set_instance_pushurl(remote, job->url) < 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", job->remote);
 		goto done;
 	}
@@ -101,35 +103,54 @@ done:
 	return rc;
 }
 
-/* For a remote on a local path, the directory whose lock files a killed
- * push might leave behind. */
-static void local_remote_dir(char *dst, size_t n, const char *url)
-{
-	dst[0] = '\0';
-	if (strncmp(url, "file://", 7) == 0)
-		url += 7;
-	if (*url && strstr(url, "://") == NULL && access(url, F_OK) == 0)
-		snprintf(dst, n, "%s", url);
-}
-
 /* libgit2's local transport never runs the remote's hooks, so a push to a
  * path would bypass a pre-receive or update hook that `git push` obeys.
  * Never report success past a remote's policy: refuse instead. */
 static int refuse_local_hooks(const char *remote_dir, const char *remote, pushseal_error *err)
 {
 	static const char *const blocking[] = { "pre-receive", "update", "proc-receive" };
-	static const char *const dirs[] = { "hooks", ".git/hooks" };
-	char path[4200];
-	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
-		for (size_t h = 0; h < sizeof(blocking) / sizeof(blocking[0]); h++) {
-			snprintf(path, sizeof(path), "%s/%s/%s", remote_dir, dirs[d], blocking[h]);
-			if (access(path, X_OK) == 0)
-				return ps_error_set(err, PUSHSEAL_E_REJECTED,
-					"remote '%s' is a local path with a %s hook, which libgit2's local transport "
-					"cannot run; serve it over git://, ssh or https, or remove the hook",
-					remote, blocking[h]);
-		}
-	return 0;
+	git_repository *r = NULL;
+	git_config *cfg = NULL;
+	git_buf hooks_path = GIT_BUF_INIT;
+	char dir[4200], path[4400];
+	int rc = 0;
+	if (git_repository_open_ext(&r, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return 0; /* not a repository: the push itself says so */
+	/* the hooks git would run: core.hooksPath (relative to where hooks
+	 * run: the worktree's top, or the git directory of a bare remote) */
+	if (git_repository_config_snapshot(&cfg, r) == 0 &&
+	    git_config_get_path(&hooks_path, cfg, "core.hooksPath") == 0 && hooks_path.ptr[0]) {
+		const char *base = git_repository_workdir(r) ? git_repository_workdir(r) : git_repository_path(r);
+		if (hooks_path.ptr[0] == '/')
+			snprintf(dir, sizeof(dir), "%s", hooks_path.ptr);
+		else
+			snprintf(dir, sizeof(dir), "%s%s", base, hooks_path.ptr);
+	} else {
+		snprintf(dir, sizeof(dir), "%shooks", git_repository_commondir(r));
+	}
+	for (size_t h = 0; h < sizeof(blocking) / sizeof(blocking[0]) && rc == 0; h++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, blocking[h]);
+		if (access(path, X_OK) == 0)
+			rc = ps_error_set(err, PUSHSEAL_E_REJECTED,
+				"remote '%s' is a local path with a %s hook, which libgit2's local transport "
+				"cannot run; serve it over git://, ssh or https, or remove the hook",
+				remote, blocking[h]);
+	}
+	git_buf_dispose(&hooks_path);
+	git_config_free(cfg);
+	git_repository_free(r);
+	return rc;
+}
+
+int ps_push_check(git_repository *repo, const ps_branch *b, pushseal_error *err)
+{
+	char url[4096], remote_dir[4096];
+	if (strncmp(b->merge, "refs/heads/", 11) != 0 || strcmp(b->merge + 11, b->name) != 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
+			"upstream %s does not match branch %s; push.default=simple refuses", b->merge, b->name);
+	if (ps_remote_resolve_url(url, sizeof(url), remote_dir, sizeof(remote_dir), repo, b->remote, 1) < 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' has no URL", b->remote);
+	return remote_dir[0] ? refuse_local_hooks(remote_dir, b->remote, err) : 0;
 }
 
 /* git updates refs/remotes/<r>/<b> after a successful push. */
@@ -165,11 +186,8 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 		return rc;
 	if ((rc = ps_branch_resolve(&b, repo, err)) < 0)
 		goto done;
-	if (strncmp(b.merge, "refs/heads/", 11) != 0 || strcmp(b.merge + 11, b.name) != 0) {
-		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
-			"upstream %s does not match branch %s; push.default=simple refuses", b.merge, b.name);
+	if ((rc = ps_push_check(repo, &b, err)) < 0)
 		goto done;
-	}
 	memset(&job, 0, sizeof(job));
 	job.repo_path = repo_path;
 	job.remote = b.remote;
@@ -177,13 +195,13 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	job.branch_ref = b.ref;
 	job.remote_dir = remote_dir;
 	snprintf(job.refspec, sizeof(job.refspec), "%s:%s", b.ref, b.merge);
-	{
-		char url[4096] = "";
-		ps_config_remote_url(url, sizeof(url), repo, b.remote, 1);
-		local_remote_dir(remote_dir, sizeof(remote_dir), url);
-	}
-	if (remote_dir[0] && (rc = refuse_local_hooks(remote_dir, b.remote, err)) < 0)
+	/* the URL git would push to: a local path however it is written (a
+	 * relative path, file://, file://localhost, or through insteadOf)
+	 * gets the race-safe local push */
+	if (ps_remote_resolve_url(job.url, sizeof(job.url), remote_dir, sizeof(remote_dir), repo, b.remote, 1) < 0) {
+		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' has no URL", b.remote);
 		goto done;
+	}
 
 	/* a local remote whose ref moves between the child's copy and our lock
 	 * is tried again from its new value, a few times */

@@ -140,25 +140,6 @@ static int tracking_ref(ps_branch *b, git_repository *repo, pushseal_error *err)
 	return 0;
 }
 
-int ps_config_remote_url(char *dst, size_t n, git_repository *repo, const char *remote, int for_push)
-{
-	git_config *cfg = NULL;
-	char key[400];
-	int rc = -1;
-	if (git_repository_config_snapshot(&cfg, repo) < 0)
-		return -1;
-	if (for_push) {
-		snprintf(key, sizeof(key), "remote.%s.pushurl", remote);
-		rc = config_string(dst, n, cfg, key);
-	}
-	if (rc < 0) {
-		snprintf(key, sizeof(key), "remote.%s.url", remote);
-		rc = config_string(dst, n, cfg, key);
-	}
-	git_config_free(cfg);
-	return rc < 0 ? -1 : 0;
-}
-
 int ps_branch_resolve(ps_branch *b, git_repository *repo, pushseal_error *err)
 {
 	git_reference *head = NULL;

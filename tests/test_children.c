@@ -515,19 +515,17 @@ static void linked_worktree_crash_recovers(ps_ctx *ctx)
 	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	{
+		/* the main worktree parks on another branch; the linked one has main */
 		const char *out;
-		assert_int_equal(or_git(ctx, &out, local, "worktree", "add", "-q", "-b", "side", wt, "origin/main", NULL), 0);
-		assert_int_equal(or_git(ctx, &out, wt, "branch", "-q", "--set-upstream-to", "origin/main", NULL), 0);
+		assert_int_equal(or_git(ctx, &out, local, "checkout", "-q", "-b", "parking", NULL), 0);
+		assert_int_equal(or_git(ctx, &out, local, "worktree", "add", "-q", wt, "main", NULL), 0);
 	}
-	/* the worktree's branch tracks main, but push.default=simple wants the
-	 * same name: push the side branch to main through an explicit config */
-	fx_config(ctx, "local", "branch.side.merge", "refs/heads/main");
 	fx_behind(ctx, "remote.git", 2);
 	snprintf(before, sizeof(before), "%s", or_rev(ctx, wt, "HEAD"));
 	fix_killed_at(ctx, wt, "MOVE_CHECKED_OUT");
 	/* the dead run held the branch ref (in the common dir) and the
 	 * worktree's index.lock */
-	assert_true(or_exists(ctx, "local/.git/refs/heads/side.lock"));
+	assert_true(or_exists(ctx, "local/.git/refs/heads/main.lock"));
 	assert_true(or_exists(ctx, "local/.git/worktrees/wt/index.lock"));
 	assert_str(or_rev(ctx, wt, "HEAD"), before);
 	drv_run(ctx, 1, NULL, NULL, repos, 1, r);
@@ -535,7 +533,7 @@ static void linked_worktree_crash_recovers(ps_ctx *ctx)
 		fail_msg("the tick after a crash in a linked worktree did not recover: %s", r[0].json);
 	assert_str(or_rev(ctx, wt, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
 	assert_str(or_status(ctx, wt), "");
-	assert_false(or_exists(ctx, "local/.git/refs/heads/side.lock"));
+	assert_false(or_exists(ctx, "local/.git/refs/heads/main.lock"));
 	assert_false(or_exists(ctx, "local/.git/worktrees/wt/index.lock"));
 }
 

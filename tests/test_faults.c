@@ -1085,11 +1085,18 @@ static void hook_refusal_cycle(ps_ctx *ctx, const char *hook, const char *body)
 	assert_str(or_rev(ctx, "remote.git", "main"), before);
 	char ours[64];
 	snprintf(ours, sizeof(ours), "%s", or_rev(ctx, "local", "HEAD"));
+	/* an implementation that knows the push will be refused (the reference
+	 * over a local path, whose hooks libgit2 cannot run) may refuse before
+	 * writing at all: stricter, and just as lossless */
+	int wrote_first = or_exists(ctx, "marker");
 	r = drv_fix(ctx, ps_keep(ctx, "local"), wb);
 	assert_int_equal(r.exit_code, 1);
-	assert_str(r.skipped, "c17");
+	assert_str(r.skipped, wrote_first ? "c17" : "c16");
 	assert_str(or_rev(ctx, "local", "HEAD"), ours); /* kept, and nothing new */
-	assert_str(or_file(ctx, "marker"), "run\n");
+	if (wrote_first)
+		assert_str(or_file(ctx, "marker"), "run\n");
+	else
+		assert_false(or_exists(ctx, "marker"));
 	unlink(ps_path(ctx, ps_fmt(ctx, "remote.git/hooks/%s", hook)));
 	r = drv_fix(ctx, ps_keep(ctx, "local"), NULL);
 	assert_int_equal(r.exit_code, 0);

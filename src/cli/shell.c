@@ -3,7 +3,8 @@
  * commands.  Each runs as `sh -c CMD` in the repository, as a child that
  * starts clean (default signal dispositions and an empty mask: the CLI
  * ignores SIGPIPE, and an inherited SIG_IGN would make `yes | head -1`
- * run for ever; no descriptor but 0, 1 and 2), in a process group of its
+ * run for ever; no descriptor but 0, 1 and 2; none of git's repository
+ * variables such as GIT_DIR), in a process group of its
  * own that is killed when its deadline passes (--command-deadline) and
  * that dies with pushseal.
  */
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -33,11 +35,23 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* `git rev-parse --local-env-vars` (git 2.39): git exports them to hooks,
+ * and any of them would point the command's git at another repository
+ * than the one it runs in. */
+static const char *const git_local_env[] = {
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+	"GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE",
+	"GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX",
+	"GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_COMMON_DIR",
+};
+
 static void child_exec(const char *cmd, const char *repo, pid_t parent)
 {
 	struct sigaction dfl;
 	sigset_t none;
 	setpgid(0, 0);
+	for (size_t i = 0; i < sizeof(git_local_env) / sizeof(git_local_env[0]); i++)
+		unsetenv(git_local_env[i]);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -10,7 +11,84 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+static char suite_mark[64];
+
+/* Live processes (not us, not zombies) whose environment carries the
+ * suite's mark; the first few are described in `list`. */
+static int marked_left(char *list, size_t n, int kill_them)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char want[128];
+	int count = 0;
+	size_t used = 0;
+	snprintf(want, sizeof(want), "PUSHSEAL_SUITE_MARK=%s", suite_mark);
+	list[0] = '\0';
+	while (d && (e = readdir(d)) != NULL) {
+		char path[300], buf[65536], line[512];
+		size_t got;
+		FILE *f;
+		int pid = atoi(e->d_name);
+		if (pid <= 0 || pid == (int)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		if (!(f = fopen(path, "r")))
+			continue;
+		{
+			char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+			fclose(f);
+			if (!p || p[1] != ' ' || p[2] == 'Z')
+				continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+		if (!(f = fopen(path, "r")))
+			continue;
+		got = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[got] = '\0';
+		for (size_t off = 0; off < got; off += strlen(buf + off) + 1) {
+			if (strcmp(buf + off, want) != 0)
+				continue;
+			if (count++ < 5 && used < n) {
+				char cmd[200] = "";
+				snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+				if ((f = fopen(path, "r")) != NULL) {
+					size_t c = fread(cmd, 1, sizeof(cmd) - 1, f);
+					fclose(f);
+					for (size_t k = 0; k < c; k++)
+						cmd[k] = cmd[k] ? cmd[k] : ' ';
+					cmd[c] = '\0';
+				}
+				used += (size_t)snprintf(list + used, n - used, " [%d %s]", pid, cmd);
+			}
+			if (kill_them)
+				kill(pid, SIGKILL); /* leave the machine as we found it */
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/* atexit: a suite that leaves a process behind fails, whatever its tests said. */
+static void no_process_left(void)
+{
+	char list[2048];
+	int left = 0;
+	for (int i = 0; i < 40 && (left = marked_left(list, sizeof(list), 0)) > 0; i++) {
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL); /* a process killed just now may still be exiting */
+	}
+	if (left > 0 && (left = marked_left(list, sizeof(list), 1)) > 0) {
+		fprintf(stderr, "[  ERROR   ] the suite left %d process(es) behind (now killed):%s\n", left, list);
+		fflush(stderr);
+		_exit(1);
+	}
+}
 
 void ps_harness_init(void)
 {
@@ -32,6 +110,11 @@ void ps_harness_init(void)
 	setenv("GIT_COMMITTER_DATE", "@1700000000 +0000", 1);
 	signal(SIGPIPE, SIG_IGN);
 	git_libgit2_init();
+	/* every process this suite starts, however far down, carries the mark;
+	 * at exit (after the servers are stopped) none may be left */
+	snprintf(suite_mark, sizeof(suite_mark), "%d-%lld", (int)getpid(), ps_mono_ms());
+	setenv("PUSHSEAL_SUITE_MARK", suite_mark, 1);
+	atexit(no_process_left);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -38,6 +38,9 @@ int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char *
 		fail_msg("fork: %s", strerror(errno));
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
+		/* what we run starts as from a shell: SIGPIPE at its default (the
+		 * harness itself ignores it) */
+		signal(SIGPIPE, SIG_DFL);
 		dup2(devnull, 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
