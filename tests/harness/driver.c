@@ -38,6 +38,7 @@ static const struct family {
 	{ "redact", "F-REDACT" },
 	{ "race", "P-PUSH-18" },
 	{ "transport", "T-HTTP T-SSH T-CRED" },
+	{ "hostile", "SEC" },
 };
 
 /* Does `token` (an ID or ID prefix) cover `clause`? */
