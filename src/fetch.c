@@ -68,15 +68,9 @@ done:
 int ps_fetch(const char *repo_path, const char *gitdir, const char *remote,
 	int deadline_ms, pushseal_error *err)
 {
+	/* every child that may open a connection gets fresh TLS state: the raw
+	 * url says nothing once insteadOf has rewritten it (SEC-TLS-1) */
 	fetch_job job = { repo_path, remote, 1 };
 	const char *watch[] = { gitdir, NULL };
-	git_repository *repo = NULL;
-	char url[4096] = "";
-	/* only a remote that is a local path, file:// or git:// may skip the
-	 * re-initialisation; when in doubt, re-initialise */
-	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
-		ps_config_remote_url(url, sizeof(url), repo, remote, 0) == 0)
-		job.fresh = ps_url_needs_fresh(url);
-	git_repository_free(repo);
 	return ps_deadline_run(NULL, 0, fetch_in_child, &job, deadline_ms, "fetch", watch, err);
 }

@@ -189,7 +189,7 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 		char url[4096] = "";
 		ps_config_remote_url(url, sizeof(url), repo, b.remote, 1);
 		local_remote_dir(remote_dir, sizeof(remote_dir), url);
-		job.fresh = ps_url_needs_fresh(url);
+		job.fresh = 1; /* whatever the raw url says: pushurl, insteadOf (SEC-TLS-1) */
 	}
 	if (!remote_dir[0])
 		watch[1] = NULL;
