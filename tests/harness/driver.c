@@ -39,6 +39,7 @@ static const struct family {
 	{ "race", "P-PUSH-18" },
 	{ "transport", "T-HTTP T-SSH T-CRED" },
 	{ "hostile", "SEC" },
+	{ "shard", "X-SHARD" },
 };
 
 /* Does `token` (an ID or ID prefix) cover `clause`? */
