@@ -11,7 +11,9 @@
  *               2. the key file PUSHSEAL_SSH_KEY (public key: PATH.pub if present)
  *   http(s)     3. a token: PUSHSEAL_HTTPS_TOKEN, or the first line of the file
  *                  PUSHSEAL_HTTPS_TOKEN_FILE; user from the URL or "x-access-token".
- *                  Sent over https, or over plain http only to a loopback host.
+ *                  Sent over https, or over plain http only to localhost, 127.0.0.0/8
+ *                  or ::1 written as numbers (inet_pton), judged on the URL
+ *                  libgit2 connects to (after insteadOf, pushurl, redirects).
  *               4. opt-in (PUSHSEAL_CREDENTIAL_HELPER=1): `git credential fill`,
  *                  the one place pushseal runs the git CLI, with every prompt
  *                  disabled (GIT_TERMINAL_PROMPT=0, an empty GIT_ASKPASS, no
@@ -35,6 +37,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -105,10 +108,41 @@ static void url_host_port(const char *url, char *host, size_t hn, char *port, si
 		*h = (char)tolower((unsigned char)*h);
 }
 
+/* May a token go to `host` (lower case, from url_host_port) over plain
+ * http?  Only `localhost` and loopback addresses written as numbers:
+ * 127.0.0.0/8 and ::1, each as inet_pton reads it.  A name is never
+ * resolved here: `127.attacker.example` is a name, not an address, and so
+ * are `127.1` and `2130706433` (inet_aton would read them, inet_pton does
+ * not), and ::ffff:127.0.0.1 is not ::1. */
 static int is_loopback(const char *host)
 {
-	return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost") ||
-		!strncmp(host, "127.", 4);
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (!strcmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/* May the token be offered to `url`?  libgit2 passes the URL it is talking
+ * to: after url.<base>.insteadOf / pushInsteadOf, the remote's pushurl for a
+ * push, and any redirect it followed.  So the decision is made on the host
+ * that would receive the token, at the moment it would, whatever the raw
+ * remote.<name>.url said and whatever a writeback changed since. */
+static int token_allowed(const char *url)
+{
+	char host[256], port[16];
+	if (!url || !*url)
+		return 0;
+	if (!strncmp(url, "https://", 8))
+		return 1;
+	if (strncmp(url, "http://", 7) != 0)
+		return 0;
+	url_host_port(url, host, sizeof(host), port, sizeof(port));
+	return host[0] && is_loopback(host);
 }
 
 int ps_remote_ready_cb(git_remote *remote, int direction, void *payload)
@@ -695,15 +729,14 @@ int ps_credentials_cb(git_credential **out, const char *url, const char *user_fr
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
 		const char *token = getenv("PUSHSEAL_HTTPS_TOKEN");
 		const char *token_file = getenv("PUSHSEAL_HTTPS_TOKEN_FILE");
-		char host[256], port[16];
-		url_host_port(url ? url : "", host, sizeof(host), port, sizeof(port));
 		if (!st.tried_token && ((token && *token) || (token_file && *token_file))) {
 			char buf[1024];
 			int rc;
 			st.tried_token = 1;
-			if (url && strncmp(url, "https://", 8) != 0 && !is_loopback(host)) {
+			if (!token_allowed(url)) {
 				git_error_set_str(GIT_ERROR_NET,
-					"refusing to send the token over plain http to a host that is not loopback; use https");
+					"refusing to send the token over plain http to a host that is not loopback "
+					"(localhost, 127.0.0.0/8, ::1); use https");
 				return GIT_EAUTH;
 			}
 			if (token && *token) {

@@ -4,6 +4,7 @@
 
 #include "pushseal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 2
@@ -49,6 +50,19 @@ void cli_list_free(cli_list *l);
 int cli_list_find(cli_list *l, const char *dir);
 /* Paths from a file, one per line; blank lines and '#' comments skipped. */
 int cli_list_read(cli_list *l, const char *file);
+
+/* shard.c: --shard I/N (or auto: JOB_COMPLETION_INDEX of PUSHSEAL_SHARD_COUNT).
+ * A repository belongs to shard cli_shard_of(realpath, remote URL, N), by
+ * jump consistent hashing of a 64-bit hash of both. */
+typedef struct cli_shard {
+	int enabled;
+	uint32_t index, count;
+} cli_shard;
+/* Returns 0, or EXIT_USAGE after printing the error. */
+int cli_shard_parse(cli_shard *out, const char *spec);
+uint32_t cli_shard_of(const char *canonical_path, const char *remote_url, uint32_t n);
+/* Keep only the repositories of shard s (in order); a no-op when disabled. */
+int cli_shard_filter(cli_list *repos, const cli_shard *s);
 
 /* cycle_cmds.c: the fix, run and status commands; argv[0] is the command. */
 int cli_cmd_fix(int argc, char **argv);

@@ -21,6 +21,7 @@ typedef struct cycle_args {
 	int jobs;                 /* 0: the number of online cores */
 	int text;                 /* --format text */
 	const char *metrics_file;
+	cli_shard shard;          /* --shard I/N: only this shard's repositories */
 	cli_list repos;
 } cycle_args;
 
@@ -42,7 +43,7 @@ static const struct valued {
 } valued[] = {
 	{ "--writeback", 'w' }, { "--check", 'c' }, { "--all", 'a' }, { "--list", 'a' },
 	{ "-j", 'a' }, { "--jobs", 'a' }, { "--commit-message", 'm' }, { "--lock-wait", 'l' },
-	{ "--writer-email", 'd' }, { "--format", 'f' }, { "--metrics-file", 'M' },
+	{ "--writer-email", 'd' }, { "--format", 'f' }, { "--metrics-file", 'M' }, { "--shard", 'a' },
 	{ "--command-deadline", 'w' }, { "--command-deadline", 'c' },
 };
 
@@ -64,6 +65,8 @@ static int apply(cycle_args *a, const char *opt, const char *val)
 		a->text = !strcmp(val, "text");
 	} else if (!strcmp(opt, "--commit-message")) {
 		a->commit_message = *val ? val : NULL;
+	} else if (!strcmp(opt, "--shard")) {
+		return cli_shard_parse(&a->shard, val);
 	} else if (!strcmp(opt, "--all")) {
 		if (cli_list_find(&a->repos, val) < 0)
 			return EXIT_USAGE;
@@ -300,6 +303,7 @@ static int tick(int argc, char **argv, int dry_run)
 		rc = cli_usage_error("no repositories: give REPO..., --all DIR or --list FILE", NULL);
 		goto done;
 	}
+	cli_shard_filter(&a.repos, &a.shard); /* an empty shard is a tick with nothing to do */
 	cycle_options(&o.cycle, &a);
 	o.remote = a.remote;
 	o.dry_run = dry_run;

@@ -39,6 +39,8 @@ static const struct family {
 	{ "redact", "F-REDACT" },
 	{ "race", "P-PUSH-18" },
 	{ "transport", "T-HTTP T-SSH T-CRED" },
+	{ "hostile", "SEC" },
+	{ "shard", "X-SHARD" },
 };
 
 /* Does `token` (an ID or ID prefix) cover `clause`? */

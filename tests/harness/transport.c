@@ -310,6 +310,9 @@ static void start_http(void)
 		"server.document-root = \"%1$s/www\"\n"
 		"server.bind = \"127.0.0.1\"\n"
 		"server.port = %2$d\n"
+		/* a Host of 127.1 or 2130706433 reaches the server (glibc reads them
+		 * as 127.0.0.1): let it answer, so a test sees what the client sends */
+		"server.http-parseopts = ( \"host-strict\" => \"disable\", \"host-normalize\" => \"disable\" )\n"
 		"server.errorlog = \"%1$s/error.log\"\n"
 		"server.modules = ( \"mod_alias\", \"mod_setenv\", \"mod_auth\", \"mod_authn_file\", \"mod_cgi\", \"mod_accesslog\" )\n"
 		"accesslog.filename = \"%1$s/access.log\"\n"
