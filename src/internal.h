@@ -109,6 +109,30 @@ int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, in
 /* Remote callbacks that never prompt: credentials fail fast with AUTH. */
 void ps_remote_callbacks_init(git_remote_callbacks *cbs);
 
+/* ancestry.c: *out = 1 when `ancestor` is a strict ancestor of `commit`, also in a shallow clone, whose missing parents end history as in
+ * git.  Returns 0, or a libgit2 error. */
+int ps_descendant_of(int *out, git_repository *repo, const git_oid *commit, const git_oid *ancestor);
+
+/* sparse.c: a worktree's sparse checkout (cone mode's patterns). */
+typedef struct ps_sparse {
+	int active, cone;
+	char **recursive;     /* directories included with everything below */
+	size_t nrecursive;
+	char **parents;       /* directories whose own files only are included */
+	size_t nparents;
+} ps_sparse;
+/* Read core.sparseCheckout(Cone) and info/sparse-checkout.  Returns 0. */
+int ps_sparse_load(ps_sparse *s, git_repository *repo);
+/* Is path inside the cone (always, when not sparse or not cone mode)? */
+int ps_sparse_includes(const ps_sparse *s, const char *path);
+void ps_sparse_free(ps_sparse *s);
+
+/* shared_perm.c: core.sharedRepository.  ps_shared_perm gives git's value
+ * (0: umask only, 0660 group, 0664 all, -MODE exact); ps_adjust_shared_perm
+ * widens a file or directory pushseal wrote, as git does. */
+int ps_shared_perm(git_repository *repo);
+void ps_adjust_shared_perm(int perm, const char *path);
+
 /* count.c ---------------------------------------------------------------- */
 
 /* Exactly `git rev-list --count exclude..include`. */

@@ -7,9 +7,11 @@
  * and only then move the ref.  Checking out first and finding the ref locked
  * afterwards would leave a new worktree under an old HEAD.
  */
+#define _GNU_SOURCE
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -121,6 +123,94 @@ static int write_index(git_repository *repo, ps_journal *j, ps_lockfile *index_l
 	return rc;
 }
 
+/* The paths a move changes, split by a sparse checkout: `inside` are
+ * checked out; `outside` (skip-worktree in the index, or new and outside
+ * the cone) only have their index entries moved, as git does. */
+typedef struct sparse_split {
+	git_strarray inside;
+	char **outside;
+	size_t noutside;
+	int sparse;
+} sparse_split;
+
+static int split_sparse(sparse_split *sp, git_repository *repo, git_tree *from, git_tree *to)
+{
+	ps_sparse cone;
+	git_index *index = NULL;
+	git_diff *diff = NULL;
+	int rc = 0;
+	memset(sp, 0, sizeof(*sp));
+	ps_sparse_load(&cone, repo);
+	if (!cone.active)
+		return 0;
+	sp->sparse = 1;
+	if (git_repository_index(&index, repo) < 0 || git_diff_tree_to_tree(&diff, repo, from, to, NULL) < 0) {
+		rc = -1;
+		goto done;
+	}
+	sp->inside.strings = calloc(git_diff_num_deltas(diff) + 1, sizeof(char *));
+	sp->outside = calloc(git_diff_num_deltas(diff) + 1, sizeof(char *));
+	if (!sp->inside.strings || !sp->outside) {
+		rc = -1;
+		goto done;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
+		const git_index_entry *e = git_index_get_bypath(index, path, 0);
+		int out = e ? (e->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE) != 0 : !ps_sparse_includes(&cone, path);
+		if (out)
+			sp->outside[sp->noutside++] = strdup(path);
+		else
+			sp->inside.strings[sp->inside.count++] = strdup(path);
+	}
+done:
+	git_diff_free(diff);
+	git_index_free(index);
+	ps_sparse_free(&cone);
+	return rc;
+}
+
+/* Move the index entries of the paths outside the cone to `to`, keeping
+ * them skip-worktree: the worktree never sees them. */
+static int move_outside(const sparse_split *sp, git_repository *repo, git_tree *to)
+{
+	git_index *index = NULL;
+	int rc = 0;
+	if (!sp->noutside)
+		return 0;
+	if (git_repository_index(&index, repo) < 0)
+		return -1;
+	for (size_t i = 0; i < sp->noutside && rc == 0; i++) {
+		git_tree_entry *te = NULL;
+		if (git_tree_entry_bypath(&te, to, sp->outside[i]) == 0) {
+			git_index_entry e;
+			memset(&e, 0, sizeof(e));
+			e.path = sp->outside[i];
+			e.mode = (uint32_t)git_tree_entry_filemode(te);
+			git_oid_cpy(&e.id, git_tree_entry_id(te));
+			e.flags_extended = GIT_INDEX_ENTRY_SKIP_WORKTREE;
+			rc = git_index_add(index, &e);
+			git_tree_entry_free(te);
+		} else {
+			rc = git_index_remove_bypath(index, sp->outside[i]);
+		}
+	}
+	git_index_free(index);
+	return rc;
+}
+
+static void split_free(sparse_split *sp)
+{
+	for (size_t i = 0; i < sp->inside.count; i++)
+		free(sp->inside.strings[i]);
+	for (size_t i = 0; i < sp->noutside; i++)
+		free(sp->outside[i]);
+	free(sp->inside.strings);
+	free(sp->outside);
+	memset(sp, 0, sizeof(*sp));
+}
+
 int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	const char *reflog_msg, pushseal_error *err)
 {
@@ -132,10 +222,12 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	git_tree *from_tree = NULL, *to_tree = NULL;
 	git_checkout_options co;
 	conflict_note note = { "", 0 };
+	sparse_split split;
 	int rc, ref_locked = 0;
 
 	memset(&journal, 0, sizeof(journal));
 	memset(&index_lock, 0, sizeof(index_lock));
+	memset(&split, 0, sizeof(split));
 	ps_journal_recover(git_repository_commondir(repo));
 	git_oid_tostr(from_hex, sizeof(from_hex), &b->head);
 	git_oid_tostr(to_hex, sizeof(to_hex), to);
@@ -177,7 +269,18 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	co.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
 	co.notify_cb = note_conflict;
 	co.notify_payload = &note;
-	rc = git_checkout_tree(repo, (const git_object *)target, &co);
+	if (split_sparse(&split, repo, from_tree, to_tree) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read the sparse checkout");
+		goto done;
+	}
+	if (split.sparse) {
+		/* only the paths inside the cone touch the worktree */
+		co.paths = split.inside;
+		co.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	}
+	rc = (split.sparse && split.inside.count == 0) ? 0 : git_checkout_tree(repo, (const git_object *)target, &co);
+	if (rc == 0 && move_outside(&split, repo, to_tree) < 0)
+		rc = -1;
 	if (rc == GIT_ECONFLICT || (rc < 0 && note.count > 0)) {
 		rc = ps_error_set(err, PUSHSEAL_E_WOULD_OVERWRITE,
 			"pull would overwrite local changes in %d file%s (first: %s); nothing changed",
@@ -197,6 +300,7 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 		goto done;
 	rc = ps_ref_lock_commit(&rl, to, reflog_msg, 1, err);
 done:
+	split_free(&split);
 	git_tree_free(to_tree);
 	git_tree_free(from_tree);
 	git_commit_free(current);

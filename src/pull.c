@@ -47,8 +47,7 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 {
 	git_repository *repo = NULL;
 	ps_branch b;
-	git_oid base;
-	int rc;
+	int rc, ff = 0, ahead = 0;
 
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
@@ -61,14 +60,17 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 	}
 	if (git_oid_equal(&b.head, &b.tracking_oid))
 		goto done;
-	if (git_merge_base(&base, repo, &b.head, &b.tracking_oid) < 0) {
-		rc = ps_error_set(err, PUSHSEAL_E_DIVERGED,
-			"branch %s and %s share no history; not a fast-forward", b.name, b.tracking);
+	/* fast-forward when HEAD is an ancestor of the tracking ref; already up
+	 * to date when the tracking ref is an ancestor of HEAD (git: "Already
+	 * up to date."); diverged otherwise.  Shallow clones too (ancestry.c). */
+	if (ps_descendant_of(&ff, repo, &b.tracking_oid, &b.head) < 0 ||
+	    (!ff && ps_descendant_of(&ahead, repo, &b.head, &b.tracking_oid) < 0)) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot compare %s with %s", b.name, b.tracking);
 		goto done;
 	}
-	if (git_oid_equal(&base, &b.tracking_oid))
-		goto done; /* local is ahead: git says "Already up to date." */
-	if (!git_oid_equal(&base, &b.head)) {
+	if (ahead)
+		goto done;
+	if (!ff) {
 		rc = ps_error_set(err, PUSHSEAL_E_DIVERGED,
 			"branch %s has diverged from %s; not a fast-forward", b.name, b.tracking);
 		goto done;

@@ -10,6 +10,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,66 @@ static int to_remote_pack(void *buf, size_t size, void *payload)
 	return sink->wp->append(sink->wp, buf, size, &sink->stats);
 }
 
+/* core.sharedRepository: the pack and index just written must be readable
+ * by the group as git makes them (libgit2 writes them by our umask). */
+static void share_packs(git_repository *remote)
+{
+	int perm = ps_shared_perm(remote);
+	char dir[4300];
+	DIR *d;
+	struct dirent *e;
+	if (!perm)
+		return;
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_commondir(remote));
+	ps_adjust_shared_perm(perm, dir);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[4600];
+		if (strncmp(e->d_name, "pack-", 5) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ps_adjust_shared_perm(perm, path);
+	}
+	closedir(d);
+}
+
+/* A shallow clone's history ends at parents it does not have, where
+ * libgit2 1.5's revwalk fails: walk it by hand, from head down to what
+ * the remote has (or the shallow boundary), and pack those commits. */
+static int insert_shallow(git_packbuilder *pb, git_repository *local, git_odb *remote_odb, const git_oid *head)
+{
+	git_oid *queue = malloc(64 * sizeof(*queue));
+	size_t qhead = 0, tail = 0, cap = 64;
+	int rc = 0;
+	if (!queue)
+		return -1;
+	git_oid_cpy(&queue[tail++], head);
+	while (qhead < tail && rc == 0) {
+		git_commit *c = NULL;
+		git_oid id;
+		git_oid_cpy(&id, &queue[qhead++]);
+		if (git_odb_exists(remote_odb, &id) || git_commit_lookup(&c, local, &id) < 0)
+			continue; /* the remote has it, or it is beyond our boundary */
+		rc = git_packbuilder_insert_commit(pb, &id);
+		for (unsigned int p = 0; rc == 0 && p < git_commit_parentcount(c); p++) {
+			if (tail == cap) {
+				git_oid *q = realloc(queue, cap * 2 * sizeof(*q));
+				if (!q) {
+					rc = -1;
+					break;
+				}
+				queue = q;
+				cap *= 2;
+			}
+			git_oid_cpy(&queue[tail++], git_commit_parent_id(c, p));
+		}
+		git_commit_free(c);
+	}
+	free(queue);
+	return rc;
+}
+
 /* Copy what `head` needs and `old` (may be NULL) lacks into the remote's odb. */
 static int copy_objects(git_repository *local, git_repository *remote, const git_oid *head,
 	const git_oid *old, pushseal_error *err)
@@ -48,23 +109,29 @@ static int copy_objects(git_repository *local, git_repository *remote, const git
 	int rc = 0;
 
 	memset(&sink, 0, sizeof(sink));
-	if (git_packbuilder_new(&pb, local) < 0 || git_revwalk_new(&walk, local) < 0 ||
-	    git_revwalk_push(walk, head) < 0 || (old && git_revwalk_hide(walk, old) < 0) ||
-	    git_packbuilder_insert_walk(pb, walk) < 0) {
+	if (git_repository_odb(&odb, remote) < 0 || git_packbuilder_new(&pb, local) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot collect the objects to push");
+		goto done;
+	}
+	if (git_repository_is_shallow(local) ? insert_shallow(pb, local, odb, head) < 0
+	    : (git_revwalk_new(&walk, local) < 0 || git_revwalk_push(walk, head) < 0 ||
+	       (old && git_revwalk_hide(walk, old) < 0) || git_packbuilder_insert_walk(pb, walk) < 0)) {
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot collect the objects to push");
 		goto done;
 	}
 	if (git_packbuilder_object_count(pb) == 0)
 		goto done;
-	if (git_repository_odb(&odb, remote) < 0 || git_odb_write_pack(&sink.wp, odb, NULL, NULL) < 0) {
+	if (git_odb_write_pack(&sink.wp, odb, NULL, NULL) < 0) {
 		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "cannot write objects into the remote");
 		goto done;
 	}
 	if (git_packbuilder_foreach(pb, to_remote_pack, &sink) < 0 || sink.wp->commit(sink.wp, &sink.stats) < 0)
 		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "cannot write objects into the remote");
 	sink.wp->free(sink.wp);
-	if (rc == 0)
+	if (rc == 0) {
 		git_odb_refresh(odb);
+		share_packs(remote);
+	}
 done:
 	git_odb_free(odb);
 	git_revwalk_free(walk);
@@ -78,12 +145,12 @@ static int ff_check(git_repository *local, const git_oid *head, const git_oid *o
 	const char *branch_ref, pushseal_error *err)
 {
 	git_odb *odb = NULL;
-	int known;
+	int known, ff = 0;
 	if (!old)
 		return 0;
 	known = git_repository_odb(&odb, local) == 0 && git_odb_exists(odb, old);
 	git_odb_free(odb);
-	if (!known || git_graph_descendant_of(local, head, old) != 1)
+	if (!known || ps_descendant_of(&ff, local, head, old) < 0 || !ff)
 		return ps_error_set(err, PUSHSEAL_E_DIVERGED,
 			"push rejected: %s has commits that %s does not (not a fast-forward; pull first)", dst, branch_ref);
 	return 0;

@@ -117,6 +117,26 @@ int ps_ref_lock_commit(ps_ref_lock *rl, const git_oid *to, const char *msg, int 
 	append_reflog(rl->repo, git_repository_commondir(rl->repo), rl->name, rl->has_old ? &rl->old : NULL, to, msg);
 	if (log_head)
 		append_reflog(rl->repo, git_repository_path(rl->repo), "HEAD", rl->has_old ? &rl->old : NULL, to, msg);
+	{
+		/* a shared repository stays usable by the group: the ref, its
+		 * reflog and any directory made for them */
+		int perm = ps_shared_perm(rl->repo);
+		if (perm) {
+			char path[4400];
+			const char *dirs[] = { git_repository_commondir(rl->repo), NULL };
+			snprintf(path, sizeof(path), "%slogs/%s", dirs[0], rl->name);
+			ps_adjust_shared_perm(perm, rl->loose);
+			ps_adjust_shared_perm(perm, path);
+			for (int k = 0; k < 2; k++) {
+				char *slash;
+				snprintf(path, sizeof(path), "%s%s%s", dirs[0], k ? "logs/" : "", rl->name);
+				while ((slash = strrchr(path, '/')) && (size_t)(slash - path) > strlen(dirs[0])) {
+					*slash = '\0';
+					ps_adjust_shared_perm(perm, path);
+				}
+			}
+		}
+	}
 	return 0;
 }
 
