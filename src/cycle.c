@@ -66,13 +66,16 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 	int rc;
 	if ((rc = check_sealable(repo_path, &e)) < 0)
 		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
-	/* a failed fetch still counts against the last-fetched ref: best-effort,
-	 * and the seal at the end fails visibly if the remote is really gone */
+	/* C-16-5: a failed fetch (unreachable, timeout, auth) leaves local ==
+	 * remote unproven, so every write is skipped: writing on a possibly
+	 * stale branch turns a network blip into a divergence when someone
+	 * pushed meanwhile.  (behind is still the count against the
+	 * last-fetched ref, best-effort, as remote-ahead prints it.)  status
+	 * (dry_run) reports the same skip a tick would make. */
 	rc = pushseal_count_remote_ahead(&r->behind, repo_path, &o->net, &e);
 	r->actions |= PUSHSEAL_ACT_FETCH;
-	if (rc < 0 && rc != PUSHSEAL_E_UNREACHABLE && rc != PUSHSEAL_E_TIMEOUT && rc != PUSHSEAL_E_AUTH)
+	if (rc < 0)
 		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
-	note(r, rc, &e);
 	if (r->behind == 0 || dry_run) {
 		if (r->behind > 0)
 			r->guards |= 1u << PUSHSEAL_SKIP_C16;
@@ -122,6 +125,7 @@ int ps_cycle_locked(pushseal_report *r, const char *repo_path,
 	/* C-17: never write on top of an unpushed backlog */
 	if ((rc = pushseal_count_local_ahead(&r->ahead, repo_path, &e)) < 0)
 		return skip(r, PUSHSEAL_SKIP_C17, rc, &e);
+	r->ahead_measured = 1;
 	if (r->ahead > 0) {
 		r->guards |= 1u << PUSHSEAL_SKIP_C17;
 		if ((rc = pushseal_push_ff(NULL, repo_path, &o->net, &e)) < 0)
@@ -159,9 +163,7 @@ int ps_cycle_locked(pushseal_report *r, const char *repo_path,
 		r->error = e;
 		return PUSHSEAL_E_INTERNAL;
 	}
-	if (r->error.klass == PUSHSEAL_E_UNREACHABLE || r->error.klass == PUSHSEAL_E_TIMEOUT ||
-	    r->error.klass == PUSHSEAL_E_AUTH)
-		ps_error_clear(&r->error); /* the early fetch failed, but the seal got through */
+	/* any failure noted above (the writeback, its commit) stays reported */
 	return r->error.klass;
 }
 
@@ -214,9 +216,13 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	report_init(out);
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
 		return skip(out, PUSHSEAL_SKIP_C16, rc, &e);
-	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0)
-		return skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
+	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0) {
+		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
+		ps_measure_backlog(out, repo_path); /* read-only: what waits unpushed all the same */
+		return rc;
+	}
 	rc = ps_cycle_locked(out, repo_path, o, 0);
+	ps_measure_backlog(out, repo_path);
 	ps_lock_release(fd);
 	return rc;
 }
@@ -233,8 +239,11 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	report_init(out);
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
 		return note(out, rc, &e);
-	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0)
-		return skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_NONE, rc, &e);
+	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0) {
+		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_NONE, rc, &e);
+		ps_measure_backlog(out, repo_path); /* read-only: what waits unpushed all the same */
+		return rc;
+	}
 
 	if (o->remote && (rc = ps_cycle_c16(out, repo_path, &o->cycle, o->dry_run)) < 0)
 		goto done;
@@ -244,13 +253,15 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 		note(out, rc, &e);
 		goto done;
 	}
+	out->ahead_measured = 1;
 	out->needs_action = out->ahead > 0;
 	if (!out->needs_action && o->check && o->check(repo_path, o->check_payload) != 0)
 		out->needs_action = 1;
 	if (out->ahead > 0)
 		out->guards |= 1u << PUSHSEAL_SKIP_C17;
 	if (!out->needs_action) {
-		/* clean, even if an early fetch failed: that stays in out->error */
+		/* clean: the C-16 fetch (with --remote) succeeded, or a status
+		 * measured best-effort, with its failure kept in out->error */
 		out->skipped = PUSHSEAL_SKIP_CLEAN;
 		rc = 0;
 		goto done;
