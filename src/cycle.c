@@ -35,6 +35,22 @@ static int skip(pushseal_report *r, pushseal_skip why, int rc, const pushseal_er
 	return note(r, rc, e);
 }
 
+/* A skip still says how far local was ahead when the run started: a local
+ * count, no network, read-only.  It stays unmeasured ("ahead": null) only
+ * when it cannot be counted (no repository, no upstream, ...). */
+static void measure_ahead(pushseal_report *r, const char *repo_path)
+{
+	pushseal_error ignored;
+	if (!r->ahead_measured && pushseal_count_local_ahead(&r->ahead, repo_path, &ignored) == 0)
+		r->ahead_measured = 1;
+}
+
+static int skip_c16(pushseal_report *r, const char *repo_path, int rc, const pushseal_error *e)
+{
+	measure_ahead(r, repo_path);
+	return skip(r, PUSHSEAL_SKIP_C16, rc, e);
+}
+
 int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *err)
 {
 	git_repository *repo = NULL;
@@ -65,7 +81,7 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 	pushseal_error e;
 	int rc;
 	if ((rc = check_sealable(repo_path, &e)) < 0)
-		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+		return skip_c16(r, repo_path, rc, &e);
 	/* C-16-5: a failed fetch (unreachable, timeout, auth) leaves local ==
 	 * remote unproven, so every write is skipped: writing on a possibly
 	 * stale branch turns a network blip into a divergence when someone
@@ -75,7 +91,7 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 	rc = pushseal_count_remote_ahead(&r->behind, repo_path, &o->net, &e);
 	r->actions |= PUSHSEAL_ACT_FETCH;
 	if (rc < 0)
-		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+		return skip_c16(r, repo_path, rc, &e);
 	if (r->behind == 0 || dry_run) {
 		if (r->behind > 0)
 			r->guards |= 1u << PUSHSEAL_SKIP_C16;
@@ -88,11 +104,11 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 		if ((rc = ps_rebase_writer(repo_path, o->writer_email, &e)) == 0)
 			r->actions |= PUSHSEAL_ACT_REBASE;
 		if (rc < 0)
-			return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+			return skip_c16(r, repo_path, rc, &e);
 		return 0;
 	}
 	if (rc < 0)
-		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+		return skip_c16(r, repo_path, rc, &e);
 	r->actions |= PUSHSEAL_ACT_PULL;
 	return 0;
 }
@@ -218,7 +234,8 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 		return skip(out, PUSHSEAL_SKIP_C16, rc, &e);
 	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0) {
 		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
-		ps_measure_backlog(out, repo_path); /* read-only: what waits unpushed all the same */
+		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
+		ps_measure_backlog(out, repo_path);
 		return rc;
 	}
 	rc = ps_cycle_locked(out, repo_path, o, 0);
@@ -237,11 +254,13 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	int fd = -1, rc;
 
 	report_init(out);
+	/* as fix reports them: a repo that cannot even be opened is a c16 skip */
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
-		return note(out, rc, &e);
+		return skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_C16, rc, &e);
 	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0) {
-		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_NONE, rc, &e);
-		ps_measure_backlog(out, repo_path); /* read-only: what waits unpushed all the same */
+		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
+		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
+		ps_measure_backlog(out, repo_path);
 		return rc;
 	}
 
