@@ -226,8 +226,8 @@ typedef struct pushseal_report {
 	pushseal_error error;   /* the first failure, klass PUSHSEAL_OK when none */
 	size_t backlog;         /* commits still unpushed when the run (fix or tick) ended */
 	long long oldest_unpushed; /* commit time (Unix s) of the oldest of them; 0 when none */
-	int ahead_measured;     /* `ahead` was counted; 0: it was never measured (a skip
-	                           before C-17, e.g. c16 or locked) and `ahead` means nothing */
+	int ahead_measured;     /* `ahead` was counted (also on a skip); 0: it could not
+	                           be (no repository, no upstream, ...) and means nothing */
 } pushseal_report;
 
 /** Does a failure need a person (1), or may the next tick succeed by itself

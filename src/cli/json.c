@@ -57,14 +57,15 @@ static void json_bool(FILE *out, const char *key, int v)
 	fprintf(out, ",\"%s\":%s", key, v ? "true" : "false");
 }
 
-/* One rule for the "failure" field, the exit code and the metrics (X-REPORT-1):
+/* One rule for the "failure" field, the exit code and the metrics (X-REPORT-7):
  * fix and run fail when the repo did not end sealed or clean, or when any
  * failure was recorded, even beside "sealed": true (a failed writeback, a
- * leftover that could not be committed). */
+ * leftover that could not be committed).  status, which predicts a tick,
+ * shows the failure the tick would report (its exit code stays its own). */
 int report_failed(const pushseal_report *r, int status_mode)
 {
 	if (status_mode)
-		return r->error.klass != PUSHSEAL_OK && r->skipped == PUSHSEAL_SKIP_NONE && !r->needs_action;
+		return r->error.klass != PUSHSEAL_OK;
 	return !(r->sealed || r->skipped == PUSHSEAL_SKIP_CLEAN) || r->error.klass != PUSHSEAL_OK;
 }
 
@@ -72,22 +73,21 @@ void cli_text_report(FILE *out, const char *repo, const pushseal_report *r, int 
 {
 	const char *skipped = pushseal_skip_name(r->skipped);
 	fprintf(out, "%s: ", repo);
-	if (status_mode)
-	{
+	if (status_mode) {
 		fprintf(out, "%s (behind %zu, ahead ", r->needs_action ? "needs action" : "clean", r->behind);
 		if (r->ahead_measured)
 			fprintf(out, "%zu)", r->ahead);
 		else
 			fputs("unknown)", out);
-	}
-	else if (skipped && r->skipped == PUSHSEAL_SKIP_CLEAN)
+	} else if (skipped && r->skipped == PUSHSEAL_SKIP_CLEAN) {
 		fputs("clean, nothing to do", out);
-	else if (skipped)
+	} else if (skipped) {
 		fprintf(out, "skipped at %s, nothing written", skipped);
-	else
+	} else {
 		fprintf(out, "%s%s%s", r->sealed ? "sealed" : "NOT sealed",
 			(r->actions & PUSHSEAL_ACT_PUSH_RETRY) ? ", backlog pushed" : "",
 			r->wrote ? (r->writeback_failed ? ", writeback FAILED" : ", writeback ran") : "");
+	}
 	if (r->error.klass != PUSHSEAL_OK)
 		fprintf(out, " -- %s (%s): %s", pushseal_class_is_permanent(r->error.klass) ? "permanent" : "transient",
 			pushseal_class_name(r->error.klass), r->error.message);
@@ -115,7 +115,7 @@ void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int 
 	json_bool(out, "wrote", r->wrote);
 	json_bool(out, "sealed", r->sealed);
 	fprintf(out, ",\"behind\":%zu", r->behind);
-	/* null when never counted (a skip before C-17): never a made-up 0 */
+	/* null when it could not be counted (no upstream, ...): never a made-up 0 */
 	if (r->ahead_measured)
 		fprintf(out, ",\"ahead\":%zu", r->ahead);
 	else

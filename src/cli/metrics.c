@@ -59,7 +59,7 @@ void cli_metrics_add(cli_metrics *m, const char *repo, const pushseal_report *r)
 	}
 }
 
-/* A label value (X-METRICS-2): backslash, double quote and newline escaped,
+/* A label value (X-REPORT-5): backslash, double quote and newline escaped,
  * as the text format wants, and always UTF-8, which it requires.  A byte
  * that is not part of valid UTF-8 becomes the character U+00XX of the same
  * value, as in the JSON's "repo" (\u00XX), so the label equals the decoded
