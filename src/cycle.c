@@ -269,7 +269,9 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	/* needs-action: the check says so, or there is an unpushed backlog.  The
 	 * backlog alone must count: a repo with unpushed commits is never clean. */
 	if ((rc = pushseal_count_local_ahead(&out->ahead, repo_path, &e)) < 0) {
-		note(out, rc, &e);
+		/* it cannot be synced either (unborn, detached, no upstream): the
+		 * cycle's C-16 would skip it, so report it as fix does */
+		skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_C16, rc, &e);
 		goto done;
 	}
 	out->ahead_measured = 1;

@@ -437,6 +437,12 @@ static void ahead_null_when_unmeasured(ps_ctx *ctx)
 	assert_str(field(ctx, out, "class"), "no-upstream");
 	assert_str(field(ctx, out, "ahead"), "null");
 	assert_str(field(ctx, out, "backlog"), "0");
+	/* run, with no C-16 step, reports it as fix does */
+	const char *local_run[] = { "run", "--check", "false", ps_keep(ctx, "r"), NULL };
+	assert_int_equal(checked(ctx, local_run, NULL, &out, NULL), 1);
+	assert_str(field(ctx, out, "skipped"), "c16");
+	assert_str(field(ctx, out, "class"), "no-upstream");
+	assert_str(field(ctx, out, "ahead"), "null");
 	/* measured: a repo that only has a backlog says how large it was */
 	fx_bare(ctx, "s.git", 2);
 	fx_clone(ctx, "s.git", "s");
