@@ -214,7 +214,8 @@ typedef struct pushseal_cycle_options {
 /** What one cycle (or one repository of a tick) did.  Caller-owned. */
 typedef struct pushseal_report {
 	size_t behind;          /* upstream commits HEAD lacked at the start */
-	size_t ahead;           /* local commits the upstream lacked at the start */
+	size_t ahead;           /* local commits the upstream lacked at the start
+	                           (the C-17 count); valid only when ahead_measured */
 	int needs_action;       /* tick/status: the check failed or ahead > 0 */
 	pushseal_skip skipped;
 	unsigned int guards;    /* bit 1<<PUSHSEAL_SKIP_C16 / 1<<PUSHSEAL_SKIP_C17 when that guard fired */
@@ -223,8 +224,10 @@ typedef struct pushseal_report {
 	int writeback_failed;   /* ...and reported failure */
 	int sealed;             /* the final push succeeded and local == upstream */
 	pushseal_error error;   /* the first failure, klass PUSHSEAL_OK when none */
-	size_t backlog;         /* tick: commits still unpushed when it ended */
-	long long oldest_unpushed; /* tick: commit time (Unix s) of the oldest of them; 0 when none */
+	size_t backlog;         /* commits still unpushed when the run (fix or tick) ended */
+	long long oldest_unpushed; /* commit time (Unix s) of the oldest of them; 0 when none */
+	int ahead_measured;     /* `ahead` was counted (also on a skip); 0: it could not
+	                           be (no repository, no upstream, ...) and means nothing */
 } pushseal_report;
 
 /** Does a failure need a person (1), or may the next tick succeed by itself
@@ -233,8 +236,10 @@ PUSHSEAL_EXTERN int pushseal_class_is_permanent(int klass);
 
 /**
  * One sealed cycle on one repository (`pushseal fix`):
- *  C-16: fetch and count; when behind, pull fast-forward; if that fails,
- *        skip every write (skipped = C16).
+ *  C-16: fetch and count; when the fetch fails (unreachable, timeout,
+ *        auth) skip every write (skipped = C16, error = the fetch's class):
+ *        a run writes only when local == remote at its start.  When behind,
+ *        pull fast-forward; if that fails, skip every write (skipped = C16).
  *  C-17: when local is ahead (an earlier push failed or a run died between
  *        commit and push), push first; if that fails, skip every write
  *        (skipped = C17).

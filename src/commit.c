@@ -32,10 +32,20 @@ int ps_commit_leftovers(int *committed, const char *repo_path, const char *messa
 		return rc;
 	if ((rc = ps_repo_check_writable(repo, err)) < 0 || (rc = ps_branch_resolve(&b, repo, err)) < 0)
 		goto done;
-	if (git_repository_index(&index, repo) < 0 ||
-	    git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, not_skip_worktree, index) < 0 ||
-	    git_index_update_all(index, NULL, not_skip_worktree, index) < 0 ||
-	    git_index_write_tree(&tree_id, index) < 0 ||
+	if (git_repository_index(&index, repo) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read the index");
+		goto done;
+	}
+	/* What cannot be staged (an untracked nested repository, a path git
+	 * refuses) is the writeback's doing, and it stays uncommitted on every
+	 * tick: a failure of class writeback, never silent (X-REPORT-2). */
+	if (git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, not_skip_worktree, index) < 0 ||
+	    git_index_update_all(index, NULL, not_skip_worktree, index) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_WRITEBACK,
+			"the writeback left changes that cannot be staged, so nothing it left was committed");
+		goto done;
+	}
+	if (git_index_write_tree(&tree_id, index) < 0 ||
 	    git_commit_lookup(&parent, repo, &b.head) < 0) {
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot stage the writeback's changes");
 		goto done;

@@ -35,6 +35,22 @@ static int skip(pushseal_report *r, pushseal_skip why, int rc, const pushseal_er
 	return note(r, rc, e);
 }
 
+/* A skip still says how far local was ahead when the run started: a local
+ * count, no network, read-only.  It stays unmeasured ("ahead": null) only
+ * when it cannot be counted (no repository, no upstream, ...). */
+static void measure_ahead(pushseal_report *r, const char *repo_path)
+{
+	pushseal_error ignored;
+	if (!r->ahead_measured && pushseal_count_local_ahead(&r->ahead, repo_path, &ignored) == 0)
+		r->ahead_measured = 1;
+}
+
+static int skip_c16(pushseal_report *r, const char *repo_path, int rc, const pushseal_error *e)
+{
+	measure_ahead(r, repo_path);
+	return skip(r, PUSHSEAL_SKIP_C16, rc, e);
+}
+
 int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *err)
 {
 	git_repository *repo = NULL;
@@ -65,14 +81,17 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 	pushseal_error e;
 	int rc;
 	if ((rc = check_sealable(repo_path, &e)) < 0)
-		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
-	/* a failed fetch still counts against the last-fetched ref: best-effort,
-	 * and the seal at the end fails visibly if the remote is really gone */
+		return skip_c16(r, repo_path, rc, &e);
+	/* C-16-5: a failed fetch (unreachable, timeout, auth) leaves local ==
+	 * remote unproven, so every write is skipped: writing on a possibly
+	 * stale branch turns a network blip into a divergence when someone
+	 * pushed meanwhile.  (behind is still the count against the
+	 * last-fetched ref, best-effort, as remote-ahead prints it.)  status
+	 * (dry_run) reports the same skip a tick would make. */
 	rc = pushseal_count_remote_ahead(&r->behind, repo_path, &o->net, &e);
 	r->actions |= PUSHSEAL_ACT_FETCH;
-	if (rc < 0 && rc != PUSHSEAL_E_UNREACHABLE && rc != PUSHSEAL_E_TIMEOUT && rc != PUSHSEAL_E_AUTH)
-		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
-	note(r, rc, &e);
+	if (rc < 0)
+		return skip_c16(r, repo_path, rc, &e);
 	if (r->behind == 0 || dry_run) {
 		if (r->behind > 0)
 			r->guards |= 1u << PUSHSEAL_SKIP_C16;
@@ -85,11 +104,11 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 		if ((rc = ps_rebase_writer(repo_path, o->writer_email, &e)) == 0)
 			r->actions |= PUSHSEAL_ACT_REBASE;
 		if (rc < 0)
-			return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+			return skip_c16(r, repo_path, rc, &e);
 		return 0;
 	}
 	if (rc < 0)
-		return skip(r, PUSHSEAL_SKIP_C16, rc, &e);
+		return skip_c16(r, repo_path, rc, &e);
 	r->actions |= PUSHSEAL_ACT_PULL;
 	return 0;
 }
@@ -122,6 +141,7 @@ int ps_cycle_locked(pushseal_report *r, const char *repo_path,
 	/* C-17: never write on top of an unpushed backlog */
 	if ((rc = pushseal_count_local_ahead(&r->ahead, repo_path, &e)) < 0)
 		return skip(r, PUSHSEAL_SKIP_C17, rc, &e);
+	r->ahead_measured = 1;
 	if (r->ahead > 0) {
 		r->guards |= 1u << PUSHSEAL_SKIP_C17;
 		if ((rc = pushseal_push_ff(NULL, repo_path, &o->net, &e)) < 0)
@@ -159,9 +179,7 @@ int ps_cycle_locked(pushseal_report *r, const char *repo_path,
 		r->error = e;
 		return PUSHSEAL_E_INTERNAL;
 	}
-	if (r->error.klass == PUSHSEAL_E_UNREACHABLE || r->error.klass == PUSHSEAL_E_TIMEOUT ||
-	    r->error.klass == PUSHSEAL_E_AUTH)
-		ps_error_clear(&r->error); /* the early fetch failed, but the seal got through */
+	/* any failure noted above (the writeback, its commit) stays reported */
 	return r->error.klass;
 }
 
@@ -214,9 +232,14 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	report_init(out);
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
 		return skip(out, PUSHSEAL_SKIP_C16, rc, &e);
-	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0)
-		return skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
+	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0) {
+		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
+		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
+		ps_measure_backlog(out, repo_path);
+		return rc;
+	}
 	rc = ps_cycle_locked(out, repo_path, o, 0);
+	ps_measure_backlog(out, repo_path);
 	ps_lock_release(fd);
 	return rc;
 }
@@ -231,26 +254,35 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	int fd = -1, rc;
 
 	report_init(out);
+	/* as fix reports them: a repo that cannot even be opened is a c16 skip */
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
-		return note(out, rc, &e);
-	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0)
-		return skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_NONE, rc, &e);
+		return skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_C16, rc, &e);
+	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0) {
+		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
+		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
+		ps_measure_backlog(out, repo_path);
+		return rc;
+	}
 
 	if (o->remote && (rc = ps_cycle_c16(out, repo_path, &o->cycle, o->dry_run)) < 0)
 		goto done;
 	/* needs-action: the check says so, or there is an unpushed backlog.  The
 	 * backlog alone must count: a repo with unpushed commits is never clean. */
 	if ((rc = pushseal_count_local_ahead(&out->ahead, repo_path, &e)) < 0) {
-		note(out, rc, &e);
+		/* it cannot be synced either (unborn, detached, no upstream): the
+		 * cycle's C-16 would skip it, so report it as fix does */
+		skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_C16, rc, &e);
 		goto done;
 	}
+	out->ahead_measured = 1;
 	out->needs_action = out->ahead > 0;
 	if (!out->needs_action && o->check && o->check(repo_path, o->check_payload) != 0)
 		out->needs_action = 1;
 	if (out->ahead > 0)
 		out->guards |= 1u << PUSHSEAL_SKIP_C17;
 	if (!out->needs_action) {
-		/* clean, even if an early fetch failed: that stays in out->error */
+		/* clean: the C-16 fetch (with --remote) succeeded, or a status
+		 * measured best-effort, with its failure kept in out->error */
 		out->skipped = PUSHSEAL_SKIP_CLEAN;
 		rc = 0;
 		goto done;

@@ -116,6 +116,42 @@ static void c16_unsyncable_repo_gets_no_writes(ps_ctx *ctx)
 	assert_str(or_rev(ctx, "local", "HEAD"), before);
 }
 
+/* C-16-5: a person pushed, then the remote became unreachable.  Writing on
+ * the stale branch would make the next tick find it diverged; the cycle
+ * skips every write instead, and converges once the remote is back. */
+static void c16_failed_fetch_skips_all_writes(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 2);
+	fx_behind(ctx, "remote.git", 1);
+	const char *url;
+	char saved_url[4096], before[64];
+	or_git(ctx, &url, "local", "config", "remote.origin.url", NULL);
+	snprintf(saved_url, sizeof(saved_url), "%s", url);
+	snprintf(before, sizeof(before), "%s", or_rev(ctx, "local", "HEAD"));
+	fx_set_url(ctx, "local", "origin", ps_path(ctx, "gone.git"));
+	const char *repos[] = { one(ctx, "local") };
+	ps_cycle_result rr[1];
+	ps_cycle_result r = drv_fix(ctx, one(ctx, "local"), wb_commit(ctx));
+	assert_int_equal(r.exit_code, 1);
+	assert_str(r.skipped, "c16");
+	assert_false(r.wrote);
+	if (!strstr(r.json, "unreachable"))
+		fail_msg("the fetch's class is not in the report: %s", r.json);
+	assert_run(1, drv_run(ctx, 1, "false", wb_commit(ctx), repos, 1, rr), rr);
+	assert_str(rr[0].skipped, "c16");
+	assert_false(rr[0].wrote);
+	assert_int_equal(marker_runs(ctx), 0);
+	assert_str(or_rev(ctx, "local", "HEAD"), before);
+	/* the remote is back: one tick pulls the person's commit and seals, no divergence */
+	fx_set_url(ctx, "local", "origin", saved_url);
+	assert_run(0, drv_run(ctx, 1, "false", wb_commit(ctx), repos, 1, rr), rr);
+	assert_true(rr[0].sealed);
+	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_int_equal(merges(ctx, "local"), 0);
+	assert_int_equal(or_count(ctx, "local", "HEAD"), 4);
+}
+
 /* ---- C-17 ------------------------------------------------------------------- */
 
 static void c17_backlog_pushed_before_writeback(ps_ctx *ctx)
@@ -528,6 +564,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("C-16-2", "behind and diverged, fix skips every write: the writeback never runs, both tips unchanged", c16_diverged_skips_all_writes),
 	CLAUSE("C-16-3", "behind with a local change in the way, fix skips every write and keeps the change", c16_local_change_in_the_way_skips_and_keeps_it),
 	CLAUSE("C-16-4", "a repo that cannot be synced (no upstream) is skipped as c16 before any write", c16_unsyncable_repo_gets_no_writes),
+	CLAUSE("C-16-5", "a failed C-16 fetch (unreachable) skips every write in fix and run, with the fetch's class; once the remote is back one tick converges with no divergence", c16_failed_fetch_skips_all_writes),
 	CLAUSE("C-17-1", "an unpushed backlog is pushed before the writeback runs, so the writeback sees local == remote", c17_backlog_pushed_before_writeback),
 	CLAUSE("C-17-2", "a backlog whose push still fails skips every write; local commits and the remote tip are kept", c17_failed_retry_skips_all_writes),
 	CLAUSE("T04-1", "the writeback's commit is pushed at the end: remote, tracking ref and HEAD agree", t04_writeback_commit_is_sealed),

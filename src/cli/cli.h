@@ -8,11 +8,18 @@
 #include <stdio.h>
 
 #define EXIT_USAGE 2
+/* Out of memory is a failure (exit 1), never a usage error (exit 2). */
+#define CLI_ENOMEM (-2)
+/* Print "pushseal: out of memory" on stderr; returns 1, the failure exit code. */
+int cli_out_of_memory(void);
 
 /* json.c: write s as a JSON string (quotes included).  Control characters
  * and bytes that are not valid UTF-8 become \u00XX escapes, so the output is
  * always valid JSON, whatever bytes a path holds. */
 void cli_json_string(FILE *out, const char *s);
+/* Length of the valid UTF-8 sequence at p (1 for ASCII, NUL included), or
+ * 0 when the byte at p does not start one. */
+size_t cli_utf8_len(const unsigned char *p);
 /* One protocol v1 JSON line for a fix/run/status report. */
 void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode);
 /* The same as one short line for people (--format text). */
@@ -46,9 +53,11 @@ typedef struct cli_list {
 int cli_list_add(cli_list *l, const char *path);
 void cli_list_free(cli_list *l);
 /* Every git worktree under dir (not descending into repositories), sorted.
- * Returns 0, or -1 with a message on stderr. */
+ * Returns 0, -1 with a message on stderr (a usage error), or CLI_ENOMEM
+ * (nothing printed). */
 int cli_list_find(cli_list *l, const char *dir);
-/* Paths from a file, one per line; blank lines and '#' comments skipped. */
+/* Paths from a file, one per line; blank lines and '#' comments skipped.
+ * Returns as cli_list_find. */
 int cli_list_read(cli_list *l, const char *file);
 
 /* shard.c: --shard I/N (or auto: JOB_COMPLETION_INDEX of PUSHSEAL_SHARD_COUNT).

@@ -25,6 +25,18 @@ typedef struct cycle_args {
 	cli_list repos;
 } cycle_args;
 
+int cli_out_of_memory(void)
+{
+	fputs("pushseal: out of memory\n", stderr);
+	return 1;
+}
+
+/* A repo list that could not be read: a usage error, or out of memory. */
+static int list_failed(int rc)
+{
+	return rc == CLI_ENOMEM ? cli_out_of_memory() : EXIT_USAGE;
+}
+
 static int shell_writeback(const char *repo, void *payload)
 {
 	return cli_shell(payload, repo) != 0;
@@ -68,11 +80,13 @@ static int apply(cycle_args *a, const char *opt, const char *val)
 	} else if (!strcmp(opt, "--shard")) {
 		return cli_shard_parse(&a->shard, val);
 	} else if (!strcmp(opt, "--all")) {
-		if (cli_list_find(&a->repos, val) < 0)
-			return EXIT_USAGE;
+		int rc = cli_list_find(&a->repos, val);
+		if (rc < 0)
+			return list_failed(rc);
 	} else if (!strcmp(opt, "--list")) {
-		if (cli_list_read(&a->repos, val) < 0)
-			return EXIT_USAGE;
+		int rc = cli_list_read(&a->repos, val);
+		if (rc < 0)
+			return list_failed(rc);
 	} else if (!strcmp(opt, "-j") || !strcmp(opt, "--jobs")) {
 		long j = strtol(val, &end, 10);
 		if (end == val || *end || j < 1 || j > 256)
@@ -108,7 +122,7 @@ static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
 			if (!*arg)
 				return cli_usage_error("empty REPO path", NULL);
 			if (cli_list_add(&a->repos, arg) < 0)
-				return cli_usage_error("out of memory", NULL);
+				return cli_out_of_memory();
 			continue;
 		}
 		if (!strcmp(arg, "--")) {
@@ -177,9 +191,9 @@ int cli_cmd_fix(int argc, char **argv)
 		goto done;
 	}
 	cycle_options(&o, &a);
-	rc = pushseal_cycle_run(&r, a.repos.items[0], &o);
+	(void)pushseal_cycle_run(&r, a.repos.items[0], &o);
 	print_report(stdout, &a, a.repos.items[0], &r, 0);
-	rc = (rc == 0 && r.sealed) ? 0 : 1;
+	rc = report_failed(&r, 0); /* the same rule as the JSON's "failure" */
 done:
 	cli_list_free(&a.repos);
 	return rc;
@@ -192,7 +206,7 @@ static int repo_ok(int rc, const pushseal_report *r, int dry_run)
 {
 	if (dry_run)
 		return !(rc < 0 && r->skipped == PUSHSEAL_SKIP_NONE);
-	return rc == 0 && (r->sealed || r->skipped == PUSHSEAL_SKIP_CLEAN);
+	return !report_failed(r, 0); /* the same rule as the JSON's "failure" and the metrics */
 }
 
 /*
@@ -213,8 +227,7 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 	if (!pids || !outs) {
 		free(pids);
 		free(outs);
-		fputs("pushseal: out of memory\n", stderr);
-		return 1;
+		return cli_out_of_memory();
 	}
 	while (done < n) {
 		int status;
@@ -315,7 +328,7 @@ static int tick(int argc, char **argv, int dry_run)
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		int jobs = a.jobs ? a.jobs : (cores > 0 ? (int)cores : 1);
 		if (a.metrics_file && !(metrics = cli_metrics_new(a.repos.len))) {
-			rc = cli_usage_error("out of memory", NULL);
+			rc = cli_out_of_memory();
 			goto done;
 		}
 		if (jobs > 1 && a.repos.len > 1) {

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p, or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *p)
+size_t cli_utf8_len(const unsigned char *p)
 {
 	size_t n;
 	unsigned int cp;
@@ -42,7 +41,7 @@ void cli_json_string(FILE *out, const char *s)
 			fputs("\\n", out), p++;
 		} else if (*p == '\t') {
 			fputs("\\t", out), p++;
-		} else if (*p < 0x20 || *p == 0x7F || (n = utf8_len(p)) == 0) {
+		} else if (*p < 0x20 || *p == 0x7F || (n = cli_utf8_len(p)) == 0) {
 			/* a control character, or a byte that is not UTF-8: keep its value visible */
 			fprintf(out, "\\u%04x", *p++);
 		} else {
@@ -58,27 +57,37 @@ static void json_bool(FILE *out, const char *key, int v)
 	fprintf(out, ",\"%s\":%s", key, v ? "true" : "false");
 }
 
+/* One rule for the "failure" field, the exit code and the metrics (X-REPORT-7):
+ * fix and run fail when the repo did not end sealed or clean, or when any
+ * failure was recorded, even beside "sealed": true (a failed writeback, a
+ * leftover that could not be committed).  status, which predicts a tick,
+ * shows the failure the tick would report (its exit code stays its own). */
 int report_failed(const pushseal_report *r, int status_mode)
 {
 	if (status_mode)
-		return r->error.klass != PUSHSEAL_OK && r->skipped == PUSHSEAL_SKIP_NONE && !r->needs_action;
-	return !(r->sealed || r->skipped == PUSHSEAL_SKIP_CLEAN) || r->error.klass == PUSHSEAL_E_WRITEBACK;
+		return r->error.klass != PUSHSEAL_OK;
+	return !(r->sealed || r->skipped == PUSHSEAL_SKIP_CLEAN) || r->error.klass != PUSHSEAL_OK;
 }
 
 void cli_text_report(FILE *out, const char *repo, const pushseal_report *r, int status_mode)
 {
 	const char *skipped = pushseal_skip_name(r->skipped);
 	fprintf(out, "%s: ", repo);
-	if (status_mode)
-		fprintf(out, "%s (behind %zu, ahead %zu)", r->needs_action ? "needs action" : "clean", r->behind, r->ahead);
-	else if (skipped && r->skipped == PUSHSEAL_SKIP_CLEAN)
+	if (status_mode) {
+		fprintf(out, "%s (behind %zu, ahead ", r->needs_action ? "needs action" : "clean", r->behind);
+		if (r->ahead_measured)
+			fprintf(out, "%zu)", r->ahead);
+		else
+			fputs("unknown)", out);
+	} else if (skipped && r->skipped == PUSHSEAL_SKIP_CLEAN) {
 		fputs("clean, nothing to do", out);
-	else if (skipped)
+	} else if (skipped) {
 		fprintf(out, "skipped at %s, nothing written", skipped);
-	else
+	} else {
 		fprintf(out, "%s%s%s", r->sealed ? "sealed" : "NOT sealed",
 			(r->actions & PUSHSEAL_ACT_PUSH_RETRY) ? ", backlog pushed" : "",
 			r->wrote ? (r->writeback_failed ? ", writeback FAILED" : ", writeback ran") : "");
+	}
 	if (r->error.klass != PUSHSEAL_OK)
 		fprintf(out, " -- %s (%s): %s", pushseal_class_is_permanent(r->error.klass) ? "permanent" : "transient",
 			pushseal_class_name(r->error.klass), r->error.message);
@@ -105,7 +114,12 @@ void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int 
 		fputs("null", out);
 	json_bool(out, "wrote", r->wrote);
 	json_bool(out, "sealed", r->sealed);
-	fprintf(out, ",\"behind\":%zu,\"ahead\":%zu", r->behind, r->ahead);
+	fprintf(out, ",\"behind\":%zu", r->behind);
+	/* null when it could not be counted (no upstream, ...): never a made-up 0 */
+	if (r->ahead_measured)
+		fprintf(out, ",\"ahead\":%zu", r->ahead);
+	else
+		fputs(",\"ahead\":null", out);
 	json_bool(out, "needs_action", r->needs_action || r->skipped != PUSHSEAL_SKIP_CLEAN);
 	fputs(",\"guards\":[", out);
 	if (r->guards & (1u << PUSHSEAL_SKIP_C16))

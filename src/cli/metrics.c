@@ -59,16 +59,27 @@ void cli_metrics_add(cli_metrics *m, const char *repo, const pushseal_report *r)
 	}
 }
 
-/* A label value: backslash, double quote and newline escaped. */
+/* A label value (X-REPORT-5): backslash, double quote and newline escaped,
+ * as the text format wants, and always UTF-8, which it requires.  A byte
+ * that is not part of valid UTF-8 becomes the character U+00XX of the same
+ * value, as in the JSON's "repo" (\u00XX), so the label equals the decoded
+ * JSON string and a dashboard can join the two. */
 static void label(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f), fputc(*s, f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n;
+		if (*p == '\\' || *p == '"') {
+			fputc('\\', f), fputc(*p++, f);
+		} else if (*p == '\n') {
+			fputs("\\n", f), p++;
+		} else if ((n = cli_utf8_len(p)) == 0) {
+			fputc(0xC0 | (*p >> 6), f), fputc(0x80 | (*p & 0x3F), f); /* U+0080..U+00FF */
+			p++;
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
 	}
 }
 

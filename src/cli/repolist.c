@@ -43,12 +43,13 @@ static int find(cli_list *l, const char *dir, int depth)
 	DIR *d;
 	struct dirent *e;
 	size_t first = l->len;
+	int rc;
 
 	if (depth > 32)
 		return 0;
 	snprintf(path, sizeof(path), "%s/.git", dir);
-	if (lstat(path, &st) == 0)
-		return cli_list_add(l, dir); /* a worktree: do not descend */
+	if (lstat(path, &st) == 0) /* a worktree: do not descend */
+		return cli_list_add(l, dir) < 0 ? CLI_ENOMEM : 0;
 	if (!(d = opendir(dir)))
 		return depth == 0 ? -1 : 0;
 	while ((e = readdir(d)) != NULL) {
@@ -57,9 +58,9 @@ static int find(cli_list *l, const char *dir, int depth)
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
 			continue;
 		/* never follow symlinks: a loop must not trap the walk */
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && find(l, path, depth + 1) < 0) {
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (rc = find(l, path, depth + 1)) < 0) {
 			closedir(d);
-			return -1;
+			return rc;
 		}
 	}
 	closedir(d);
@@ -69,11 +70,10 @@ static int find(cli_list *l, const char *dir, int depth)
 
 int cli_list_find(cli_list *l, const char *dir)
 {
-	if (find(l, dir, 0) < 0) {
+	int rc = find(l, dir, 0);
+	if (rc == -1)
 		fprintf(stderr, "pushseal: --all %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 int cli_list_read(cli_list *l, const char *file)
@@ -82,10 +82,12 @@ int cli_list_read(cli_list *l, const char *file)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	int rc = 0;
 	if (!f) {
 		fprintf(stderr, "pushseal: --list %s: %s\n", file, strerror(errno));
 		return -1;
 	}
+	errno = 0;
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
@@ -102,10 +104,16 @@ int cli_list_read(cli_list *l, const char *file)
 		if (cli_list_add(l, line) < 0) {
 			free(line);
 			fclose(f);
-			return -1;
+			return CLI_ENOMEM;
 		}
+	}
+	/* getline's -1 is also its error: never take a failed read for the end */
+	if (ferror(f) || (errno == ENOMEM && !feof(f))) {
+		rc = errno == ENOMEM ? CLI_ENOMEM : -1;
+		if (rc == -1)
+			fprintf(stderr, "pushseal: --list %s: %s\n", file, strerror(errno));
 	}
 	free(line);
 	fclose(f);
-	return 0;
+	return rc;
 }

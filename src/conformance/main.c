@@ -570,7 +570,7 @@ static const char help[] =
 	"                   default: the in-process reference library\n"
 	"  --with LIST      opt into extended clauses: 'all', or a comma-separated list\n"
 	"                   of families (classes, ignored, lock, in-progress,\n"
-	"                   local-upstream, owner, paths, cli, divergence, redact),\n"
+	"                   local-upstream, owner, paths, cli, reports, divergence, redact),\n"
 	"                   clause IDs or ID prefixes; core clauses always run\n"
 	"  --xfail FILE     expected failures: '<CLAUSE-ID> <reason>' per line\n"
 	"  --tap FILE       write TAP version 13\n"

@@ -33,6 +33,7 @@ static const struct family {
 	{ "owner", "P-INPUT-8" },
 	{ "paths", "P-PROTO-7 F-PATH" },
 	{ "cli", "P-PROTO-6 X-COMMIT X-STATUS X-HUB X-PAR X-METRICS X-FORMAT" },
+	{ "reports", "C-16-5 X-REPORT" },
 	{ "divergence", "X-DIVERGE F-CONC-2" },
 	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5 F-LOCK-2 F-LOCK-3 F-LOCK-4" },
 	{ "children", "F-CHILD-3 F-CHILD-4" },
