@@ -55,7 +55,8 @@ typedef enum pushseal_class {
 	PUSHSEAL_E_INPROGRESS = -14,     /* a merge, rebase, cherry-pick, revert or bisect is in progress */
 	PUSHSEAL_E_INVALID = -15,        /* bad argument */
 	PUSHSEAL_E_INTERNAL = -16,       /* anything else (out of memory, I/O error, libgit2 bug) */
-	PUSHSEAL_E_WRITEBACK = -17       /* the caller's writeback or check failed */
+	PUSHSEAL_E_WRITEBACK = -17,      /* the caller's writeback or check failed */
+	PUSHSEAL_E_UNSUPPORTED = -18     /* a git feature libgit2 1.5 cannot handle (split index, worktreeConfig) */
 } pushseal_class;
 
 /** Why a call failed.  Caller-owned; pass NULL when the reason is not wanted. */

@@ -8,7 +8,7 @@
 static const char *const class_names[] = {
 	"ok", "not-a-repo", "bare", "unborn", "detached", "no-upstream",
 	"diverged", "rejected", "unreachable", "would-overwrite", "locked",
-	"timeout", "auth", "owner", "in-progress", "invalid", "internal", "writeback",
+	"timeout", "auth", "owner", "in-progress", "invalid", "internal", "writeback", "unsupported",
 };
 
 const char *pushseal_class_name(int klass)

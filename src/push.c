@@ -116,6 +116,9 @@ static int refuse_local_hooks(const char *remote_dir, const char *remote, pushse
 	int rc = 0;
 	if (git_repository_open_ext(&r, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		return 0; /* not a repository: the push itself says so */
+	/* a run of ours killed between moving a ref here and dropping its lock
+	 * left the lock: clear it on every later tick, push or not */
+	ps_journal_recover(git_repository_commondir(r));
 	/* the hooks git would run: core.hooksPath (relative to where hooks
 	 * run: the worktree's top, or the git directory of a bare remote) */
 	if (git_repository_config_snapshot(&cfg, r) == 0 &&

@@ -1,6 +1,8 @@
 /* Opening a repository and finding the current branch's upstream. */
 #include "internal.h"
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +50,9 @@ int ps_repo_open(git_repository **out, const char *path, pushseal_error *err)
 			return owner_error(err, path);
 		if (rc == GIT_ENOTFOUND)
 			return ps_error_set(err, PUSHSEAL_E_NOTREPO, "%s: not a git repository", path);
+		if (last && last->message && strstr(last->message, "unsupported extension"))
+			return ps_error_set(err, PUSHSEAL_E_UNSUPPORTED, "libgit2 1.5 cannot open this repository: %s (%s)",
+				last->message, path);
 		return ps_error_git(err, PUSHSEAL_E_NOTREPO, "%s: cannot open repository", path);
 	}
 	if (git_repository_is_bare(*out)) {
@@ -186,12 +191,34 @@ int ps_branch_resolve(ps_branch *b, git_repository *repo, pushseal_error *err)
 	return ps_branch_reload_tracking(b, repo, err);
 }
 
+/* A split index: core.splitIndex, or the shared index files git leaves. */
+static int uses_split_index(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	DIR *d;
+	struct dirent *e;
+	int split = 0;
+	if (git_repository_config_snapshot(&cfg, repo) == 0 && git_config_get_bool(&split, cfg, "core.splitIndex") < 0)
+		split = 0;
+	git_config_free(cfg);
+	if (!split && (d = opendir(git_repository_path(repo))) != NULL) {
+		while (!split && (e = readdir(d)) != NULL)
+			split = !strncmp(e->d_name, "sharedindex.", 12);
+		closedir(d);
+	}
+	return split;
+}
+
 int ps_repo_check_writable(git_repository *repo, pushseal_error *err)
 {
 	char lock[4096];
 	int state;
 	/* a run killed while holding locks must not block this one for ever */
 	ps_journal_recover(git_repository_commondir(repo));
+	if (uses_split_index(repo))
+		return ps_error_set(err, PUSHSEAL_E_UNSUPPORTED,
+			"%s uses a split index (core.splitIndex), which libgit2 1.5 cannot read; "
+			"`git update-index --no-split-index` turns it off", git_repository_path(repo));
 	snprintf(lock, sizeof(lock), "%sindex.lock", git_repository_path(repo));
 	if (access(lock, F_OK) == 0)
 		return ps_error_set(err, PUSHSEAL_E_LOCKED,

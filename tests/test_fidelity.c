@@ -12,11 +12,13 @@
  */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "pushseal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef enum op { OP_PULL, OP_PUSH, OP_REMOTE_AHEAD, OP_LOCAL_AHEAD, OP_FIX, OP_COUNT } op;
 
@@ -83,7 +85,12 @@ static const char *fingerprint(ps_ctx *ctx, const char *twin, const setup *s)
 }
 
 /* One cell: the operation on both twins, then the same outcome. */
-static void cell(ps_ctx *ctx, const char *name, const setup *s, op o)
+/* The twins of an operation: pull-ff runs on the twins remote-ahead left
+ * (both fetched, then both pull), push-ff on local-ahead's (a count
+ * changes nothing); fix gets its own.  Fewer fixtures, same comparisons. */
+static const char *const scenario[OP_COUNT] = { "behind", "ahead", "behind", "ahead", "fix" };
+
+static void cell(ps_ctx *ctx, const char *name, const setup *s, op o, int build)
 {
 	char a[1100], b[1100], repo_a[2300], got[65536];
 	const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
@@ -92,9 +99,9 @@ static void cell(ps_ctx *ctx, const char *name, const setup *s, op o)
 	int git_ok, ours_ok;
 	ps_result r;
 
-	snprintf(a, sizeof(a), "%s", ps_path(ctx, ps_fmt(ctx, "%s-%s/a", name, op_names[o])));
-	snprintf(b, sizeof(b), "%s", ps_path(ctx, ps_fmt(ctx, "%s-%s/b", name, op_names[o])));
-	for (int t = 0; t < 2; t++) {
+	snprintf(a, sizeof(a), "%s", ps_path(ctx, ps_fmt(ctx, "%s-%s/a", name, scenario[o])));
+	snprintf(b, sizeof(b), "%s", ps_path(ctx, ps_fmt(ctx, "%s-%s/b", name, scenario[o])));
+	for (int t = 0; build && t < 2; t++) {
 		const char *twin = t ? b : a;
 		sh_in(ctx, ctx->root, ps_fmt(ctx, "mkdir -p '%s'", twin));
 		sh_in(ctx, twin, s->build);
@@ -153,8 +160,11 @@ static void cell(ps_ctx *ctx, const char *name, const setup *s, op o)
 
 static void all_ops(ps_ctx *ctx, const char *name, const setup *s)
 {
-	for (int o = 0; o < OP_COUNT; o++)
-		cell(ctx, name, s, (op)o);
+	cell(ctx, name, s, OP_REMOTE_AHEAD, 1);
+	cell(ctx, name, s, OP_PULL, 0);
+	cell(ctx, name, s, OP_LOCAL_AHEAD, 1);
+	cell(ctx, name, s, OP_PUSH, 0);
+	cell(ctx, name, s, OP_FIX, 1);
 }
 
 /* ---- the setups ----------------------------------------------------------- */
@@ -363,6 +373,137 @@ static void symlinked_dir(ps_ctx *ctx)
 	all_ops(ctx, "symlink", &s);
 }
 
+/* ---- single cases ---------------------------------------------------------- */
+
+/* Run fn with the implementation as a command: the shell commands of the
+ * cycle (writeback, check) belong to the command line, and in-process the
+ * library's writeback is the caller's own C function. */
+static ps_cycle_result fix_as_command(ps_ctx *ctx, const char *repo, const char *writeback)
+{
+	const char *impl = getenv("PUSHSEAL_IMPL");
+	int was_exec = impl && *impl;
+	ps_cycle_result r;
+	if (!was_exec)
+		setenv("PUSHSEAL_IMPL", PUSHSEAL_CLI_PATH, 1);
+	r = drv_fix(ctx, repo, writeback);
+	if (!was_exec)
+		unsetenv("PUSHSEAL_IMPL");
+	return r;
+}
+
+/* G-ENV-1: git exports GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE to hooks;
+ * a tick started from one must still write into REPO, and only there. */
+static void git_env_does_not_redirect(ps_ctx *ctx)
+{
+	const char *local, *other;
+	char other_head[64];
+	ps_cycle_result r;
+	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git other");
+	local = ps_keep(ctx, "local");
+	other = ps_keep(ctx, "other");
+	snprintf(other_head, sizeof(other_head), "%s", or_rev(ctx, other, "HEAD"));
+	setenv("GIT_DIR", ps_fmt(ctx, "%s/.git", other), 1);
+	setenv("GIT_WORK_TREE", other, 1);
+	setenv("GIT_INDEX_FILE", ps_fmt(ctx, "%s/.git/index", other), 1);
+	r = fix_as_command(ctx, local, WRITEBACK);
+	unsetenv("GIT_DIR");
+	unsetenv("GIT_WORK_TREE");
+	unsetenv("GIT_INDEX_FILE");
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(r.sealed, 1);
+	assert_str(or_file(ctx, "local/bot.txt"), "bot\n");
+	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, other, "HEAD"), other_head);
+	assert_false(or_exists(ctx, "other/bot.txt"));
+	assert_str(or_status(ctx, other), "");
+}
+
+/* G-ENV-2: started from a bare repository's post-receive hook (GIT_DIR=.,
+ * the working directory the bare remote). */
+static void bare_hook_env(ps_ctx *ctx)
+{
+	const char *local;
+	ps_cycle_result r;
+	char cwd[4096];
+	sh_in(ctx, ctx->root, BASE " && " CLONE);
+	local = ps_keep(ctx, "local");
+	if (!getcwd(cwd, sizeof(cwd)))
+		fail_msg("getcwd");
+	setenv("GIT_DIR", ".", 1);
+	if (chdir(ps_path(ctx, "remote.git")) != 0)
+		fail_msg("chdir");
+	r = fix_as_command(ctx, local, WRITEBACK);
+	if (chdir(cwd) != 0)
+		fail_msg("chdir back");
+	unsetenv("GIT_DIR");
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(r.sealed, 1);
+	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
+}
+
+/* G-SPARSE-2: --commit-message commits what `git add -A` would: the real
+ * change, never the absence of the paths outside the cone. */
+static void sparse_commit_message(ps_ctx *ctx)
+{
+	const char *local;
+	const char *argv[] = { PUSHSEAL_CLI_PATH, "fix", NULL, "--writeback", "echo more >> a/x",
+		"--commit-message", "bot: more", NULL };
+	const char *out, *err;
+	PS_REQUIRE_EXT();
+	sh_in(ctx, ctx->root, BASE " && " CLONE " && git -C local sparse-checkout set a");
+	local = ps_keep(ctx, "local");
+	argv[2] = local;
+	assert_int_equal(ps_spawn(ctx, ctx->root, argv, &out, &err), 0);
+	{
+		const char *show[] = { "git", "-C", local, "show", "--name-status", "--format=%s", "HEAD", NULL };
+		assert_int_equal(ps_spawn(ctx, NULL, show, &out, &err), 0);
+		assert_str(out, "bot: more\n\nM\ta/x\n");
+	}
+	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
+}
+
+/* G-URL-7: a person's push that lands while ours, through an insteadOf
+ * URL to a local remote, holds the ref, is refused visibly or kept; never
+ * overwritten.  The reference's test hook opens the window. */
+static void insteadof_competing_push(ps_ctx *ctx)
+{
+	const char *local, *person;
+	char theirs[64];
+	ps_result r;
+	PS_REQUIRE_EXT();
+	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git person && "
+		"git -C local remote set-url origin forge:remote.git && git -C local config url.\"$T/\".insteadOf forge: && "
+		"cd person && echo theirs >> top.txt && git commit -qam theirs");
+	local = ps_keep(ctx, "local");
+	person = ps_keep(ctx, "person");
+	snprintf(theirs, sizeof(theirs), "%s", or_rev(ctx, person, "HEAD"));
+	sh_in(ctx, ctx->root, LOCAL_COMMIT("local"));
+	setenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK", ps_fmt(ctx, "git -C '%s' push -q origin main", person), 1);
+	r = drv_push(ctx, local);
+	unsetenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK");
+	/* the person's push landed first: ours must be refused, theirs kept */
+	assert_false(r.ok);
+	assert_str(or_rev(ctx, "remote.git", "main"), theirs);
+}
+
+/* G-UNSUPPORTED-1: what libgit2 1.5 cannot read fails with a class that
+ * says so, and a message that names the feature. */
+static void unsupported_features(ps_ctx *ctx)
+{
+	ps_result r;
+	PS_REQUIRE_EXT();
+	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git split && "
+		"cd split && git config core.splitIndex true && git update-index --split-index && "
+		"echo more >> top.txt && git add top.txt && cd .. && git clone -q remote.git wtc && "
+		"git -C wtc config core.repositoryformatversion 1 && git -C wtc config extensions.worktreeConfig true");
+	r = drv_pull(ctx, ps_path(ctx, "split"));
+	expect_fail(r, PUSHSEAL_E_UNSUPPORTED);
+	assert_non_null(strstr(r.line, "split index"));
+	r = drv_pull(ctx, ps_path(ctx, "wtc"));
+	expect_fail(r, PUSHSEAL_E_UNSUPPORTED);
+	assert_non_null(strstr(r.line, "worktreeconfig"));
+}
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("G-PLAIN-1", "a plain clone: every operation ends exactly as git's does", plain),
 	CLAUSE("G-SPARSE-1", "a sparse checkout: no deletion outside the cone is pushed; pulls as git does", sparse),
@@ -385,6 +526,11 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("G-SUBMODULE-1", "a clone with a submodule pulls and pushes as git does", submodule),
 	CLAUSE("G-CRLF-1", "core.autocrlf=true: the worktree's bytes after a pull are git's", autocrlf),
 	CLAUSE("G-SYMLINK-1", "a REPO path through a symlinked directory works as git's does", symlinked_dir),
+	CLAUSE("G-ENV-1", "GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE in the environment never redirect a tick", git_env_does_not_redirect),
+	CLAUSE("G-ENV-2", "a tick started from a bare repository's hook (GIT_DIR=.) writes into REPO and seals", bare_hook_env),
+	CLAUSE("G-SPARSE-2", "fix --commit-message in a sparse checkout commits the real change only", sparse_commit_message),
+	CLAUSE("G-URL-7", "a person's push that lands first is kept, through an insteadOf URL to a local remote", insteadof_competing_push),
+	CLAUSE("G-UNSUPPORTED-1", "a split index and extensions.worktreeConfig fail with class unsupported, naming them", unsupported_features),
 };
 
 int main(void)
