@@ -128,15 +128,19 @@ int ps_error_git(pushseal_error *err, int klass, const char *fmt, ...)
 	return klass;
 }
 
-int ps_class_of_net_error(int git_code)
+int ps_error_net(pushseal_error *err, int git_code, const char *fmt, ...)
 {
-	switch (git_code) {
-	case GIT_EAUTH:
-	case GIT_ECERTIFICATE: /* an unknown or changed host key: a person must look */
-		return PUSHSEAL_E_AUTH;
-	default:
-		return PUSHSEAL_E_UNREACHABLE;
-	}
+	const git_error *last = git_error_last();
+	char what[512], said[1800];
+	va_list ap;
+	int klass;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(said, sizeof(said), "%s%s%s%s", last && last->message ? last->message : "",
+		*ps_server_words() ? " | " : "", *ps_server_words() ? "remote: " : "", ps_server_words());
+	klass = ps_class_of_server(git_code, said);
+	return ps_error_set(err, klass, "%s: %s", what, said[0] ? said : "no reason given");
 }
 
 int pushseal_class_is_permanent(int klass)

@@ -23,6 +23,8 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 {
 	git_remote_init_callbacks(cbs, GIT_REMOTE_CALLBACKS_VERSION);
 	ps_credentials_reset();
+	ps_server_words_reset();
+	cbs->sideband_progress = ps_sideband_cb;
 	cbs->credentials = ps_credentials_cb;
 	cbs->certificate_check = ps_certificate_check_cb;
 	cbs->remote_ready = ps_remote_ready_cb;
@@ -145,7 +147,7 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	ps_remote_callbacks_init(&cbs);
 	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)) < 0 ||
 	    (rc = git_remote_ls(&heads, &n, remote)) < 0 || (rc = git_repository_odb(&odb, repo)) < 0) {
-		rc = ps_error_git(err, ps_class_of_net_error(rc), "fetch from '%s' failed", job->remote);
+		rc = ps_error_net(err, rc, "fetch from '%s' failed", job->remote);
 		goto done;
 	}
 	if (need_download(remote, odb, heads, n)) {
@@ -153,7 +155,7 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 		fo.callbacks = cbs;
 		if ((rc = git_remote_download(remote, NULL, &fo)) < 0) {
-			rc = ps_error_git(err, ps_class_of_net_error(rc), "fetch from '%s' failed", job->remote);
+			rc = ps_error_net(err, rc, "fetch from '%s' failed", job->remote);
 			goto done;
 		}
 		git_odb_refresh(odb);

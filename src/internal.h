@@ -26,8 +26,21 @@ int ps_error_git(pushseal_error *err, int klass, const char *fmt, ...) PS_ATTR_P
 /* Copy src into dst (size n), replacing the user:password part of any
  * "scheme://user:pass@host" with "***". */
 void ps_redact(char *dst, size_t n, const char *src);
-/* Map a libgit2 network error code to a class: auth, timeout or unreachable. */
-int ps_class_of_net_error(int git_code);
+/* server_words.c: what the server said, in a network child (sideband text,
+ * ssh's stderr), kept for the message; and the class it implies. */
+void ps_server_words_reset(void);
+void ps_server_words_add(const char *text, size_t len);
+int ps_sideband_cb(const char *str, int len, void *payload);
+const char *ps_server_words(void);
+/* The class of a network failure from libgit2's code and what was said
+ * (libgit2's message and the server's words): a refusal of access is
+ * auth, a repository the server will not serve is rejected (both
+ * permanent); no connection is unreachable (transient).  docs/SPEC.md,
+ * "What the server said". */
+int ps_class_of_server(int git_code, const char *said);
+/* Fill err for a failed network operation: class from what was said, and
+ * the server's own words appended to libgit2's message. */
+int ps_error_net(pushseal_error *err, int git_code, const char *fmt, ...) PS_ATTR_PRINTF(3, 4);
 
 /* repo.c ----------------------------------------------------------------- */
 

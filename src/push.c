@@ -87,12 +87,13 @@ static int push_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	po.callbacks.payload = &seen;
 	rc = git_remote_upload(remote, &arr, &po);
 	if (seen.rejected[0])
-		rc = ps_error_set(err, PUSHSEAL_E_REJECTED, "remote '%s' rejected %s", job->remote, seen.rejected);
+		rc = ps_error_set(err, PUSHSEAL_E_REJECTED, "remote '%s' rejected %s%s%s", job->remote, seen.rejected,
+			*ps_server_words() ? "; remote: " : "", ps_server_words());
 	else if (rc == GIT_ENONFASTFORWARD)
 		rc = ps_error_git(err, PUSHSEAL_E_DIVERGED,
 			"push to '%s' rejected: not a fast-forward (pull first)", job->remote);
 	else if (rc < 0)
-		rc = ps_error_git(err, ps_class_of_net_error(rc), "push to '%s' failed", job->remote);
+		rc = ps_error_net(err, rc, "push to '%s' failed", job->remote);
 	else
 		ps_buf_printf(out, "%s", seen.up_to_date ? "up-to-date" : "moved");
 done:

@@ -25,7 +25,7 @@ static const struct family {
 	const char *name;
 	const char *prefixes;
 } families[] = {
-	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4 G-UNSUPPORTED" },
+	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4 G-UNSUPPORTED N" },
 	{ "ignored", "P-PULL-15" },
 	{ "lock", "P-PULL-16 P-PULL-21 X-LOCK" },
 	{ "in-progress", "P-PULL-22 C-16-4 F-STATE" },

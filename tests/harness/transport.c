@@ -281,7 +281,7 @@ static void url_path(char *dst, size_t n, const char *abs, int strip_root)
 
 /* Start lighttpd: /git/ serves every repository under the served root
  * (anonymous fetch, basic auth for receive-pack), /private/ the same with
- * basic auth for everything.  One user, "pushseal", with a random password. */
+ * basic auth for everything, /forbidden/ answers 403.  One user, "pushseal", with a random password. */
 static void start_http(void)
 {
 	char conf[8192], path[1300], buf[64];
@@ -314,7 +314,7 @@ static void start_http(void)
 		 * as 127.0.0.1): let it answer, so a test sees what the client sends */
 		"server.http-parseopts = ( \"host-strict\" => \"disable\", \"host-normalize\" => \"disable\" )\n"
 		"server.errorlog = \"%1$s/error.log\"\n"
-		"server.modules = ( \"mod_alias\", \"mod_setenv\", \"mod_auth\", \"mod_authn_file\", \"mod_cgi\", \"mod_accesslog\" )\n"
+		"server.modules = ( \"mod_access\", \"mod_alias\", \"mod_setenv\", \"mod_auth\", \"mod_authn_file\", \"mod_cgi\", \"mod_accesslog\" )\n"
 		"accesslog.filename = \"%1$s/access.log\"\n"
 		"auth.backend = \"plain\"\n"
 		"auth.backend.plain.userfile = \"%1$s/users\"\n"
@@ -322,6 +322,11 @@ static void start_http(void)
 		"              \"/private\" => \"/usr/lib/git-core/git-http-backend\" )\n"
 		"setenv.add-environment = ( \"GIT_PROJECT_ROOT\" => \"%3$s\", \"GIT_HTTP_EXPORT_ALL\" => \"1\" )\n"
 		"cgi.assign = ( \"\" => \"\" )\n"
+		/* /forbidden/ answers 403 to everyone, as a forge does to a bot
+		 * without access to the repository */
+		"$HTTP[\"url\"] =~ \"^/forbidden/\" {\n"
+		"  url.access-deny = ( \"\" )\n"
+		"}\n"
 		"$HTTP[\"url\"] =~ \"^/private/\" {\n"
 		"  auth.require = ( \"/\" => ( \"method\" => \"basic\", \"realm\" => \"pushseal\", \"require\" => \"valid-user\" ) )\n"
 		"}\n"
