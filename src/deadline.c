@@ -312,8 +312,15 @@ int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms,
 		if (timed_out)
 			rc = ps_error_set(err, PUSHSEAL_E_TIMEOUT, "%s: no answer within %d.%03d s",
 				what, deadline_ms / 1000, deadline_ms % 1000);
+		else if (WIFSIGNALED(status))
+			/* an OOM kill, a supervisor: nothing of ours was changed (the
+			 * worker holds no lock and writes no ref), so a retry will do */
+			rc = ps_error_set(err, PUSHSEAL_E_UNREACHABLE,
+				"%s: the network worker was killed (signal %d) before it answered; nothing changed",
+				what, WTERMSIG(status));
 		else
-			rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "%s: worker process died", what);
+			rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "%s: worker process died (status %d)", what,
+				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
 done:
 	for (int i = 0; i < PS_LEVELS; i++)

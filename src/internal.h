@@ -169,6 +169,8 @@ int ps_journal_begin(ps_journal *j, const char *dir, const char *move_line);
 /* A private temporary path in the journal's dir, recorded first so that a
  * later run removes it if we die.  Returns 0 or -1. */
 int ps_journal_tmp(ps_journal *j, char *dst, size_t n);
+/* Record a private path (a directory) made outside the journal's dir. */
+int ps_journal_note_tmp(ps_journal *j, const char *path);
 /* Done: every lock is released; forget the journal. */
 void ps_journal_end(ps_journal *j);
 /* Clean up after provably dead runs journaled in dir: their provable
@@ -246,11 +248,20 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
  * blocking hook), so that a cycle can refuse to write first. */
 int ps_push_check(git_repository *repo, const ps_branch *b, pushseal_error *err);
 int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch_ref, const char *remote_dir,
-	const char *dst, pushseal_error *err);
+	const char *dst, const char *pack_dir, pushseal_error *err);
+/* In the parent, before the child: a private directory for the child's
+ * pack inside the remote's objects/pack, journaled (j stays open until
+ * ps_journal_end) so that a later run removes it if we die. */
+int ps_push_local_pack_dir(char *dir, size_t n, ps_journal *j, git_repository *remote, pushseal_error *err);
+/* After the child: move its pack (.pack, then .idx) into objects/pack when
+ * publish, remove whatever else it left, and the directory. */
+void ps_push_local_pack_publish(git_repository *remote, const char *dir, int publish);
 int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,
 	const char *dst, const char *based, pushseal_error *err);
-/* Test-only injection point: runs $PUSHSEAL_TEST_HOOK_<point> if set. */
+/* Test-only injection point: runs $PUSHSEAL_TEST_HOOK_<point> if set, with
+ * PUSHSEAL_TEST_HOOK_ARG=arg in its environment. */
 void ps_test_hook(const char *point);
+void ps_test_hook_arg(const char *point, const char *arg);
 
 /* rebase.c --------------------------------------------------------------- */
 

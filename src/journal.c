@@ -135,6 +135,11 @@ int ps_journal_tmp(ps_journal *j, char *dst, size_t n)
 	return journal_note(j, "tmp %s\n", dst);
 }
 
+int ps_journal_note_tmp(ps_journal *j, const char *path)
+{
+	return journal_note(j, "tmp %s\n", path);
+}
+
 void ps_journal_end(ps_journal *j)
 {
 	if (j->active)
@@ -231,6 +236,7 @@ int ps_lockfile_commit(ps_lockfile *l, ps_journal *j, const char *target, const 
 		unlink(tmp);
 		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write %s: %s", target, strerror(e));
 	}
+	ps_test_hook_arg("REF_RENAMED", target); /* test-only: a death before the lock is dropped */
 	ps_lockfile_release(l);
 	return 0;
 }
@@ -309,17 +315,74 @@ done:
 	git_commit_free(from);
 }
 
-/* The dead run was moving a worktree: if the branch never moved, the
- * worktree may hold part of the target; put the old files back. */
+/* Does the index hold exactly the tree of commit `to_hex`? */
+static int index_is(git_repository *repo, const char *to_hex)
+{
+	git_index *index = NULL;
+	git_commit *to = NULL;
+	git_oid to_id, tree;
+	int same = 0;
+	if (git_oid_fromstr(&to_id, to_hex) == 0 && git_commit_lookup(&to, repo, &to_id) == 0 &&
+	    git_repository_index(&index, repo) == 0 && git_index_read(index, 1) == 0 &&
+	    !git_index_has_conflicts(index) && git_index_write_tree(&tree, index) == 0)
+		same = git_oid_equal(&tree, git_commit_tree_id(to));
+	git_index_free(index);
+	git_commit_free(to);
+	return same;
+}
+
+/* The dead run was moving a worktree and the branch never moved:
+ *  - its checkout finished and its index was written (the index holds the
+ *    target's tree): only the branch update is missing, so finish it, a
+ *    fast-forward the dead run had checked under its lock;
+ *  - otherwise the worktree may hold part of the target and the index is
+ *    the old one: put the old files back. */
 static void recover_move(const char *ref, const char *from, const char *to, const char *workdir)
 {
 	git_repository *repo = NULL;
-	git_oid now;
+	git_oid now, from_id, to_id;
 	if (git_repository_open_ext(&repo, workdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		return;
-	if (git_reference_name_to_id(&now, repo, ref) == 0 && !strcmp(git_oid_tostr_s(&now), from))
-		undo_half_checkout(repo, from, to);
+	if (git_reference_name_to_id(&now, repo, ref) == 0 && !strcmp(git_oid_tostr_s(&now), from)) {
+		if (index_is(repo, to) && git_oid_fromstr(&from_id, from) == 0 && git_oid_fromstr(&to_id, to) == 0) {
+			ps_journal j;
+			ps_ref_lock rl;
+			if (ps_journal_begin(&j, git_repository_commondir(repo), NULL) == 0) {
+				if (ps_ref_lock_take(&rl, repo, &j, ref, NULL) == 0) {
+					if (rl.has_old && git_oid_equal(&rl.old, &from_id))
+						ps_ref_lock_commit(&rl, &to_id, "pull --ff-only: Fast-forward (finished after a crash)",
+							1, NULL);
+					ps_ref_lock_release(&rl);
+				}
+				ps_journal_end(&j);
+			}
+		} else {
+			undo_half_checkout(repo, from, to);
+		}
+	}
 	git_repository_free(repo);
+}
+
+/* A dead run's private file, or its private directory (a push's pack
+ * directory: temporary packs, their .lock, a finished pack not yet moved)
+ * and what is directly in it.  Named with the dead run's pid and start. */
+static void remove_private(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	if (!d) {
+		unlink(path);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char sub[8800];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		unlink(sub);
+	}
+	closedir(d);
+	rmdir(path);
 }
 
 static void recover_one(const char *journal)
@@ -348,7 +411,7 @@ static void recover_one(const char *journal)
 			moving = 1;
 		} else if (!strncmp(line, "tmp ", 4) && strstr(line + 4, "/pushseal-tmp.")) {
 			char lock[8500];
-			unlink(line + 4); /* the dead run's private file, by its own name */
+			remove_private(line + 4); /* the dead run's private file or directory */
 			snprintf(lock, sizeof(lock), "%s.lock", line + 4);
 			unlink(lock); /* and libgit2's lock on it, when it wrote one there */
 		} else if (sscanf(line, "lock %llu %lld %ld %n", &ino, &sec, &nsec, &off) == 3 && off > 0) {

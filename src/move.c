@@ -298,6 +298,7 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	ps_test_hook("MOVE_CHECKED_OUT"); /* test-only: a death holding both locks */
 	if ((rc = write_index(repo, &journal, &index_lock, err)) < 0)
 		goto done;
+	ps_test_hook("MOVE_INDEX_WRITTEN"); /* test-only: a death before the branch moves */
 	rc = ps_ref_lock_commit(&rl, to, reflog_msg, 1, err);
 done:
 	split_free(&split);

@@ -21,6 +21,7 @@ typedef struct push_job {
 	const char *dst;          /* the remote ref we update */
 	const char *branch_ref;   /* refs/heads/<b>, the local side */
 	const char *remote_dir;   /* non-empty: a remote on a local path (push_local.c) */
+	char pack_dir[4600];      /* ...and the parent's private directory for its pack */
 	char url[4096];           /* the push URL, resolved as git resolves it */
 } push_job;
 
@@ -70,7 +71,8 @@ static int push_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	int rc;
 
 	if (job->remote_dir[0])
-		return ps_push_local_objects(out, job->repo_path, job->branch_ref, job->remote_dir, job->dst, err);
+		return ps_push_local_objects(out, job->repo_path, job->branch_ref, job->remote_dir, job->dst, job->pack_dir,
+			err);
 	memset(&seen, 0, sizeof(seen));
 	seen.job = job;
 	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
@@ -173,6 +175,29 @@ static int update_tracking(git_repository *repo, ps_branch *b, pushseal_error *e
 	return rc;
 }
 
+/* One try of a push into a local remote: the child packs into our private
+ * directory in the remote, we publish the pack, then lock and move the ref. */
+static int push_local_attempt(int *moved, push_job *job, ps_buf *said, git_repository *repo, const ps_branch *b,
+	const char *remote_dir, int deadline_ms, pushseal_error *err)
+{
+	git_repository *remote = NULL;
+	ps_journal journal;
+	int rc;
+	memset(&journal, 0, sizeof(journal));
+	if (git_repository_open_ext(&remote, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
+	if ((rc = ps_push_local_pack_dir(job->pack_dir, sizeof(job->pack_dir), &journal, remote, err)) == 0) {
+		rc = ps_deadline_run(said, push_in_child, job, deadline_ms, "push", err);
+		ps_test_hook("PACK_WRITTEN"); /* test-only: a death with the pack not yet published */
+		ps_push_local_pack_publish(remote, job->pack_dir, rc == 0);
+	}
+	ps_journal_end(&journal);
+	git_repository_free(remote);
+	if (rc < 0)
+		return rc;
+	return ps_push_local_update(moved, repo, &b->head, remote_dir, b->merge, said->ptr ? said->ptr : "", err);
+}
+
 int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err)
 {
@@ -210,15 +235,15 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	/* a local remote whose ref moves between the child's copy and our lock
 	 * is tried again from its new value, a few times */
 	for (int attempt = 0;; attempt++) {
-		rc = ps_deadline_run(&said, push_in_child, &job,
-			ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), "push", err);
-		if (rc < 0)
-			goto done;
 		if (!remote_dir[0]) {
-			moved = said.ptr && !strcmp(said.ptr, "moved") ? PUSHSEAL_MOVED : PUSHSEAL_UP_TO_DATE;
+			rc = ps_deadline_run(&said, push_in_child, &job,
+				ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), "push", err);
+			if (rc == 0)
+				moved = said.ptr && !strcmp(said.ptr, "moved") ? PUSHSEAL_MOVED : PUSHSEAL_UP_TO_DATE;
 			break;
 		}
-		rc = ps_push_local_update(&moved, repo, &b.head, remote_dir, b.merge, said.ptr ? said.ptr : "", err);
+		rc = push_local_attempt(&moved, &job, &said, repo, &b, remote_dir,
+			ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), err);
 		if (rc != PS_PUSH_AGAIN)
 			break;
 		if (attempt == 2) {
@@ -229,6 +254,7 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	}
 	if (rc < 0)
 		goto done;
+	ps_test_hook("PUSH_TRACKING"); /* test-only: a death before the tracking ref moves */
 	if ((rc = update_tracking(repo, &b, err)) < 0)
 		goto done;
 	if (out)

@@ -11,55 +11,44 @@
 #include "internal.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-void ps_test_hook(const char *point)
+void ps_test_hook_arg(const char *point, const char *arg)
 {
-	/* test-only: lets the suite inject a competing push at a precise point */
+	/* test-only: lets the suite inject a competing push, or a crash, at a
+	 * precise point; PUSHSEAL_TEST_HOOK_ARG tells the hook where it is */
 	char name[64];
 	const char *cmd;
 	snprintf(name, sizeof(name), "PUSHSEAL_TEST_HOOK_%s", point);
 	/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
-	if ((cmd = getenv(name)) && *cmd && system(cmd) != 0) {
-		/* the hook's own result is the test's business */
+	if ((cmd = getenv(name)) && *cmd) {
+		setenv("PUSHSEAL_TEST_HOOK_ARG", arg ? arg : "", 1);
+		if (system(cmd) != 0) {
+			/* the hook's own result is the test's business */
+		}
+		unsetenv("PUSHSEAL_TEST_HOOK_ARG");
 	}
+}
+
+void ps_test_hook(const char *point)
+{
+	ps_test_hook_arg(point, NULL);
 }
 
 typedef struct pack_sink {
-	git_odb_writepack *wp;
+	git_indexer *idx;
 	git_indexer_progress stats;
 } pack_sink;
 
-static int to_remote_pack(void *buf, size_t size, void *payload)
+static int to_pack_dir(void *buf, size_t size, void *payload)
 {
 	pack_sink *sink = payload;
-	return sink->wp->append(sink->wp, buf, size, &sink->stats);
-}
-
-/* core.sharedRepository: the pack and index just written must be readable
- * by the group as git makes them (libgit2 writes them by our umask). */
-static void share_packs(git_repository *remote)
-{
-	int perm = ps_shared_perm(remote);
-	char dir[4300];
-	DIR *d;
-	struct dirent *e;
-	if (!perm)
-		return;
-	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_commondir(remote));
-	ps_adjust_shared_perm(perm, dir);
-	if (!(d = opendir(dir)))
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char path[4600];
-		if (strncmp(e->d_name, "pack-", 5) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		ps_adjust_shared_perm(perm, path);
-	}
-	closedir(d);
+	return git_indexer_append(sink->idx, buf, size, &sink->stats);
 }
 
 /* A shallow clone's history ends at parents it does not have, where
@@ -98,13 +87,17 @@ static int insert_shallow(git_packbuilder *pb, git_repository *local, git_odb *r
 	return rc;
 }
 
-/* Copy what `head` needs and `old` (may be NULL) lacks into the remote's odb. */
+/* Write what `head` needs and `old` (may be NULL) lacks, as a pack, into
+ * pack_dir: the parent's private directory inside the remote's
+ * objects/pack (ps_push_local_pack_dir), never the pack directory itself,
+ * so that a kill here leaves nothing anyone else could mistake. */
 static int copy_objects(git_repository *local, git_repository *remote, const git_oid *head,
-	const git_oid *old, pushseal_error *err)
+	const git_oid *old, const char *pack_dir, pushseal_error *err)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
 	git_odb *odb = NULL;
+	git_indexer_options io;
 	pack_sink sink;
 	int rc = 0;
 
@@ -121,22 +114,62 @@ static int copy_objects(git_repository *local, git_repository *remote, const git
 	}
 	if (git_packbuilder_object_count(pb) == 0)
 		goto done;
-	if (git_odb_write_pack(&sink.wp, odb, NULL, NULL) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "cannot write objects into the remote");
-		goto done;
-	}
-	if (git_packbuilder_foreach(pb, to_remote_pack, &sink) < 0 || sink.wp->commit(sink.wp, &sink.stats) < 0)
-		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "cannot write objects into the remote");
-	sink.wp->free(sink.wp);
-	if (rc == 0) {
-		git_odb_refresh(odb);
-		share_packs(remote);
-	}
+	git_indexer_options_init(&io, GIT_INDEXER_OPTIONS_VERSION);
+	if (git_indexer_new(&sink.idx, pack_dir, 0, NULL, &io) < 0 ||
+	    git_packbuilder_foreach(pb, to_pack_dir, &sink) < 0 || git_indexer_commit(sink.idx, &sink.stats) < 0)
+		rc = ps_error_git(err, PUSHSEAL_E_REJECTED, "cannot write the objects for the remote");
+	git_indexer_free(sink.idx);
 done:
 	git_odb_free(odb);
 	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
 	return rc;
+}
+
+int ps_push_local_pack_dir(char *dir, size_t n, ps_journal *j, git_repository *remote, pushseal_error *err)
+{
+	if (ps_journal_begin(j, git_repository_commondir(remote), NULL) < 0)
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal in %s",
+			git_repository_commondir(remote));
+	snprintf(dir, n, "%sobjects/pack/pushseal-tmp.%d-%llu.%u.%u", git_repository_commondir(remote), (int)getpid(),
+		j->started, j->id, j->seq++);
+	if (ps_journal_note_tmp(j, dir) < 0 || mkdir(dir, 0777) != 0)
+		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot make %s: %s", dir, strerror(errno));
+	ps_adjust_shared_perm(ps_shared_perm(remote), dir);
+	return 0;
+}
+
+void ps_push_local_pack_publish(git_repository *remote, const char *dir, int publish)
+{
+	char from[4600], to[4600];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	/* the .pack before its .idx: a pack is visible once its index is */
+	for (int pass = 0; d && pass < 3; pass++) {
+		rewinddir(d);
+		while ((e = readdir(d)) != NULL) {
+			size_t len = strlen(e->d_name);
+			int is_pack = len > 5 && !strcmp(e->d_name + len - 5, ".pack");
+			int is_idx = len > 4 && !strcmp(e->d_name + len - 4, ".idx");
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
+			if (pass == 0 && publish && is_pack) {
+				snprintf(to, sizeof(to), "%sobjects/pack/%s", git_repository_commondir(remote), e->d_name);
+				if (rename(from, to) == 0)
+					ps_adjust_shared_perm(ps_shared_perm(remote), to);
+			} else if (pass == 1 && publish && is_idx) {
+				snprintf(to, sizeof(to), "%sobjects/pack/%s", git_repository_commondir(remote), e->d_name);
+				if (rename(from, to) == 0)
+					ps_adjust_shared_perm(ps_shared_perm(remote), to);
+			} else if (pass == 2) {
+				unlink(from); /* our own leftovers: temporary files of a killed writer */
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
 }
 
 /* A push from `old` (NULL: none) to head must be a fast-forward, with old
@@ -184,7 +217,7 @@ static int checked_out_in_remote(git_repository *remote, const char *dst)
  * store (a new pack: no lock is taken).  Says "up-to-date", or the remote
  * value it based the copy on ("based <hex>" or "based -"). */
 int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch_ref, const char *remote_dir,
-	const char *dst, pushseal_error *err)
+	const char *dst, const char *pack_dir, pushseal_error *err)
 {
 	git_repository *local = NULL, *remote = NULL;
 	git_oid head, old;
@@ -212,7 +245,7 @@ int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch
 	}
 	if ((rc = ff_check(local, &head, has_old ? &old : NULL, dst, branch_ref, err)) < 0)
 		goto done;
-	if ((rc = copy_objects(local, remote, &head, has_old ? &old : NULL, err)) < 0)
+	if ((rc = copy_objects(local, remote, &head, has_old ? &old : NULL, pack_dir, err)) < 0)
 		goto done;
 	ps_buf_printf(out, "based %s", has_old ? git_oid_tostr_s(&old) : "-");
 done:

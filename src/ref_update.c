@@ -33,6 +33,7 @@ int ps_ref_lock_take(ps_ref_lock *rl, git_repository *repo, ps_journal *j, const
 		return rc;
 	/* under the lock, the value cannot change until we commit */
 	rl->has_old = git_reference_name_to_id(&rl->old, repo, refname) == 0;
+	ps_test_hook_arg("REF_LOCKED", rl->loose); /* test-only: a death holding the lock */
 	return 0;
 }
 

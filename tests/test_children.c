@@ -537,6 +537,95 @@ static void linked_worktree_crash_recovers(ps_ctx *ctx)
 	assert_false(or_exists(ctx, "local/.git/worktrees/wt/index.lock"));
 }
 
+/* ---- F-STEP: a kill at every step boundary of pull and push ---------------- */
+
+typedef struct step {
+	const char *point;   /* the reference's test hook */
+	const char *where;   /* a part of PUSHSEAL_TEST_HOOK_ARG to kill at ("": any) */
+	int behind;          /* 1: the remote moved (a pull); 0: only our writeback (a push) */
+} step;
+
+static const step steps[] = {
+	{ "FETCH_TRANSFERRED", "", 1 },                    /* after the fetch's transfer */
+	{ "REF_LOCKED", "/refs/remotes/origin/main", 1 },  /* before the tracking-ref update */
+	{ "MOVE_CHECKED_OUT", "", 1 },                     /* after the checkout */
+	{ "MOVE_INDEX_WRITTEN", "", 1 },                   /* before the branch update */
+	{ "REF_RENAMED", "local/.git/refs/heads/main", 1 },  /* after the branch update */
+	{ "PACK_WRITTEN", "", 0 },                         /* after writing the pack */
+	{ "REF_RENAMED", "remote.git/refs/heads/main", 0 },  /* after the remote ref update */
+	{ "PUSH_TRACKING", "", 0 },                        /* before the tracking-ref update */
+};
+
+/* git's own lock files under dir: "" when there are none */
+static const char *git_locks(ps_ctx *ctx, const char *dir)
+{
+	const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	const char *out, *err;
+	argv[2] = ps_fmt(ctx, "cd '%s' && find . \\( -name index.lock -o -name HEAD.lock -o -name packed-refs.lock "
+		"-o -name config.lock -o -name shallow.lock -o -path './refs/*.lock' -o -name 'pushseal-tmp.*' "
+		"-o -path './objects/pack/*.lock' \\) -print", dir);
+	ps_spawn(ctx, NULL, argv, &out, &err);
+	return out;
+}
+
+static void fsck_clean(ps_ctx *ctx, const char *dir)
+{
+	const char *out;
+	if (or_git(ctx, &out, dir, "fsck", "--no-progress", "--no-dangling", NULL) != 0)
+		fail_msg("git fsck in %s: %s", dir, out);
+}
+
+/* One step: kill `fix` there, then one tick must converge, nothing lost. */
+static void step_converges(ps_ctx *ctx, const step *st)
+{
+	const char *local = ps_keep(ctx, "local"), *remote = ps_keep(ctx, "remote.git");
+	const char *args[] = { "fix", local, "--writeback", NULL, NULL };
+	const char *repos[] = { local };
+	ps_cycle_result r[1];
+	const char *out;
+	char hook[600], made[64];
+	int rc;
+	fx_pair(ctx, 2);
+	if (st->behind)
+		fx_behind(ctx, "remote.git", 1);
+	args[3] = ps_fmt(ctx, "echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data' && "
+		"git rev-parse HEAD > '%s/made'", ctx->root);
+	snprintf(hook, sizeof(hook), "case \"$PUSHSEAL_TEST_HOOK_ARG\" in *%s*) kill -9 $PPID;; esac", st->where);
+	setenv(ps_fmt(ctx, "PUSHSEAL_TEST_HOOK_%s", st->point), hook, 1);
+	rc = cli(ctx, &out, args);
+	unsetenv(ps_fmt(ctx, "PUSHSEAL_TEST_HOOK_%s", st->point));
+	if (rc != 128 + SIGKILL && rc != -1)
+		fail_msg("%s %s: fix was meant to die there, but exited %d: %s", st->point, st->where, rc, out);
+	snprintf(made, sizeof(made), "%s", or_exists(ctx, "made") ? or_file(ctx, "made") : "");
+	made[strcspn(made, "\n")] = '\0';
+
+	drv_run(ctx, 1, NULL, NULL, repos, 1, r);
+	if (r[0].exit_code != 0)
+		fail_msg("%s %s: the tick after the kill exited %d: %s", st->point, st->where, r[0].exit_code, r[0].json);
+	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, remote, "main"));
+	assert_str(or_rev(ctx, local, "origin/main"), or_rev(ctx, remote, "main"));
+	if (*made && !or_is_ancestor(ctx, remote, made, "main"))
+		fail_msg("%s %s: the writeback's commit %s was lost", st->point, st->where, made);
+	assert_str(or_status(ctx, local), "");
+	fsck_clean(ctx, local);
+	fsck_clean(ctx, remote);
+	{
+		char left[4096];
+		snprintf(left, sizeof(left), "%s%s", git_locks(ctx, ps_fmt(ctx, "%s/.git", local)), git_locks(ctx, remote));
+		if (*left)
+			fail_msg("%s %s: left behind after the next tick:\n%s", st->point, st->where, left);
+	}
+}
+
+static void step_after_fetch(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[0]); }
+static void step_before_tracking(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[1]); }
+static void step_after_checkout(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[2]); }
+static void step_before_branch(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[3]); }
+static void step_after_branch(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[4]); }
+static void step_after_pack(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[5]); }
+static void step_after_remote_ref(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[6]); }
+static void step_before_push_tracking(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[7]); }
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("F-LOCK-1", "a network deadline leaves a live git commit's index.lock, and that commit then completes", deadline_leaves_live_index_lock),
 	CLAUSE("F-LOCK-2", "a push held past its deadline leaves the lock another writer took meanwhile in the remote", local_push_leaves_live_ref_lock),
@@ -545,6 +634,14 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("F-CHILD-1", "a run killed with SIGKILL while it waits on a silent server leaves no process, and no lock", killed_run_leaves_no_process),
 	CLAUSE("F-CHILD-2", "a writeback runs with default signals: `yes | head -1` ends by SIGPIPE and the tick seals", writeback_pipeline_ends),
 	CLAUSE("F-CHILD-3", "a writeback past --command-deadline is killed with its group; its commit is sealed, the failure reported", command_deadline_kills_writeback),
+	CLAUSE("F-STEP-1", "killed after the fetch's transfer: the next tick converges, fsck clean, no lock", step_after_fetch),
+	CLAUSE("F-STEP-2", "killed holding the tracking ref's lock: the next tick converges, no lock left", step_before_tracking),
+	CLAUSE("F-STEP-3", "killed after the checkout, before index and branch: converges, nothing lost", step_after_checkout),
+	CLAUSE("F-STEP-4", "killed with the index written but the branch not: the next tick finishes the pull", step_before_branch),
+	CLAUSE("F-STEP-5", "killed after the branch update, before its lock is dropped: converges, no lock", step_after_branch),
+	CLAUSE("F-STEP-6", "killed with the pack written but not published: converges, no temporary left in the remote", step_after_pack),
+	CLAUSE("F-STEP-7", "killed after the remote ref update, before its lock is dropped: converges, no lock", step_after_remote_ref),
+	CLAUSE("F-STEP-8", "killed before the tracking-ref update of a push: converges, nothing lost", step_before_push_tracking),
 	CLAUSE("F-CHILD-4", "the writeback and the network child inherit no descriptor but 0, 1, 2 and pipes or sockets", children_inherit_no_descriptor),
 };
 

@@ -35,7 +35,7 @@ static const struct family {
 	{ "cli", "P-PROTO-6 G-SPARSE-2 X-COMMIT X-STATUS X-HUB X-PAR X-METRICS X-FORMAT" },
 	{ "reports", "C-16-5 X-REPORT" },
 	{ "divergence", "X-DIVERGE F-CONC-2" },
-	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5 F-LOCK-2 F-LOCK-3 F-LOCK-4" },
+	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5 F-LOCK-2 F-LOCK-3 F-LOCK-4 F-STEP" },
 	{ "children", "F-CHILD-3 F-CHILD-4" },
 	{ "redact", "F-REDACT" },
 	{ "race", "P-PUSH-18 G-URL-7" },
