@@ -90,13 +90,17 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/pushsealConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/pushsealConfig.cmake
   ${CMAKE_BINARY_DIR}/pushsealConfigVersion.cmake DESTINATION ${PS_CMAKE_DIR})
+# COMPONENTS conformance: pushseal::conformance and pushseal_add_conformance_tests()
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/pushsealConformance.cmake
+  ${CMAKE_CURRENT_LIST_DIR}/pushsealConformanceDiscover.cmake DESTINATION ${PS_CMAKE_DIR})
+install(PROGRAMS ${CMAKE_CURRENT_LIST_DIR}/pushseal-conformance-clause DESTINATION ${PS_CMAKE_DIR})
 
 # --- pkg-config -------------------------------------------------------------
 # Written at install time so that its prefix is the one actually installed
 # to (`cmake --install --prefix P`, or /usr inside the .deb).
 # Paths relative to the prefix (GNUInstallDirs gives them relative unless
 # the user passed absolute ones, which are then used as they are).
-foreach(d LIBDIR INCLUDEDIR)
+foreach(d LIBDIR INCLUDEDIR BINDIR)
   if(IS_ABSOLUTE "${CMAKE_INSTALL_${d}}")
     set(PS_PC_${d} "${CMAKE_INSTALL_${d}}")
   else()
