@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 /* The most a child may send back: far above any real fetch's ref list. */
-#define PS_CHILD_OUT_MAX (64u * 1024u * 1024u)
+#define PS_CHILD_OUT_MAX ((size_t)64 << 20)
 
 int ps_parse_seconds(int *out_ms, const char *text)
 {
@@ -94,7 +94,7 @@ int ps_buf_printf(ps_buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
 	va_end(ap);
 	if (n < 0)
 		return -1;
@@ -106,7 +106,7 @@ int ps_buf_printf(ps_buf *b, const char *fmt, ...)
 		if (!big)
 			return -1;
 		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		vsnprintf(big, (size_t)n + 1, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
 		va_end(ap);
 		rc = ps_buf_put(b, big, (size_t)n);
 		free(big);

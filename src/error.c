@@ -135,7 +135,7 @@ int ps_error_net(pushseal_error *err, int git_code, const char *fmt, ...)
 	va_list ap;
 	int klass;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
 	va_end(ap);
 	snprintf(said, sizeof(said), "%s%s%s%s", last && last->message ? last->message : "",
 		*ps_server_words() ? " | " : "", *ps_server_words() ? "remote: " : "", ps_server_words());

@@ -159,7 +159,7 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 			goto done;
 		}
 		git_odb_refresh(odb);
-		if ((rc = git_remote_ls(&heads, &n, remote)) < 0) {
+		if (git_remote_ls(&heads, &n, remote) < 0) {
 			rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "fetch from '%s' failed", job->remote);
 			goto done;
 		}

@@ -122,7 +122,7 @@ static int journal_note(ps_journal *j, const char *fmt, ...)
 	if (!j->active || !(f = fopen(j->path, "ae")))
 		return -1;
 	va_start(ap, fmt);
-	bad = vfprintf(f, fmt, ap) < 0;
+	bad = vfprintf(f, fmt, ap) < 0; /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
 	va_end(ap);
 	return (fclose(f) != 0 || bad) ? -1 : 0;
 }

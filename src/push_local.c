@@ -28,6 +28,7 @@ void ps_test_hook_arg(const char *point, const char *arg)
 	/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
 	if ((cmd = getenv(name)) && *cmd) {
 		setenv("PUSHSEAL_TEST_HOOK_ARG", arg ? arg : "", 1);
+		/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
 		if (system(cmd) != 0) {
 			/* the hook's own result is the test's business */
 		}
@@ -154,11 +155,7 @@ void ps_push_local_pack_publish(git_repository *remote, const char *dir, int pub
 			if (e->d_name[0] == '.')
 				continue;
 			snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
-			if (pass == 0 && publish && is_pack) {
-				snprintf(to, sizeof(to), "%sobjects/pack/%s", git_repository_commondir(remote), e->d_name);
-				if (rename(from, to) == 0)
-					ps_adjust_shared_perm(ps_shared_perm(remote), to);
-			} else if (pass == 1 && publish && is_idx) {
+			if (publish && ((pass == 0 && is_pack) || (pass == 1 && is_idx))) {
 				snprintf(to, sizeof(to), "%sobjects/pack/%s", git_repository_commondir(remote), e->d_name);
 				if (rename(from, to) == 0)
 					ps_adjust_shared_perm(ps_shared_perm(remote), to);

@@ -86,7 +86,7 @@ static void append_reflog(git_repository *repo, const char *dir, const char *ref
 	if (old)
 		git_oid_tostr(old_hex, sizeof(old_hex), old);
 	else
-		memset(old_hex, '0', GIT_OID_HEXSZ), old_hex[GIT_OID_HEXSZ] = '\0';
+		memset(old_hex, '0', sizeof(old_hex) - 1), old_hex[sizeof(old_hex) - 1] = '\0';
 	git_oid_tostr(new_hex, sizeof(new_hex), to);
 	off = sig->when.offset;
 	if (ps_buf_printf(&line, "%s %s %s <%s> %lld %c%02d%02d\t%s\n", old_hex, new_hex, sig->name, sig->email,
@@ -109,11 +109,12 @@ static void append_reflog(git_repository *repo, const char *dir, const char *ref
 int ps_ref_lock_commit(ps_ref_lock *rl, const git_oid *to, const char *msg, int log_head, pushseal_error *err)
 {
 	char content[GIT_OID_HEXSZ + 2];
+	const size_t hex = sizeof(content) - 2;
 	int rc;
-	git_oid_tostr(content, GIT_OID_HEXSZ + 1, to);
-	content[GIT_OID_HEXSZ] = '\n';
-	content[GIT_OID_HEXSZ + 1] = '\0';
-	if ((rc = ps_lockfile_commit(&rl->lock, rl->journal, rl->loose, content, GIT_OID_HEXSZ + 1, err)) < 0)
+	git_oid_tostr(content, hex + 1, to);
+	content[hex] = '\n';
+	content[hex + 1] = '\0';
+	if ((rc = ps_lockfile_commit(&rl->lock, rl->journal, rl->loose, content, hex + 1, err)) < 0)
 		return rc;
 	append_reflog(rl->repo, git_repository_commondir(rl->repo), rl->name, rl->has_old ? &rl->old : NULL, to, msg);
 	if (log_head)
@@ -147,7 +148,7 @@ static int unpack_ref(git_repository *repo, ps_journal *j, const char *refname, 
 	char path[4300], lockpath[4400];
 	ps_lockfile lock;
 	ps_buf out = { 0 };
-	size_t nlen = strlen(refname);
+	const size_t nlen = strlen(refname), hex = GIT_OID_HEXSZ;
 	int found = 0, rc, skip_peel = 0;
 	char *line = NULL;
 	size_t cap = 0;
@@ -168,9 +169,8 @@ static int unpack_ref(git_repository *repo, ps_journal *j, const char *refname, 
 		if (skip_peel && line[0] == '^')
 			continue;
 		skip_peel = 0;
-		if (len > GIT_OID_HEXSZ + 1 + nlen && line[GIT_OID_HEXSZ] == ' ' &&
-		    !strncmp(line + GIT_OID_HEXSZ + 1, refname, nlen) &&
-		    (line[GIT_OID_HEXSZ + 1 + nlen] == '\n' || line[GIT_OID_HEXSZ + 1 + nlen] == '\0')) {
+		if (len > hex + 1 + nlen && line[hex] == ' ' && !strncmp(line + hex + 1, refname, nlen) &&
+		    (line[hex + 1 + nlen] == '\n' || line[hex + 1 + nlen] == '\0')) {
 			found = skip_peel = 1;
 			continue;
 		}
