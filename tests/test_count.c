@@ -855,7 +855,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-REMOTE-2", "a clone behind by 4 unfetched commits fetches, counts 4, and its tracking ref then equals the remote branch", remote_behind_fetches),
 	CLAUSE("P-REMOTE-3", "a clone only ahead counts 0, not its own commits", remote_only_ahead),
 	CLAUSE("P-REMOTE-4", "a diverged clone (2 ahead, 5 behind) counts the 5 upstream commits", remote_diverged),
-	CLAUSE("P-REMOTE-5", "when the fetch fails (missing URL, deleted repository) the count is against the last-fetched tracking ref", remote_fetch_fails_stale_count),
+	SERVER_CLAUSE("P-REMOTE-5", "when the fetch fails (missing URL, deleted repository) the count is against the last-fetched tracking ref", remote_fetch_fails_stale_count),
 	CLAUSE("P-REMOTE-6", "no upstream, a detached HEAD or an unborn branch count 0 although origin/main is ahead", remote_no_upstream_detached_unborn),
 	CLAUSE("P-REMOTE-7", "the branch's remote 'upstream' is fetched and counted, not the remote called origin", remote_fetches_upstreams_remote),
 	CLAUSE("P-REMOTE-8", "counting changes neither branch, HEAD, index, worktree, untracked files nor reflogs", remote_changes_nothing),

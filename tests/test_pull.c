@@ -643,7 +643,7 @@ static void pull_refused_port_fails_unchanged(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	fx_fetch(ctx, "local", "origin");
-	fx_set_url(ctx, "local", "origin", "git://127.0.0.1:1/remote.git");
+	fx_set_url(ctx, "local", "origin", ps_net_url(ctx, 1, "remote.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
@@ -969,9 +969,9 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-7", "an untracked directory where the pull would create a file makes pull fail and is kept", pull_untracked_dir_kept),
 	CLAUSE("P-PULL-7", "an untracked file where the pull would create a directory makes pull fail and is kept", pull_untracked_file_where_dir_kept),
 	CLAUSE("P-PULL-8", "a detached HEAD fails and HEAD, the branch and the worktree are unchanged", pull_detached_fails_unchanged),
-	CLAUSE("P-PULL-9", "a deleted remote directory fails and the clone is unchanged, even with a fetched tracking ref ahead", pull_remote_deleted_fails_unchanged),
+	SERVER_CLAUSE("P-PULL-9", "a deleted remote directory fails and the clone is unchanged, even with a fetched tracking ref ahead", pull_remote_deleted_fails_unchanged),
 	CLAUSE("P-PULL-9", "a remote URL to a path that never existed fails and the clone is unchanged", pull_remote_never_existed_fails_unchanged),
-	CLAUSE("P-PULL-9", "a remote URL to a refused loopback port fails and the clone is unchanged", pull_refused_port_fails_unchanged),
+	NET_CLAUSE("P-PULL-9", "a remote URL to a refused loopback port fails and the clone is unchanged", pull_refused_port_fails_unchanged),
 	CLAUSE("P-PULL-10", "unstaged, staged and untracked changes to files the pull does not touch survive a successful pull", pull_keeps_unrelated_edits),
 	CLAUSE("P-PULL-11", "a fast-forward over three commits writes exactly one reflog entry, old tip to new tip", pull_writes_one_reflog_entry),
 	CLAUSE("P-PULL-12", "the pull fetches the branch's remote 'upstream', not a decoy 'origin'", pull_uses_configured_remote),

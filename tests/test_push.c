@@ -358,7 +358,7 @@ static void push_unreachable_port_fails(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	/* nothing listens on loopback port 1: connection refused at once */
-	fx_set_url(ctx, "local", "origin", "git://127.0.0.1:1/remote.git");
+	fx_set_url(ctx, "local", "origin", ps_net_url(ctx, 1, "remote.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
@@ -685,7 +685,7 @@ static void race_at(ps_ctx *ctx, const char *point)
 	unsetenv(var);
 	const char *rc_text = or_file(ctx, "competitor.rc");
 	if (!rc_text)
-		skip(); /* this implementation has no injection point: nothing raced */
+		PS_SKIP("the implementation honours no PUSHSEAL_TEST_HOOK_* injection point: nothing raced");
 	int competitor_ok = rc_text[0] == '0';
 	const char *tip = or_rev(ctx, "remote.git", "main");
 	char remote_tip[64];
@@ -725,13 +725,13 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-3", "a diverged clone whose tracking ref already shows the remote commits fails and the remote keeps them", push_diverged_after_fetch_fails),
 	CLAUSE("P-PUSH-4", "a clone strictly behind its fetched upstream fails and the remote tip is unchanged (no rewind)", push_behind_fetched_fails),
 	CLAUSE("P-PUSH-4", "a clone strictly behind an unfetched upstream fails and the remote tip is unchanged (no rewind)", push_behind_unfetched_fails),
-	CLAUSE("P-PUSH-5 P-PUSH-15", "a locked remote ref makes the push fail though libgit2 returns 0; remote ref, its lock, local commits and tracking ref are kept", push_locked_remote_ref_fails),
+	SERVER_CLAUSE("P-PUSH-5 P-PUSH-15", "a locked remote ref makes the push fail though libgit2 returns 0; remote ref, its lock, local commits and tracking ref are kept", push_locked_remote_ref_fails),
 	CLAUSE("P-PUSH-6", "a successful push moves refs/remotes/origin/main to the pushed commit", push_updates_tracking_ref),
 	CLAUSE("P-PUSH-6", "a push that finds the remote already at HEAD corrects a stale tracking ref, as git does", push_up_to_date_fixes_stale_tracking),
 	CLAUSE("P-PUSH-7", "a branch with no upstream fails and the remote gets no ref and no object", push_no_upstream_fails),
 	CLAUSE("P-PUSH-8", "a detached HEAD fails, stays detached, and the remote gets nothing", push_detached_fails),
-	CLAUSE("P-PUSH-9", "a remote path that vanished fails and the clone is unchanged", push_unreachable_path_fails),
-	CLAUSE("P-PUSH-9", "a loopback git:// remote that refuses connections fails and the clone is unchanged", push_unreachable_port_fails),
+	SERVER_CLAUSE("P-PUSH-9", "a remote path that vanished fails and the clone is unchanged", push_unreachable_path_fails),
+	NET_CLAUSE("P-PUSH-9", "a loopback remote (git://, http://, ssh://) that refuses connections fails and the clone is unchanged", push_unreachable_port_fails),
 	CLAUSE("P-PUSH-10", "the push goes to the branch's remote 'upstream', not to a decoy 'origin', and updates refs/remotes/upstream/main", push_uses_configured_remote),
 	CLAUSE("P-PUSH-11", "when the upstream branch was deleted on the remote, the push recreates it at local HEAD", push_recreates_deleted_branch),
 	CLAUSE("P-PUSH-11", "a deleted upstream branch is recreated even when the stale tracking ref says the clone is in sync", push_recreates_deleted_branch_in_sync),

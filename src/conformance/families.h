@@ -1,0 +1,31 @@
+/*
+ * The named families of extended clauses (docs/SPEC.md): a family enables
+ * every clause ID that starts with one of its prefixes.  Shared by the
+ * harness (PUSHSEAL_EXT) and pushseal-conformance (--with, --list-clauses).
+ */
+#ifndef PS_FAMILIES_H
+#define PS_FAMILIES_H
+
+static const struct ps_family {
+	const char *name;
+	const char *prefixes;
+} ps_families[] = {
+	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4" },
+	{ "ignored", "P-PULL-15" },
+	{ "lock", "P-PULL-16 P-PULL-21 X-LOCK" },
+	{ "in-progress", "P-PULL-22 C-16-4 F-STATE" },
+	{ "local-upstream", "P-PULL-18" },
+	{ "owner", "P-INPUT-8" },
+	{ "paths", "P-PROTO-7 F-PATH" },
+	{ "cli", "P-PROTO-6 X-COMMIT X-STATUS X-HUB X-PAR X-METRICS X-FORMAT" },
+	{ "divergence", "X-DIVERGE F-CONC-2" },
+	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5" },
+	{ "redact", "F-REDACT" },
+	{ "race", "P-PUSH-18" },
+	{ "prune", "P-REMOTE-9" },
+	{ "transport", "T-HTTP T-SSH T-CRED" },
+};
+
+#define PS_NFAMILIES (sizeof(ps_families) / sizeof(ps_families[0]))
+
+#endif
