@@ -956,6 +956,26 @@ static void pull_failure_classes(ps_ctx *ctx)
 	expect_pull_class(ctx, "unreachable", PUSHSEAL_E_UNREACHABLE);
 }
 
+/* ---- P-PULL-24: a remote whose HEAD is not the upstream ------------------ */
+
+static void pull_remote_head_elsewhere(ps_ctx *ctx, int other_branch)
+{
+	fx_other_head_pair(ctx, other_branch);
+	char tip[64];
+	snprintf(tip, sizeof(tip), "%s", fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 3\n"));
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_str(or_rev(ctx, "local", "HEAD"), tip);
+	assert_str(or_rev(ctx, "local", "refs/heads/feature/x"), tip);
+	assert_str(or_file(ctx, "local/x.txt"), "x 3\n");
+	assert_false(or_exists(ctx, "local/main.txt"));
+	assert_str(or_status(ctx, "local"), "");
+	or_fsck_clean(ctx, "local");
+}
+
+static void pull_remote_head_dangling(ps_ctx *ctx) { pull_remote_head_elsewhere(ctx, 0); }
+static void pull_remote_head_other(ps_ctx *ctx) { pull_remote_head_elsewhere(ctx, 1); }
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-1", "a clean clone behind its upstream fast-forwards branch, index and worktree to the upstream tip", pull_behind_fast_forwards),
 	CLAUSE("P-PULL-2", "a clone equal to its upstream succeeds and changes nothing: tip, status, index, worktree and both reflogs", pull_equal_changes_nothing),
@@ -974,6 +994,8 @@ static const struct CMUnitTest tests[] = {
 	NET_CLAUSE("P-PULL-9", "a remote URL to a refused loopback port fails and the clone is unchanged", pull_refused_port_fails_unchanged),
 	CLAUSE("P-PULL-10", "unstaged, staged and untracked changes to files the pull does not touch survive a successful pull", pull_keeps_unrelated_edits),
 	CLAUSE("P-PULL-11", "a fast-forward over three commits writes exactly one reflog entry, old tip to new tip", pull_writes_one_reflog_entry),
+	SERVER_CLAUSE("P-PULL-24", "a remote whose HEAD dangles (git init --bare, only feature/x pushed): the pull fast-forwards feature/x to its upstream, fsck clean", pull_remote_head_dangling),
+	SERVER_CLAUSE("P-PULL-24", "a remote whose HEAD names another branch: the pull lands on the upstream feature/x, never on main", pull_remote_head_other),
 	CLAUSE("P-PULL-12", "the pull fetches the branch's remote 'upstream', not a decoy 'origin'", pull_uses_configured_remote),
 	CLAUSE("P-PULL-13", "an upstream branch deleted on the remote fails although the stale tracking ref is a fast-forward away", pull_upstream_deleted_stale_ahead_fails),
 	CLAUSE("P-PULL-13", "an upstream branch deleted on the remote fails although the stale tracking ref equals HEAD", pull_upstream_deleted_stale_equal_fails),

@@ -717,6 +717,25 @@ static void race_before_push_loses_nothing(ps_ctx *ctx)
 	race_at(ctx, "BEFORE_LOCK");
 }
 
+/* ---- P-PUSH-19: a remote whose HEAD is not the upstream ------------------ */
+
+static void push_remote_head_elsewhere(ps_ctx *ctx, int other_branch)
+{
+	fx_other_head_pair(ctx, other_branch);
+	char main_before[64], head[64];
+	snprintf(main_before, sizeof(main_before), "%s", or_rev(ctx, "remote.git", "refs/heads/main"));
+	snprintf(head, sizeof(head), "%s", fx_commit(ctx, "local", "y.txt", "y\n"));
+	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_str(or_rev(ctx, "remote.git", "refs/heads/feature/x"), head);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature/x"), head);
+	assert_str(or_rev(ctx, "remote.git", "refs/heads/main"), main_before); /* "" when it dangles */
+	or_fsck_clean(ctx, "remote.git");
+}
+
+static void push_remote_head_dangling(ps_ctx *ctx) { push_remote_head_elsewhere(ctx, 0); }
+static void push_remote_head_other(ps_ctx *ctx) { push_remote_head_elsewhere(ctx, 1); }
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-1", "a clone ahead by three commits pushes them all: the remote branch equals local HEAD and is connected", push_ahead_moves_remote),
 	CLAUSE("P-PUSH-1", "a clone ahead by one commit pushes it with its content", push_ahead_one_commit),
@@ -744,6 +763,8 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-15", "a push refused by the remote leaves the tracking ref and its reflog where they were", push_rejected_keeps_tracking),
 	CLAUSE("P-PUSH-15", "a rejected non-fast-forward leaves a stale tracking ref stale: no fetch, no update", push_diverged_keeps_stale_tracking),
 	CLAUSE("P-PUSH-16", "a push with modified, staged and untracked files succeeds, pushes only HEAD and keeps every edit byte for byte", push_keeps_uncommitted_edits),
+	SERVER_CLAUSE("P-PUSH-19", "a remote whose HEAD dangles (git init --bare, only feature/x pushed): the push updates feature/x and its tracking ref, and creates no main", push_remote_head_dangling),
+	SERVER_CLAUSE("P-PUSH-19", "a remote whose HEAD names another branch: the push updates feature/x only, main is untouched", push_remote_head_other),
 	CLAUSE("P-PUSH-17", "a diverged push fails with class diverged", class_diverged),
 	CLAUSE("P-PUSH-17", "a push from a clone strictly behind fails with class diverged (not a fast-forward)", class_behind_is_diverged),
 	CLAUSE("P-PUSH-17", "a push refused by the remote (locked ref) fails with class rejected, naming the ref", class_rejected),

@@ -139,6 +139,12 @@ const char *ps_ssh_file(ps_ctx *ctx, const char *name);
 
 /* The common topology: bare "remote.git" with n commits and clone "local". */
 void fx_pair(ps_ctx *ctx, int ncommits);
+/* A remote whose HEAD is not the upstream (made with `git init --bare`, its
+ * upstream feature/x): other_branch 0 leaves HEAD dangling (main never
+ * pushed), 1 makes main another line.  "local" tracks feature/x. */
+const char *fx_other_head_pair(ps_ctx *ctx, int other_branch);
+/* `git fsck` is clean in dir (relative to the sandbox). */
+void or_fsck_clean(ps_ctx *ctx, const char *dir);
 
 /* Commit `content` as `file` on HEAD of the non-bare repo `repo` (worktree,
  * index and branch).  Returns the new commit's hex id. */
