@@ -180,17 +180,6 @@ static xfail *xfail_for(const char *name, const char *transport)
 static void add_result(const char *suite, const char *transport, const char *name, enum status st,
 	const char *detail, const char *transcript, const char *sandbox)
 {
-	xfail *x = xfail_for(name, transport);
-	if (x) {
-		x->used = 1;
-		if (st == FAIL) {
-			st = XFAIL;
-			detail = x->reason;
-		} else if (st == PASS) {
-			st = XPASS;
-			detail = "listed as an expected failure, but passed: remove it from the xfail file";
-		}
-	}
 	if (nresults == capresults) {
 		capresults = capresults ? capresults * 2 : 256;
 		results = xrealloc(results, capresults * sizeof(*results));
@@ -239,9 +228,15 @@ static size_t parse_output(const char *suite, const char *transport, char *out)
 			/* cmocka's "where": "[  ERROR   ] --- [   LINE   ] --- file:N: error: Failure!" */
 			const char *where = strstr(line, "[   LINE   ] --- ");
 			char at[600];
-			snprintf(at, sizeof(at), "at %s", where ? where + 17 : line + 17);
-			if (!detail[0]) /* the assertion's own message names the place already */
-				append_line(detail, sizeof(detail), at);
+			if (where)
+				snprintf(at, sizeof(at), "at %s", where + 17);
+			else /* an assertion's text, e.g. "0 != 0x1" */
+				snprintf(at, sizeof(at), "%s", line + 17);
+			append_line(detail, sizeof(detail), at);
+		} else if (current && !strncmp(line, "[   LINE   ] --- ", 17)) {
+			char at[600];
+			snprintf(at, sizeof(at), "at %s", line + 17);
+			append_line(detail, sizeof(detail), at);
 		} else if (current && (!strncmp(line, "[  FAILED  ] ", 13) || !strncmp(line, "[  ERROR   ] ", 13))) {
 			if (line[3] == 'E')
 				append_line(detail, sizeof(detail), "(the test's setup or teardown failed)");
@@ -270,6 +265,40 @@ static size_t parse_output(const char *suite, const char *transport, char *out)
 		failed++;
 	}
 	return failed;
+}
+
+/* Expected failures are per clause: when any test of a listed clause fails
+ * (over the transport the entry names, or any), its failing tests are
+ * XFAIL; when every test of it passed, the clause is XPASS (the entry is
+ * stale), reported on its first test. */
+static void apply_xfails(void)
+{
+	for (size_t k = 0; k < nxfails; k++) {
+		size_t failed = 0, first_pass = nresults;
+		for (size_t i = 0; i < nresults; i++) {
+			if (xfail_for(results[i].name, results[i].transport) != &xfails[k])
+				continue;
+			xfails[k].used = 1;
+			if (results[i].status == FAIL)
+				failed++;
+			else if (results[i].status == PASS && first_pass == nresults)
+				first_pass = i;
+		}
+		for (size_t i = 0; i < nresults; i++) {
+			if (xfail_for(results[i].name, results[i].transport) != &xfails[k])
+				continue;
+			if (failed && results[i].status == FAIL) {
+				results[i].status = XFAIL;
+				free(results[i].detail);
+				results[i].detail = xstrdup(xfails[k].reason);
+			} else if (!failed && i == first_pass) {
+				results[i].status = XPASS;
+				free(results[i].detail);
+				results[i].detail = xstrdup("listed as an expected failure, but every test of it passed: "
+					"remove it from the xfail file");
+			}
+		}
+	}
 }
 
 static long long mono_ms(void)
@@ -1022,7 +1051,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* results come back per pass; order them by suite, base pass first */
+	apply_xfails();
 	settle_sandboxes(keep);
 	summary(impl, with, self, counts);
 	if (tap)

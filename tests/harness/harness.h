@@ -233,7 +233,7 @@ int drv_is_exec(void);
  * clause IDs or ID prefixes ("X-DIVERGE").  Call first in an ext test: it
  * skips the test otherwise. */
 #define PS_REQUIRE_EXT() do { if (!ps_ext_enabled(ctx->clause)) \
-		PS_SKIP("extended clause %s not opted into (--with)", ctx->clause); } while (0)
+		PS_SKIP("extended clause not opted into (--with FAMILY or ID; see --list-clauses)"); } while (0)
 int ps_ext_enabled(const char *clause);
 ps_result drv_pull(ps_ctx *ctx, const char *repo);
 ps_result drv_push(ps_ctx *ctx, const char *repo);
