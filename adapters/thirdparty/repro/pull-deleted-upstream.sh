@@ -3,7 +3,7 @@
 # --ff-only` fails ("no such ref was fetched"), while a plain `git fetch`
 # (no prune) followed by a merge of the tracking ref "succeeds" from the
 # stale ref.  Exits 0 when plain git shows the difference.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.inc"
 git init -q --bare -b main r.git
 git clone -q r.git a 2>/dev/null; git -C a commit -q --allow-empty -m 1; git -C a push -q origin main
 git clone -q r.git b; git -C a commit -q --allow-empty -m 2; git -C a push -q origin main

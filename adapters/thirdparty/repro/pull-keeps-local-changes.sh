@@ -2,7 +2,7 @@
 # P-PULL-6, P-PULL-7, P-PULL-10, C-16-3: `git pull --ff-only` refuses when an
 # uncommitted edit or an untracked file is in the way, changing nothing, and
 # keeps edits to files the pull does not touch.  Exits 0 when git does so.
-. "$(dirname "$0")/lib.sh"; pair
+. "$(dirname "$0")/lib.inc"; pair
 printf '2\n' > a/f; printf 'new\n' > a/n; git -C a add n; git -C a commit -qam 2; git -C a push -q origin main
 printf 'mine\n' > b/f
 if git -C b pull -q --ff-only 2>/dev/null; then echo "pull over an edit succeeded"; exit 1; fi

@@ -5,7 +5,7 @@
 # and a ref that another push moved while ours was in flight (the server's
 # old-value check).  Over a local path git runs receive-pack and its hooks
 # too.  Exits 0 when every refusal is visible.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.inc"
 fresh() {
 	rm -rf r.git c
 	git init -q --bare -b main r.git

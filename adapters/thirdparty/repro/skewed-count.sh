@@ -3,7 +3,7 @@
 # @{u}..HEAD` (a walk limited by commit date) overcounts; `git status` and
 # `git rev-list --left-right --count @{u}...HEAD` give the set difference.
 # Exits 0 when plain git shows the difference (the defect is real).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.inc"
 git init -q -b main r && cd r
 t=$(git mktree </dev/null)
 at() { s=$1; shift; GIT_COMMITTER_DATE="$s +0000" GIT_AUTHOR_DATE="$s +0000" git commit-tree "$t" "$@"; }
