@@ -264,7 +264,8 @@ static void remote_ahead_dribble(ps_ctx *ctx) { remote_ahead_stale(ctx, SERVER_D
 
 /* ---- P-DEADLINE-4: class timeout, no lock left behind -------------------- */
 
-/* Append every *.lock under dir (relative names from `base`) to `found`. */
+/* Append git's own lock files under dir (relative names from `base`) to
+ * `found`; an implementation's own lock file is not judged. */
 static void find_locks(const char *dir, size_t base, char *found, size_t cap, int depth)
 {
 	DIR *d;
@@ -283,7 +284,7 @@ static void find_locks(const char *dir, size_t base, char *found, size_t cap, in
 			continue;
 		if (S_ISDIR(st.st_mode))
 			find_locks(path, base, found, cap, depth + 1);
-		else if (n > 5 && !strcmp(e->d_name + n - 5, ".lock")) {
+		else if (n > 5 && !strcmp(e->d_name + n - 5, ".lock") && or_is_git_lock(path + base)) {
 			size_t used = strlen(found);
 			snprintf(found + used, cap - used, "%s ", path + base);
 		}

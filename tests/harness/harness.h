@@ -211,6 +211,8 @@ const char *or_status(ps_ctx *ctx, const char *dir);
  * refs/.../X.lock, packed-refs.lock, config.lock, shallow.lock, ...), or NULL.
  * An implementation's own *.lock (e.g. .git/myimpl.lock) is not git's. */
 const char *or_git_lock(ps_ctx *ctx, const char *gitdir);
+/* 1 when `rel` (relative to a git dir) names one of git's own lock files. */
+int or_is_git_lock(const char *rel);
 /* The number of objects in a repository (`git count-objects -v`, loose + packed). */
 long or_objects(ps_ctx *ctx, const char *dir);
 

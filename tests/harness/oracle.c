@@ -121,7 +121,7 @@ int or_is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char 
  * Any other *.lock (an implementation's own flock file such as
  * .git/pushseal.lock or .git/myimpl.lock) is not git's: git ignores it,
  * and the contract does not judge it (docs/SPEC.md, "Lock files"). */
-static int is_git_lock(const char *rel)
+int or_is_git_lock(const char *rel)
 {
 	static const char *const top[] = { "index", "HEAD", "ORIG_HEAD", "FETCH_HEAD", "MERGE_HEAD",
 		"CHERRY_PICK_HEAD", "REVERT_HEAD", "packed-refs", "config", "shallow", "description", NULL };
@@ -157,7 +157,7 @@ static int find_git_locks(char *first, size_t n, const char *dir, size_t base, i
 			continue;
 		if (S_ISDIR(st.st_mode))
 			found += find_git_locks(first, n, path, base, depth + 1);
-		else if (strlen(path) > base && is_git_lock(path + base)) {
+		else if (strlen(path) > base && or_is_git_lock(path + base)) {
 			if (!found && first[0] == '\0')
 				snprintf(first, n, "%s", path);
 			found++;
