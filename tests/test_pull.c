@@ -420,7 +420,7 @@ static void pull_unrelated_fails_unchanged(ps_ctx *ctx)
 	/* the remote's history was replaced by an unrelated one: no merge base */
 	fx_pair(ctx, 2);
 	fx_bare(ctx, "other.git", 3);
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "other.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "other.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_DIVERGED);
@@ -629,7 +629,7 @@ static void pull_remote_never_existed_fails_unchanged(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	fx_fetch(ctx, "local", "origin");
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "no/such/remote.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "no/such/remote.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_UNREACHABLE);

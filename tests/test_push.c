@@ -344,7 +344,7 @@ static void push_unreachable_path_fails(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "vanished.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "vanished.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
