@@ -1021,10 +1021,13 @@ int main(int argc, char **argv)
 		setenv("PUSHSEAL_KEEP_NONE", "1", 1);
 	unsetenv("PUSHSEAL_LIST_TESTS");
 	reference_cli();
-	if (self_dir(self, sizeof(self) - 32) == 0)
-		strcat(self, "/pushseal-conformance");
-	else
-		snprintf(self, sizeof(self), "pushseal-conformance");
+	{
+		char dir[PATH_MAX];
+		if (self_dir(dir, sizeof(dir)) == 0)
+			snprintf(self, sizeof(self), "%s/pushseal-conformance", dir);
+		else
+			snprintf(self, sizeof(self), "pushseal-conformance");
+	}
 	{
 		/* the jobs: every suite's base pass, then its network passes */
 		static char reasons[3][300];
