@@ -131,7 +131,7 @@ static void deadline_leaves_live_index_lock(ps_ctx *ctx)
 	char head[64];
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
-	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", silent_port(ctx)));
+	fx_set_url(ctx, "local", "origin", ps_net_url(ctx, silent_port(ctx), "remote.git"));
 	setenv("PUSHSEAL_DEADLINE_S", "1.5", 1);
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
 		const char *args[] = { verbs[v], local, NULL };
@@ -255,7 +255,7 @@ static void killed_run_leaves_no_process(ps_ctx *ctx)
 	int status;
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
-	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", silent_port(ctx)));
+	fx_set_url(ctx, "local", "origin", ps_net_url(ctx, silent_port(ctx), "remote.git"));
 	setenv("PUSHSEAL_DEADLINE_S", "3", 1);
 	run = start_impl(ctx, marker, args);
 	/* give it time to reach the silent server, then kill it as an OOM killer would */
@@ -627,11 +627,11 @@ static void step_after_remote_ref(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converge
 static void step_before_push_tracking(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[7]); }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("F-LOCK-1", "a network deadline leaves a live git commit's index.lock, and that commit then completes", deadline_leaves_live_index_lock),
+	NET_CLAUSE("F-LOCK-1", "a network deadline leaves a live git commit's index.lock, and that commit then completes", deadline_leaves_live_index_lock),
 	CLAUSE("F-LOCK-2", "a push held past its deadline leaves the lock another writer took meanwhile in the remote", local_push_leaves_live_ref_lock),
 	CLAUSE("F-LOCK-3", "recovery after a run killed with its journal open leaves a live git commit's index.lock", recovery_leaves_live_index_lock),
 	CLAUSE("F-LOCK-4", "a run killed mid-pull in a linked worktree is recovered by the next tick, which converges", linked_worktree_crash_recovers),
-	CLAUSE("F-CHILD-1", "a run killed with SIGKILL while it waits on a silent server leaves no process, and no lock", killed_run_leaves_no_process),
+	NET_CLAUSE("F-CHILD-1", "a run killed with SIGKILL while it waits on a silent server leaves no process, and no lock", killed_run_leaves_no_process),
 	CLAUSE("F-CHILD-2", "a writeback runs with default signals: `yes | head -1` ends by SIGPIPE and the tick seals", writeback_pipeline_ends),
 	CLAUSE("F-CHILD-3", "a writeback past --command-deadline is killed with its group; its commit is sealed, the failure reported", command_deadline_kills_writeback),
 	CLAUSE("F-STEP-1", "killed after the fetch's transfer: the next tick converges, fsck clean, no lock", step_after_fetch),

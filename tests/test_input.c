@@ -171,7 +171,7 @@ static void foreign_owner_refused(ps_ctx *ctx)
 {
 	PS_REQUIRE_EXT();
 	if (geteuid() != 0)
-		skip(); /* only root can give a repository away */
+		PS_SKIP("only root can give a repository to another user (the kit runs as uid %u)", (unsigned)geteuid());
 	/* diverged 1/1 once fetched: every primitive would have something to do */
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);

@@ -8,7 +8,8 @@
 #define EXIT_USAGE 2
 
 /* This suite speaks to a command; in-process there is nothing to test. */
-#define REQUIRE_EXEC() do { if (!drv_is_exec()) { skip(); } } while (0)
+#define REQUIRE_EXEC() do { if (!drv_is_exec()) \
+		PS_SKIP("the command line is tested through --impl only; in-process there is none"); } while (0)
 
 static int has_text(const char *s)
 {

@@ -420,7 +420,7 @@ static void pull_unrelated_fails_unchanged(ps_ctx *ctx)
 	/* the remote's history was replaced by an unrelated one: no merge base */
 	fx_pair(ctx, 2);
 	fx_bare(ctx, "other.git", 3);
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "other.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "other.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_DIVERGED);
@@ -618,7 +618,7 @@ static void pull_remote_deleted_fails_unchanged(ps_ctx *ctx)
 	fx_rmrf(ctx, "remote.git");
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
-	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
+	expect_fail(r, ps_missing_repo_class());
 	assert_unchanged(ctx, &before);
 	assert_absent(ctx, "local/remote-0.txt");
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
@@ -629,10 +629,10 @@ static void pull_remote_never_existed_fails_unchanged(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	fx_fetch(ctx, "local", "origin");
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "no/such/remote.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "no/such/remote.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
-	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
+	expect_fail(r, ps_missing_repo_class());
 	assert_unchanged(ctx, &before);
 	assert_absent(ctx, "no");
 }
@@ -643,7 +643,7 @@ static void pull_refused_port_fails_unchanged(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	fx_fetch(ctx, "local", "origin");
-	fx_set_url(ctx, "local", "origin", "git://127.0.0.1:1/remote.git");
+	fx_set_url(ctx, "local", "origin", ps_net_url(ctx, 1, "remote.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
@@ -953,8 +953,28 @@ static void pull_failure_classes(ps_ctx *ctx)
 
 	fx_pair_named(ctx, "r5.git", "unreachable", 2);
 	fx_rmrf(ctx, "r5.git");
-	expect_pull_class(ctx, "unreachable", PUSHSEAL_E_UNREACHABLE);
+	expect_pull_class(ctx, "unreachable", ps_missing_repo_class());
 }
+
+/* ---- P-PULL-24: a remote whose HEAD is not the upstream ------------------ */
+
+static void pull_remote_head_elsewhere(ps_ctx *ctx, int other_branch)
+{
+	fx_other_head_pair(ctx, other_branch);
+	char tip[64];
+	snprintf(tip, sizeof(tip), "%s", fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 3\n"));
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_str(or_rev(ctx, "local", "HEAD"), tip);
+	assert_str(or_rev(ctx, "local", "refs/heads/feature/x"), tip);
+	assert_str(or_file(ctx, "local/x.txt"), "x 3\n");
+	assert_false(or_exists(ctx, "local/main.txt"));
+	assert_str(or_status(ctx, "local"), "");
+	or_fsck_clean(ctx, "local");
+}
+
+static void pull_remote_head_dangling(ps_ctx *ctx) { pull_remote_head_elsewhere(ctx, 0); }
+static void pull_remote_head_other(ps_ctx *ctx) { pull_remote_head_elsewhere(ctx, 1); }
 
 static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-1", "a clean clone behind its upstream fast-forwards branch, index and worktree to the upstream tip", pull_behind_fast_forwards),
@@ -969,11 +989,13 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-7", "an untracked directory where the pull would create a file makes pull fail and is kept", pull_untracked_dir_kept),
 	CLAUSE("P-PULL-7", "an untracked file where the pull would create a directory makes pull fail and is kept", pull_untracked_file_where_dir_kept),
 	CLAUSE("P-PULL-8", "a detached HEAD fails and HEAD, the branch and the worktree are unchanged", pull_detached_fails_unchanged),
-	CLAUSE("P-PULL-9", "a deleted remote directory fails and the clone is unchanged, even with a fetched tracking ref ahead", pull_remote_deleted_fails_unchanged),
+	SERVER_CLAUSE("P-PULL-9", "a deleted remote directory fails and the clone is unchanged, even with a fetched tracking ref ahead", pull_remote_deleted_fails_unchanged),
 	CLAUSE("P-PULL-9", "a remote URL to a path that never existed fails and the clone is unchanged", pull_remote_never_existed_fails_unchanged),
-	CLAUSE("P-PULL-9", "a remote URL to a refused loopback port fails and the clone is unchanged", pull_refused_port_fails_unchanged),
+	NET_CLAUSE("P-PULL-9", "a remote URL to a refused loopback port fails and the clone is unchanged", pull_refused_port_fails_unchanged),
 	CLAUSE("P-PULL-10", "unstaged, staged and untracked changes to files the pull does not touch survive a successful pull", pull_keeps_unrelated_edits),
 	CLAUSE("P-PULL-11", "a fast-forward over three commits writes exactly one reflog entry, old tip to new tip", pull_writes_one_reflog_entry),
+	SERVER_CLAUSE("P-PULL-24", "a remote whose HEAD dangles (git init --bare, only feature/x pushed): the pull fast-forwards feature/x to its upstream, fsck clean", pull_remote_head_dangling),
+	SERVER_CLAUSE("P-PULL-24", "a remote whose HEAD names another branch: the pull lands on the upstream feature/x, never on main", pull_remote_head_other),
 	CLAUSE("P-PULL-12", "the pull fetches the branch's remote 'upstream', not a decoy 'origin'", pull_uses_configured_remote),
 	CLAUSE("P-PULL-13", "an upstream branch deleted on the remote fails although the stale tracking ref is a fast-forward away", pull_upstream_deleted_stale_ahead_fails),
 	CLAUSE("P-PULL-13", "an upstream branch deleted on the remote fails although the stale tracking ref equals HEAD", pull_upstream_deleted_stale_equal_fails),

@@ -344,10 +344,10 @@ static void push_unreachable_path_fails(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
-	fx_set_url(ctx, "local", "origin", ps_path(ctx, "vanished.git"));
+	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "vanished.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
-	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
+	expect_fail(r, ps_missing_repo_class());
 	assert_false(or_exists(ctx, "vanished.git"));
 	assert_local_unchanged(ctx, &before);
 	assert_remote_unchanged(ctx, &before);
@@ -358,7 +358,7 @@ static void push_unreachable_port_fails(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	/* nothing listens on loopback port 1: connection refused at once */
-	fx_set_url(ctx, "local", "origin", "git://127.0.0.1:1/remote.git");
+	fx_set_url(ctx, "local", "origin", ps_net_url(ctx, 1, "remote.git"));
 	snapshot before = snap(ctx);
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
@@ -661,7 +661,7 @@ static void class_unreachable(ps_ctx *ctx)
 	fx_ahead(ctx, "local", 1);
 	fx_rmrf(ctx, "remote.git");
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
-	expect_fail(r, PUSHSEAL_E_UNREACHABLE);
+	expect_fail(r, ps_missing_repo_class());
 }
 
 /* ---- P-PUSH-18: a competing push during ours is never lost ------------------ */
@@ -685,7 +685,7 @@ static void race_at(ps_ctx *ctx, const char *point)
 	unsetenv(var);
 	const char *rc_text = or_file(ctx, "competitor.rc");
 	if (!rc_text)
-		skip(); /* this implementation has no injection point: nothing raced */
+		PS_SKIP("the implementation honours no PUSHSEAL_TEST_HOOK_* injection point: nothing raced");
 	int competitor_ok = rc_text[0] == '0';
 	const char *tip = or_rev(ctx, "remote.git", "main");
 	char remote_tip[64];
@@ -717,6 +717,25 @@ static void race_before_push_loses_nothing(ps_ctx *ctx)
 	race_at(ctx, "BEFORE_LOCK");
 }
 
+/* ---- P-PUSH-19: a remote whose HEAD is not the upstream ------------------ */
+
+static void push_remote_head_elsewhere(ps_ctx *ctx, int other_branch)
+{
+	fx_other_head_pair(ctx, other_branch);
+	char main_before[64], head[64];
+	snprintf(main_before, sizeof(main_before), "%s", or_rev(ctx, "remote.git", "refs/heads/main"));
+	snprintf(head, sizeof(head), "%s", fx_commit(ctx, "local", "y.txt", "y\n"));
+	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_str(or_rev(ctx, "remote.git", "refs/heads/feature/x"), head);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature/x"), head);
+	assert_str(or_rev(ctx, "remote.git", "refs/heads/main"), main_before); /* "" when it dangles */
+	or_fsck_clean(ctx, "remote.git");
+}
+
+static void push_remote_head_dangling(ps_ctx *ctx) { push_remote_head_elsewhere(ctx, 0); }
+static void push_remote_head_other(ps_ctx *ctx) { push_remote_head_elsewhere(ctx, 1); }
+
 static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-1", "a clone ahead by three commits pushes them all: the remote branch equals local HEAD and is connected", push_ahead_moves_remote),
 	CLAUSE("P-PUSH-1", "a clone ahead by one commit pushes it with its content", push_ahead_one_commit),
@@ -725,13 +744,13 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-3", "a diverged clone whose tracking ref already shows the remote commits fails and the remote keeps them", push_diverged_after_fetch_fails),
 	CLAUSE("P-PUSH-4", "a clone strictly behind its fetched upstream fails and the remote tip is unchanged (no rewind)", push_behind_fetched_fails),
 	CLAUSE("P-PUSH-4", "a clone strictly behind an unfetched upstream fails and the remote tip is unchanged (no rewind)", push_behind_unfetched_fails),
-	CLAUSE("P-PUSH-5 P-PUSH-15", "a locked remote ref makes the push fail though libgit2 returns 0; remote ref, its lock, local commits and tracking ref are kept", push_locked_remote_ref_fails),
+	SERVER_CLAUSE("P-PUSH-5 P-PUSH-15", "a locked remote ref makes the push fail though libgit2 returns 0; remote ref, its lock, local commits and tracking ref are kept", push_locked_remote_ref_fails),
 	CLAUSE("P-PUSH-6", "a successful push moves refs/remotes/origin/main to the pushed commit", push_updates_tracking_ref),
 	CLAUSE("P-PUSH-6", "a push that finds the remote already at HEAD corrects a stale tracking ref, as git does", push_up_to_date_fixes_stale_tracking),
 	CLAUSE("P-PUSH-7", "a branch with no upstream fails and the remote gets no ref and no object", push_no_upstream_fails),
 	CLAUSE("P-PUSH-8", "a detached HEAD fails, stays detached, and the remote gets nothing", push_detached_fails),
-	CLAUSE("P-PUSH-9", "a remote path that vanished fails and the clone is unchanged", push_unreachable_path_fails),
-	CLAUSE("P-PUSH-9", "a loopback git:// remote that refuses connections fails and the clone is unchanged", push_unreachable_port_fails),
+	SERVER_CLAUSE("P-PUSH-9", "a remote path that vanished fails and the clone is unchanged", push_unreachable_path_fails),
+	NET_CLAUSE("P-PUSH-9", "a loopback remote (git://, http://, ssh://) that refuses connections fails and the clone is unchanged", push_unreachable_port_fails),
 	CLAUSE("P-PUSH-10", "the push goes to the branch's remote 'upstream', not to a decoy 'origin', and updates refs/remotes/upstream/main", push_uses_configured_remote),
 	CLAUSE("P-PUSH-11", "when the upstream branch was deleted on the remote, the push recreates it at local HEAD", push_recreates_deleted_branch),
 	CLAUSE("P-PUSH-11", "a deleted upstream branch is recreated even when the stale tracking ref says the clone is in sync", push_recreates_deleted_branch_in_sync),
@@ -744,6 +763,8 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-15", "a push refused by the remote leaves the tracking ref and its reflog where they were", push_rejected_keeps_tracking),
 	CLAUSE("P-PUSH-15", "a rejected non-fast-forward leaves a stale tracking ref stale: no fetch, no update", push_diverged_keeps_stale_tracking),
 	CLAUSE("P-PUSH-16", "a push with modified, staged and untracked files succeeds, pushes only HEAD and keeps every edit byte for byte", push_keeps_uncommitted_edits),
+	SERVER_CLAUSE("P-PUSH-19", "a remote whose HEAD dangles (git init --bare, only feature/x pushed): the push updates feature/x and its tracking ref, and creates no main", push_remote_head_dangling),
+	SERVER_CLAUSE("P-PUSH-19", "a remote whose HEAD names another branch: the push updates feature/x only, main is untouched", push_remote_head_other),
 	CLAUSE("P-PUSH-17", "a diverged push fails with class diverged", class_diverged),
 	CLAUSE("P-PUSH-17", "a push from a clone strictly behind fails with class diverged (not a fast-forward)", class_behind_is_diverged),
 	CLAUSE("P-PUSH-17", "a push refused by the remote (locked ref) fails with class rejected, naming the ref", class_rejected),

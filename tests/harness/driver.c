@@ -19,30 +19,7 @@ int drv_is_exec(void)
 	return impl && *impl;
 }
 
-/* The named families of extended clauses: a family enables every clause ID
- * that starts with one of its prefixes (docs/SPEC.md lists them). */
-static const struct family {
-	const char *name;
-	const char *prefixes;
-} families[] = {
-	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4 G-UNSUPPORTED N" },
-	{ "ignored", "P-PULL-15" },
-	{ "lock", "P-PULL-16 P-PULL-21 X-LOCK" },
-	{ "in-progress", "P-PULL-22 C-16-4 F-STATE" },
-	{ "local-upstream", "P-PULL-18" },
-	{ "owner", "P-INPUT-8" },
-	{ "paths", "P-PROTO-7 F-PATH" },
-	{ "cli", "P-PROTO-6 G-SPARSE-2 X-COMMIT X-STATUS X-HUB X-PAR X-METRICS X-FORMAT" },
-	{ "reports", "C-16-5 X-REPORT" },
-	{ "divergence", "X-DIVERGE F-CONC-2" },
-	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5 F-LOCK-2 F-LOCK-3 F-LOCK-4 F-STEP" },
-	{ "children", "F-CHILD-3 F-CHILD-4" },
-	{ "redact", "F-REDACT" },
-	{ "race", "P-PUSH-18 G-URL-7" },
-	{ "transport", "T-HTTP T-SSH T-CRED" },
-	{ "hostile", "SEC" },
-	{ "shard", "X-SHARD" },
-};
+#include "families.h"
 
 /* Does `token` (an ID or ID prefix) cover `clause`? */
 static int covers(const char *token, size_t n, const char *clause)
@@ -54,9 +31,9 @@ static int token_enables(const char *token, size_t n, const char *clause)
 {
 	if (n == 3 && !strncmp(token, "all", 3))
 		return 1;
-	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-		const char *p = families[f].prefixes;
-		if (strlen(families[f].name) != n || strncmp(families[f].name, token, n))
+	for (size_t f = 0; f < PS_NFAMILIES; f++) {
+		const char *p = ps_families[f].prefixes;
+		if (strlen(ps_families[f].name) != n || strncmp(ps_families[f].name, token, n))
 			continue;
 		while (*p) {
 			size_t len = strcspn(p, " ");
@@ -83,6 +60,57 @@ int ps_ext_enabled(const char *clause)
 	return 0;
 }
 
+/* Append "text" to the transcript, one line at most `max` bytes, with the
+ * sandbox path shortened to $SANDBOX. */
+static void transcript_put(ps_ctx *ctx, const char *text, size_t max, int flatten)
+{
+	size_t root = strlen(ctx->root), cap = sizeof(ctx->transcript) - 1;
+	for (size_t i = 0; text[i] && max > 0 && ctx->transcript_len + 9 < cap; max--) {
+		if (!strncmp(text + i, ctx->root, root)) {
+			memcpy(ctx->transcript + ctx->transcript_len, "$SANDBOX", 8);
+			ctx->transcript_len += 8;
+			i += root;
+			continue;
+		}
+		ctx->transcript[ctx->transcript_len++] = flatten && text[i] == '\n' ? ' ' : text[i];
+		i++;
+	}
+	ctx->transcript[ctx->transcript_len] = '\0';
+}
+
+/* One protocol call in the transcript: the command, its exit code and time,
+ * the first stdout line and the first two stderr lines. */
+void drv_transcript(ps_ctx *ctx, const char *const *args, int rc, long long ms,
+	const char *out, const char *err)
+{
+	char line[160];
+	ctx->calls++;
+	if (ctx->transcript_len + 600 >= sizeof(ctx->transcript)) {
+		if (ctx->transcript_len + 40 < sizeof(ctx->transcript) && !strstr(ctx->transcript, "| ..."))
+			transcript_put(ctx, "  | ... (later calls left out)\n", 64, 0);
+		return;
+	}
+	transcript_put(ctx, "  | $ IMPL", 16, 1);
+	for (; *args; args++) {
+		transcript_put(ctx, " ", 1, 1);
+		transcript_put(ctx, *args, 120, 1);
+	}
+	snprintf(line, sizeof(line), " -> exit %d in %lld ms\n", rc, ms);
+	transcript_put(ctx, line, sizeof(line), 0);
+	if (out && *out) {
+		transcript_put(ctx, "  |     stdout: ", 20, 1);
+		transcript_put(ctx, out, strcspn(out, "\n") < 200 ? strcspn(out, "\n") : 200, 0);
+		transcript_put(ctx, "\n", 1, 0);
+	}
+	for (int k = 0; err && *err && k < 2; k++) {
+		size_t n = strcspn(err, "\n");
+		transcript_put(ctx, "  |     stderr: ", 20, 1);
+		transcript_put(ctx, err, n < 200 ? n : 200, 1);
+		transcript_put(ctx, "\n", 1, 0);
+		err += n + (err[n] == '\n');
+	}
+}
+
 int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...)
 {
 	const char *argv[MAX_ARGS + 5];
@@ -98,7 +126,15 @@ int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 	/* the working directory is unspecified by the protocol: use the sandbox */
-	return ps_spawn(ctx, ctx->root, argv, out, errout);
+	long long start = ps_mono_ms();
+	const char *o = NULL, *e = NULL;
+	int rc = ps_spawn(ctx, ctx->root, argv, &o, &e);
+	drv_transcript(ctx, argv + 4, rc, ps_mono_ms() - start, o, e);
+	if (out)
+		*out = o;
+	if (errout)
+		*errout = e;
+	return rc;
 }
 
 static void one_line(ps_result *r, const char *out)
@@ -223,4 +259,11 @@ void ps_expect_fail(const ps_result *r, int klass, const char *file, int line)
 			pushseal_class_name(klass), pushseal_class_name(r->klass), r->line);
 		_fail(file, line);
 	}
+}
+
+int ps_missing_repo_class(void)
+{
+	const char *t = ps_transport();
+	return (!strcmp(t, "git") || !strcmp(t, "http") || !strcmp(t, "ssh")) ? PUSHSEAL_E_REJECTED
+		: PUSHSEAL_E_UNREACHABLE;
 }

@@ -139,7 +139,9 @@ int drv_run(ps_ctx *ctx, int remote, const char *check, const char *writeback,
 		for (size_t i = 0; i < n && argc < 62; i++)
 			argv[argc++] = repos[i];
 		argv[argc] = NULL;
+		long long start = ps_mono_ms();
 		rc = ps_spawn(ctx, ctx->root, argv, &out, &err);
+		drv_transcript(ctx, argv + 4, rc, ps_mono_ms() - start, out, err);
 		if (rc != 0 && rc != 1)
 			fail_msg("protocol: run exited %d; stderr: %s", rc, err);
 		line = out;

@@ -311,3 +311,37 @@ void fx_rmrf(ps_ctx *ctx, const char *rel)
 {
 	nftw(ps_path(ctx, rel), rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
+
+/* A remote whose HEAD is not the upstream: bare "remote.git" made with
+ * `git init --bare` (HEAD names refs/heads/main), with 2 commits on
+ * feature/x.  other_branch = 0: main never exists, HEAD dangles; 1: main
+ * is a separate line of 2 commits.  "local" is `git clone -b feature/x`,
+ * its origin over the transport under test.  Returns the local path. */
+const char *fx_other_head_pair(ps_ctx *ctx, int other_branch)
+{
+	const char *out;
+	if (or_git(ctx, &out, ".", "init", "-q", "--bare", "remote.git", NULL) != 0)
+		fail_msg("fixture: git init --bare remote.git failed");
+	fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 1\n");
+	fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 2\n");
+	if (other_branch) {
+		fx_commit_bare(ctx, "remote.git", "main", "main.txt", "main 1\n");
+		fx_commit_bare(ctx, "remote.git", "main", "main.txt", "main 2\n");
+	}
+	if (or_git(ctx, &out, ".", "clone", "-q", "-b", "feature/x", ps_path(ctx, "remote.git"), "local", NULL) != 0)
+		fail_msg("fixture: git clone -b feature/x remote.git local failed");
+	if (strcmp(ps_transport(), "path") != 0 &&
+	    or_git(ctx, &out, "local", "remote", "set-url", "origin", ps_remote_url(ctx, "remote.git"), NULL) != 0)
+		fail_msg("fixture: git remote set-url failed");
+	return ps_path(ctx, "local");
+}
+
+/* `git fsck` of a repository is clean (no invalid pointer, no missing object). */
+void or_fsck_clean(ps_ctx *ctx, const char *dir)
+{
+	const char *out, *err;
+	const char *argv[] = { "git", "-C", ps_path(ctx, dir), "fsck", "--no-progress", "--no-dangling", NULL };
+	int rc = ps_spawn(ctx, NULL, argv, &out, &err);
+	if (rc != 0 || strstr(err, "error") || strstr(out, "error") || strstr(err, "invalid") || strstr(err, "missing"))
+		fail_msg("git fsck in %s exited %d: %s%s", dir, rc, out, err);
+}

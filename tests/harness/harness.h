@@ -29,9 +29,19 @@ typedef struct ps_ctx ps_ctx;
 typedef void (*ps_body_fn)(ps_ctx *ctx);
 
 /* What a CLAUSE test carries into setup through cmocka's initial_state. */
+/* Where a test's clause meets a server (docs/PROTOCOL.md, "Transports"). */
+enum ps_reach {
+	PS_LOCAL = 0,   /* no server involved: runs once, over the base transport */
+	PS_SERVER = 1,  /* concerns a server: runs over the base transport (path)
+	                   and again over every declared network transport */
+	PS_NET = 2,     /* needs a network server: runs over every declared network
+	                   transport (standalone over a path run: git://) */
+};
+
 typedef struct ps_body {
 	ps_body_fn fn;
 	const char *clause;     /* the test's clause ID(s), e.g. "P-PULL-15" */
+	int reach;              /* enum ps_reach */
 } ps_body;
 
 struct ps_ctx {
@@ -46,6 +56,11 @@ struct ps_ctx {
 	char kept[16][1024];    /* paths that must outlive the ring (ps_keep) */
 	int kept_next;
 	pid_t server_pid;       /* a server started by the test, killed in teardown */
+	int reach;              /* enum ps_reach of the test */
+	char saved_transport[16]; /* PUSHSEAL_TRANSPORT before a PS_NET test moved it */
+	char transcript[6144];  /* the protocol calls made (exec), printed on failure */
+	size_t transcript_len;
+	int calls;
 };
 
 /*
@@ -53,7 +68,18 @@ struct ps_ctx {
  * declares one cmocka test whose name is the clause ID plus what it proves.
  */
 #define CLAUSE(id, text, fn) \
-	{ id " " text, ps_run_body, ps_setup, ps_teardown, (void *)&(ps_body){ fn, id } }
+	{ id " " text, ps_run_body, ps_setup, ps_teardown, (void *)&(ps_body){ fn, id, PS_LOCAL } }
+/* A clause that concerns a server: also run over every network transport. */
+#define SERVER_CLAUSE(id, text, fn) \
+	{ id " " text, ps_run_body, ps_setup, ps_teardown, (void *)&(ps_body){ fn, id, PS_SERVER } }
+/* A clause that needs a network server (a hanging one, a refused port). */
+#define NET_CLAUSE(id, text, fn) \
+	{ id " " text, ps_run_body, ps_setup, ps_teardown, (void *)&(ps_body){ fn, id, PS_NET } }
+
+/* Skip the running test, with the true reason on the output: the kit's
+ * runner reports it ("skip reason: ..."). */
+#define PS_SKIP(...) do { ps_skip_reason(__VA_ARGS__); ctx->passed = 1; skip(); } while (0)
+void ps_skip_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int ps_setup(void **state);
 int ps_teardown(void **state);
@@ -87,8 +113,14 @@ git_repository *fx_open(ps_ctx *ctx, const char *rel);
 const char *fx_bare(ps_ctx *ctx, const char *name, int ncommits);
 /* Clone bare `remote` (a sandbox-relative name) into `name`; returns its path. */
 const char *fx_clone(ps_ctx *ctx, const char *remote, const char *name);
-/* The transport under test: "path", "file" or "git" (PUSHSEAL_TRANSPORT). */
+/* The transport under test: "path", "file", "git", "http" or "ssh"
+ * (PUSHSEAL_TRANSPORT). */
 const char *ps_transport(void);
+/* 1 when ps_transport() is a network transport (git, http, ssh). */
+int ps_transport_is_network(void);
+/* A URL of that transport's scheme to 127.0.0.1:port (for servers a test
+ * runs itself: a hanging one, a refused port).  Path transports: git://. */
+const char *ps_net_url(ps_ctx *ctx, int port, const char *path);
 /* The URL a clone uses for the bare repo `remote_rel` over that transport
  * (starting the suite's git daemon on first use). */
 const char *ps_remote_url(ps_ctx *ctx, const char *remote_rel);
@@ -107,6 +139,12 @@ const char *ps_ssh_file(ps_ctx *ctx, const char *name);
 
 /* The common topology: bare "remote.git" with n commits and clone "local". */
 void fx_pair(ps_ctx *ctx, int ncommits);
+/* A remote whose HEAD is not the upstream (made with `git init --bare`, its
+ * upstream feature/x): other_branch 0 leaves HEAD dangling (main never
+ * pushed), 1 makes main another line.  "local" tracks feature/x. */
+const char *fx_other_head_pair(ps_ctx *ctx, int other_branch);
+/* `git fsck` is clean in dir (relative to the sandbox). */
+void or_fsck_clean(ps_ctx *ctx, const char *dir);
 
 /* Commit `content` as `file` on HEAD of the non-bare repo `repo` (worktree,
  * index and branch).  Returns the new commit's hex id. */
@@ -169,6 +207,12 @@ int or_exists(ps_ctx *ctx, const char *rel);
 int or_reflog(ps_ctx *ctx, const char *gitdir, const char *ref);
 /* `git status --porcelain` (empty when clean). */
 const char *or_status(ps_ctx *ctx, const char *dir);
+/* The first of git's own lock files under a git dir (index.lock, HEAD.lock,
+ * refs/.../X.lock, packed-refs.lock, config.lock, shallow.lock, ...), or NULL.
+ * An implementation's own *.lock (e.g. .git/myimpl.lock) is not git's. */
+const char *or_git_lock(ps_ctx *ctx, const char *gitdir);
+/* 1 when `rel` (relative to a git dir) names one of git's own lock files. */
+int or_is_git_lock(const char *rel);
 /* The number of objects in a repository (`git count-objects -v`, loose + packed). */
 long or_objects(ps_ctx *ctx, const char *dir);
 
@@ -190,7 +234,8 @@ int drv_is_exec(void);
  * comma-separated list of family names (docs/SPEC.md, "Extended families"),
  * clause IDs or ID prefixes ("X-DIVERGE").  Call first in an ext test: it
  * skips the test otherwise. */
-#define PS_REQUIRE_EXT() do { if (!ps_ext_enabled(ctx->clause)) { ctx->passed = 1; skip(); } } while (0)
+#define PS_REQUIRE_EXT() do { if (!ps_ext_enabled(ctx->clause)) \
+		PS_SKIP("extended clause not opted into (--with FAMILY or ID; see --list-clauses)"); } while (0)
 int ps_ext_enabled(const char *clause);
 ps_result drv_pull(ps_ctx *ctx, const char *repo);
 ps_result drv_push(ps_ctx *ctx, const char *repo);
@@ -200,6 +245,9 @@ ps_result drv_local_ahead(ps_ctx *ctx, const char *repo);
 /* Run the protocol command with argv (NULL-terminated) through the exec
  * driver's IMPL; stdout and stderr in ring buffers.  Returns the exit code. */
 int drv_exec(ps_ctx *ctx, const char **out, const char **errout, ...) __attribute__((sentinel));
+/* Record one protocol call (args after IMPL) in the test's transcript. */
+void drv_transcript(ps_ctx *ctx, const char *const *args, int rc, long long ms,
+	const char *out, const char *err);
 
 /* The sealed cycle and the tick.  writeback and check are shell commands run
  * as `sh -c CMD` in the repository (NULL: none), in both drivers. */
@@ -218,6 +266,12 @@ void ps_json_field(char *dst, size_t n, const char *json, const char *key);
 /* One tick over n repos; results[i] for repos[i]; returns the exit code. */
 int drv_run(ps_ctx *ctx, int remote, const char *check, const char *writeback,
 	const char *const *repos, size_t n, ps_cycle_result *results);
+
+/* The class of a repository that does not exist (deleted, never made):
+ * over a local path nothing answers (unreachable); over git, http or ssh a
+ * server answers that it has no such repository (rejected: a person must
+ * act; docs/SPEC.md, "What the server said"). */
+int ps_missing_repo_class(void);
 
 /* Assert success / failure; a known class must equal `klass`. */
 #define expect_ok(r) ps_expect_ok(&(r), __FILE__, __LINE__)

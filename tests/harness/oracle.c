@@ -1,6 +1,8 @@
 /* The independent oracle: the git CLI and plain file reads. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,4 +112,65 @@ long or_objects(ps_ctx *ctx, const char *dir)
 int or_is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char *rev)
 {
 	return or_git(ctx, NULL, dir, "merge-base", "--is-ancestor", commit, rev, NULL) == 0;
+}
+
+/* Is `rel` (relative to a git dir) one of git's own lock files?  git locks
+ * a file by creating "<file>.lock" beside it: index, HEAD and the other
+ * pseudo-refs at the top, refs/, packed-refs, config, shallow, logs/
+ * (reflogs), objects/info/ (alternates, commit-graph) and info/.
+ * Any other *.lock (an implementation's own flock file such as
+ * .git/pushseal.lock or .git/myimpl.lock) is not git's: git ignores it,
+ * and the contract does not judge it (docs/SPEC.md, "Lock files"). */
+int or_is_git_lock(const char *rel)
+{
+	static const char *const top[] = { "index", "HEAD", "ORIG_HEAD", "FETCH_HEAD", "MERGE_HEAD",
+		"CHERRY_PICK_HEAD", "REVERT_HEAD", "packed-refs", "config", "shallow", "description", NULL };
+	size_t n = strlen(rel);
+	char base[4096];
+	if (n <= 5 || strcmp(rel + n - 5, ".lock") != 0)
+		return 0;
+	if (!strncmp(rel, "refs/", 5) || !strncmp(rel, "logs/", 5) || !strncmp(rel, "info/", 5) ||
+	    !strncmp(rel, "objects/info/", 13) || !strncmp(rel, "worktrees/", 10))
+		return 1;
+	snprintf(base, sizeof(base), "%.*s", (int)(n - 5), rel);
+	for (int i = 0; top[i]; i++)
+		if (!strcmp(base, top[i]))
+			return 1;
+	return 0;
+}
+
+/* git's own lock files under dir (relative names from `base`). */
+static int find_git_locks(char *first, size_t n, const char *dir, size_t base, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	int found = 0;
+	if (depth > 10 || !(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (depth == 0 && !strcmp(e->d_name, "objects")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			found += find_git_locks(first, n, path, base, depth + 1);
+		else if (strlen(path) > base && or_is_git_lock(path + base)) {
+			if (!found && first[0] == '\0')
+				snprintf(first, n, "%s", path);
+			found++;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+const char *or_git_lock(ps_ctx *ctx, const char *gitdir)
+{
+	char *first = ctx->ring[ctx->ring_next++ % 8];
+	const char *dir = ps_path(ctx, gitdir);
+	first[0] = '\0';
+	return find_git_locks(first, sizeof(ctx->ring[0]), dir, strlen(dir) + 1, 0) > 0 ? first : NULL;
 }

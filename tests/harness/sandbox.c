@@ -109,6 +109,9 @@ void ps_harness_init(void)
 	setenv("GIT_AUTHOR_DATE", "@1700000000 +0000", 1);
 	setenv("GIT_COMMITTER_DATE", "@1700000000 +0000", 1);
 	signal(SIGPIPE, SIG_IGN);
+	/* cmocka writes results to stdout and messages to stderr: unbuffered,
+	 * a failure's reason stays next to its test in a shared log */
+	setvbuf(stdout, NULL, _IONBF, 0);
 	git_libgit2_init();
 	/* every process this suite starts, however far down, carries the mark;
 	 * at exit (after the servers are stopped) none may be left */
@@ -144,6 +147,12 @@ int ps_setup(void **state)
 		return -1;
 	ctx->body = body->fn;
 	ctx->clause = body->clause;
+	ctx->reach = body->reach;
+	/* a test that needs a network server, in a run over a local path: git:// */
+	if (ctx->reach == PS_NET && !ps_transport_is_network()) {
+		snprintf(ctx->saved_transport, sizeof(ctx->saved_transport), "%s", ps_transport());
+		setenv("PUSHSEAL_TRANSPORT", "git", 1);
+	}
 	snprintf(ctx->root, sizeof(ctx->root), "%s/pushseal-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(ctx->root)) {
 		free(ctx);
@@ -184,6 +193,12 @@ int ps_teardown(void **state)
 		kill(ctx->server_pid, SIGKILL);
 		waitpid(ctx->server_pid, NULL, 0);
 	}
+	if (ctx->saved_transport[0])
+		setenv("PUSHSEAL_TRANSPORT", ctx->saved_transport, 1);
+	if (!ctx->passed && ctx->transcript_len) {
+		print_message("transcript: %d protocol call(s)\n", ctx->calls);
+		print_message("%s", ctx->transcript);
+	}
 	if (ctx->passed || getenv("PUSHSEAL_KEEP_NONE"))
 		nftw(ctx->root, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 	else
@@ -192,16 +207,86 @@ int ps_teardown(void **state)
 	return 0;
 }
 
+void ps_skip_reason(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	print_message("skip reason: %s\n", buf);
+}
+
 void ps_run_body(void **state)
 {
 	ps_ctx *ctx = *state;
+	const char *undeclared = getenv("PUSHSEAL_SKIP_REASON");
+	const char *t = ps_transport();
+	if (undeclared && *undeclared)
+		PS_SKIP("%s", undeclared);
+	if (!strcmp(t, "ssh") && access("/usr/sbin/sshd", X_OK) != 0)
+		PS_SKIP("transport ssh: sshd is not installed on this machine (/usr/sbin/sshd)");
+	if (!strcmp(t, "http") && access("/usr/sbin/lighttpd", X_OK) != 0)
+		PS_SKIP("transport http: lighttpd is not installed on this machine");
 	ctx->body(ctx);
 	ctx->passed = 1;
 }
 
+/* Does the ID or ID prefix token[0..n) cover one of the clause's IDs? */
+static int token_covers(const char *token, size_t n, const char *clauses)
+{
+	while (*clauses) {
+		size_t len = strcspn(clauses, " ");
+		if (n > 0 && n <= len && !strncmp(clauses, token, n) &&
+		    (n == len || clauses[n] == '-'))
+			return 1;
+		clauses += len + (clauses[len] == ' ');
+	}
+	return 0;
+}
+
+/* Is this test in the run?  PUSHSEAL_PASS ("base": every test but those
+ * that need a network server; "net": only those that concern a server) and
+ * PUSHSEAL_CLAUSES (IDs or ID prefixes, comma-separated) select; the kit's
+ * runner sets them.  Unset, every test runs. */
+static int selected(const ps_body *b)
+{
+	const char *pass = getenv("PUSHSEAL_PASS"), *sel = getenv("PUSHSEAL_CLAUSES");
+	if (pass && !strcmp(pass, "base") && b->reach == PS_NET)
+		return 0;
+	if (pass && !strcmp(pass, "net") && b->reach == PS_LOCAL)
+		return 0;
+	if (!sel || !*sel)
+		return 1;
+	while (*sel) {
+		size_t n = strcspn(sel, ",");
+		if (token_covers(sel, n, b->clause))
+			return 1;
+		sel += n + (sel[n] == ',');
+	}
+	return 0;
+}
+
 int ps_run_group(const char *name, const struct CMUnitTest *tests, size_t n)
 {
-	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	struct CMUnitTest *picked = calloc(n ? n : 1, sizeof(*picked));
+	size_t k = 0;
+	int rc;
+	if (!picked)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		const ps_body *b = tests[i].initial_state;
+		if (getenv("PUSHSEAL_LIST_TESTS")) {
+			static const char *const reach[] = { "local", "server", "net" };
+			printf("%s\t%s\n", reach[b->reach], tests[i].name);
+			continue;
+		}
+		if (selected(b))
+			picked[k++] = tests[i];
+	}
+	rc = k ? _cmocka_run_group_tests(name, picked, k, NULL, NULL) : 0;
+	free(picked);
+	return rc;
 }
 
 const char *ps_fmt(ps_ctx *ctx, const char *fmt, ...)

@@ -1,0 +1,35 @@
+/*
+ * The named families of extended clauses (docs/SPEC.md): a family enables
+ * every clause ID that starts with one of its prefixes.  Shared by the
+ * harness (PUSHSEAL_EXT) and pushseal-conformance (--with, --list-clauses).
+ */
+#ifndef PS_FAMILIES_H
+#define PS_FAMILIES_H
+
+static const struct ps_family {
+	const char *name;
+	const char *prefixes;
+} ps_families[] = {
+	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4 G-UNSUPPORTED N" },
+	{ "ignored", "P-PULL-15" },
+	{ "lock", "P-PULL-16 P-PULL-21 X-LOCK" },
+	{ "in-progress", "P-PULL-22 C-16-4 F-STATE" },
+	{ "local-upstream", "P-PULL-18" },
+	{ "owner", "P-INPUT-8" },
+	{ "paths", "P-PROTO-7 F-PATH" },
+	{ "cli", "P-PROTO-6 G-SPARSE-2 X-COMMIT X-STATUS X-HUB X-PAR X-METRICS X-FORMAT" },
+	{ "reports", "C-16-5 X-REPORT" },
+	{ "divergence", "X-DIVERGE F-CONC-2" },
+	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5 F-LOCK-2 F-LOCK-3 F-LOCK-4 F-STEP" },
+	{ "children", "F-CHILD-3 F-CHILD-4" },
+	{ "redact", "F-REDACT" },
+	{ "race", "P-PUSH-18 G-URL-7" },
+	{ "prune", "P-REMOTE-9" },
+	{ "transport", "T-HTTP T-SSH T-CRED" },
+	{ "hostile", "SEC" },
+	{ "shard", "X-SHARD" },
+};
+
+#define PS_NFAMILIES (sizeof(ps_families) / sizeof(ps_families[0]))
+
+#endif
