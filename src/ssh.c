@@ -219,7 +219,8 @@ static int parse_target(ssh_target *tgt, const char *url)
 		} else {
 			colon = strchr(p, ':');
 		}
-		if (!colon || split_authority(tgt, p, (size_t)(colon - p), 0) < 0 ||
+		/* git's rule: a '/' before the ':' makes it a local path, never a host */
+		if (!colon || memchr(p, '/', (size_t)(colon - p)) || split_authority(tgt, p, (size_t)(colon - p), 0) < 0 ||
 		    copy_part(tgt->path, sizeof(tgt->path), colon + 1, strlen(colon + 1), 0) < 0)
 			goto bad;
 		/* "[host:port]:path", as git accepts it */
