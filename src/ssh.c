@@ -111,7 +111,7 @@ static int set_error(int code, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
 	va_end(ap);
 	git_error_set_str(GIT_ERROR_SSH, msg);
 	return code;
@@ -262,6 +262,7 @@ static void how_read(ssh_how *h, git_remote *remote)
 {
 	git_repository *repo = remote ? git_remote_owner(remote) : NULL;
 	git_config *cfg = NULL;
+	const char *git_ssh = getenv("GIT_SSH");
 	memset(h, 0, sizeof(*h));
 	if (repo && git_repository_config_snapshot(&cfg, repo) < 0)
 		cfg = NULL;
@@ -269,7 +270,7 @@ static void how_read(ssh_how *h, git_remote *remote)
 	if (!h->shell_cmd)
 		config_string(&h->shell_cmd, cfg, "core.sshCommand");
 	if (!h->shell_cmd)
-		h->program = strdup(getenv("GIT_SSH") && *getenv("GIT_SSH") ? getenv("GIT_SSH") : "ssh");
+		h->program = strdup(git_ssh && *git_ssh ? git_ssh : "ssh");
 	h->variant = dup_or_null(getenv("GIT_SSH_VARIANT"));
 	if (!h->variant)
 		config_string(&h->variant, cfg, "ssh.variant");
@@ -329,7 +330,7 @@ typedef struct argv_list {
 static void args_add(argv_list *a, const char *s)
 {
 	if (a->n < MAX_ARGS)
-		a->v[a->n++] = strdup(s);
+		a->v[a->n++] = strdup(s ? s : "");
 	a->v[a->n] = NULL;
 }
 
@@ -426,8 +427,8 @@ static int spawn(pid_t *pid, int *in, int *out, int *err, char *const argv[])
 static int probe_is_openssh(const ssh_how *h, const char *host)
 {
 	argv_list a = { { NULL }, 0 };
-	pid_t pid;
-	int in, out, err, status = 0, rc;
+	pid_t pid = -1;
+	int in = -1, out = -1, err = -1, status = 0, rc;
 	args_command(&a, h);
 	args_add(&a, "-G");
 	args_add(&a, host);
@@ -438,8 +439,29 @@ static int probe_is_openssh(const ssh_how *h, const char *host)
 		return 0;
 	}
 	close(in);
-	close(out);
-	close(err);
+	/* read what it prints (ssh -G: its whole configuration) to its end, so
+	 * that it never dies of SIGPIPE or blocks on a full pipe */
+	while (out >= 0 || err >= 0) {
+		struct pollfd p[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+		char buf[4096];
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			int *fd = i ? &err : &out;
+			ssize_t r;
+			if (!p[i].revents)
+				continue;
+			r = read(*fd, buf, sizeof(buf));
+			if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+	}
+	if (out >= 0)
+		close(out);
+	if (err >= 0)
+		close(err);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;

@@ -426,7 +426,8 @@ static void ssh_host_alias(ps_ctx *ctx)
 
 /* T-SSH-8: GIT_SSH_COMMAND runs through the shell with its own options (a
  * quoted key path with a space) for every operation, and wins over
- * core.sshCommand; GIT_SSH names a program run without a shell. */
+ * core.sshCommand; a command with another name is probed (`-G`) as git
+ * does; GIT_SSH names a program run without a shell. */
 static void ssh_git_ssh_command(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
@@ -444,6 +445,13 @@ static void ssh_git_ssh_command(ps_ctx *ctx)
 	setenv("GIT_SSH_COMMAND", ps_fmt(ctx, "ssh -o IdentitiesOnly=yes -i '%s' -o ServerAliveInterval=5 "
 		"-o ConnectTimeout=10", key), 1);
 	all_ops_work(ctx, "local");
+	/* a command not named ssh: git's `-G` probe finds OpenSSH behind it
+	 * (a link to the real one), so the URL's port is passed */
+	assert_int_equal(symlink("/usr/bin/ssh", ps_path(ctx, "deploy keys/my-ssh")), 0);
+	setenv("GIT_SSH_COMMAND", ps_fmt(ctx, "'%s' -o IdentitiesOnly=yes -i '%s'",
+		ps_path(ctx, "deploy keys/my-ssh"), key), 1);
+	fx_behind(ctx, "remote.git", 1);
+	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
 	unsetenv("GIT_SSH_COMMAND");
 	fx_config_delete(ctx, "local", "core.sshCommand");
 	/* GIT_SSH: a program, never a shell command line */
@@ -633,7 +641,7 @@ int main(void)
 		CLAUSE("T-SSH-5", "an RSA key (rsa-sha2, no ssh-rsa on the server) and an ed25519 key each work for every operation and the cycle", ssh_rsa_and_ed25519),
 		CLAUSE("T-SSH-6", "the user's ssh agent alone authenticates every operation and the cycle", ssh_agent),
 		CLAUSE("T-SSH-7", "a Host alias in ~/.ssh/config with its own HostName, Port, User and IdentityFile serves scp-style and ssh:// URLs; the key is chosen per alias", ssh_host_alias),
-		CLAUSE("T-SSH-8", "GIT_SSH_COMMAND with extra options runs through the shell and wins over core.sshCommand; GIT_SSH names a program", ssh_git_ssh_command),
+		CLAUSE("T-SSH-8", "GIT_SSH_COMMAND with extra options runs through the shell and wins over core.sshCommand; a command not named ssh is probed as git does; GIT_SSH names a program", ssh_git_ssh_command),
 		CLAUSE("T-SSH-9", "core.sshCommand set per repository: two clones of one remote each use their own deploy key", ssh_core_ssh_command),
 		CLAUSE("T-SSH-10", "ProxyJump through a second sshd works for every operation and the cycle", ssh_proxy_jump),
 		CLAUSE("T-SSH-11", "a revoked key fails every operation with class auth, a permanent failure", ssh_revoked_key),
