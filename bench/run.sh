@@ -376,6 +376,10 @@ awk '
   echo
   cat "$MEM"
 } >"$W/RESULTS.md"
+# bench/ssh.sh writes its own section: keep it
+if [ -f "$OUT" ] && grep -q '^<!-- ssh.sh -->$' "$OUT"; then
+  { echo; sed -n '/^<!-- ssh.sh -->$/,/^<!-- \/ssh.sh -->$/p' "$OUT"; } >>"$W/RESULTS.md"
+fi
 cp "$W/RESULTS.md" "$OUT"
 log "done: $OUT"
 cat "$TG" >&2

@@ -174,7 +174,7 @@ else()
 endif()
 # The kit's oracle runs the git command line; the adapters need sh/python3;
 # static linking and `pkg-config pushseal` need libgit2's development files.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "git")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "git, openssh-client")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libgit2-dev, pkg-config, python3")
 # A `shlibs` control file for libpushseal.so.0, and the ldconfig trigger.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)

@@ -85,6 +85,9 @@ typedef enum pushseal_change {
 /**
  * Initialise the library (and libgit2).  Call once, before anything else.
  * Honours the environment variable PUSHSEAL_DEADLINE_S (docs/PROTOCOL.md).
+ * It registers, for the whole process, a libgit2 transport for ssh://,
+ * ssh+git://, git+ssh:// and scp-style URLs that runs the system's OpenSSH
+ * as git does (pushseal_shutdown() removes it).
  * @return 0, or PUSHSEAL_E_INTERNAL.
  */
 PUSHSEAL_EXTERN int pushseal_init(void);

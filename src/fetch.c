@@ -16,9 +16,9 @@
 #include <string.h>
 
 /* Never prompt: an unattended timer must fail fast, not wait for a person.
- * credentials.c offers what is configured (ssh agent, key file, token,
- * opt-in `git credential fill`), each at most once per operation, then fails
- * with class auth; ssh host keys must be in known_hosts. */
+ * credentials.c offers what is configured for https (token, opt-in `git
+ * credential fill`), each at most once per operation, then fails with class
+ * auth.  ssh authenticates by itself, through OpenSSH (ssh.c). */
 void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 {
 	git_remote_init_callbacks(cbs, GIT_REMOTE_CALLBACKS_VERSION);
@@ -26,8 +26,6 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 	ps_server_words_reset();
 	cbs->sideband_progress = ps_sideband_cb;
 	cbs->credentials = ps_credentials_cb;
-	cbs->certificate_check = ps_certificate_check_cb;
-	cbs->remote_ready = ps_remote_ready_cb;
 }
 
 typedef struct fetch_job {

@@ -1,12 +1,16 @@
 /* Library start-up and shutdown. */
 #include "internal.h"
 
+/* libgit2 starts, and ssh URLs go through the system's OpenSSH (ssh.c). */
 int pushseal_init(void)
 {
-	return git_libgit2_init() < 0 ? PUSHSEAL_E_INTERNAL : 0;
+	if (git_libgit2_init() < 0)
+		return PUSHSEAL_E_INTERNAL;
+	return ps_transports_register() < 0 ? PUSHSEAL_E_INTERNAL : 0;
 }
 
 void pushseal_shutdown(void)
 {
+	ps_transports_unregister();
 	git_libgit2_shutdown();
 }

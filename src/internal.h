@@ -301,19 +301,23 @@ int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *e
 /* The current identity for reflog entries, falling back to "pushseal". */
 int ps_signature(git_signature **out, git_repository *repo);
 
-/* credentials.c (transport credentials; owned with fetch.c) ------------- */
+/* credentials.c (https credentials; owned with fetch.c) ----------------- */
 
 /* Start a fresh record of the credentials tried: once per network operation
  * (ps_remote_callbacks_init calls it). */
 void ps_credentials_reset(void);
-/* git_credential_acquire_cb: ssh agent, PUSHSEAL_SSH_KEY, PUSHSEAL_HTTPS_TOKEN(_FILE),
- * opt-in `git credential fill`; each at most once, then GIT_EAUTH.  Never prompts. */
+/* git_credential_acquire_cb for http(s): PUSHSEAL_HTTPS_TOKEN(_FILE), opt-in
+ * `git credential fill`; each at most once, then GIT_EAUTH.  Never prompts.
+ * ssh never asks: OpenSSH authenticates by itself (ssh.c). */
 int ps_credentials_cb(git_credential **out, const char *url, const char *user_from_url,
 	unsigned int allowed, void *payload);
-/* git_transport_certificate_check_cb: an ssh host key must be in known_hosts
- * (PUSHSEAL_SSH_KNOWN_HOSTS, default ~/.ssh/known_hosts); TLS is left to libgit2. */
-int ps_certificate_check_cb(git_cert *cert, int valid, const char *host, void *payload);
-/* git_remote_ready_cb: notes the remote's port for the known_hosts lookup. */
-int ps_remote_ready_cb(git_remote *remote, int direction, void *payload);
+
+/* ssh.c: ssh through the system's OpenSSH ------------------------------- */
+
+/* Serve ssh://, ssh+git://, git+ssh:// and scp-style URLs with OpenSSH (or
+ * GIT_SSH_COMMAND, core.sshCommand, GIT_SSH), as git does.  Call after every
+ * git_libgit2_init(): pushseal_init and each network child.  0 or -1. */
+int ps_transports_register(void);
+void ps_transports_unregister(void);
 
 #endif

@@ -457,29 +457,30 @@ static void tls_verify_not_disabled(ps_ctx *ctx)
 
 /* ---- SEC-RUN -------------------------------------------------------------------- */
 
-/* SEC-RUN-1: core.sshCommand is never run: pushseal speaks ssh through
- * libssh2 and pulls and pushes over a real sshd with the command set.  git
- * runs it for the same fetch. */
-static void ssh_command_never_run(ps_ctx *ctx)
+/* SEC-RUN-1: core.sshCommand is run exactly where git runs it: for an ssh
+ * remote (pushseal runs ssh as git does), never for a remote on a path. */
+static void ssh_command_as_git(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	const char *cmd;
 	PS_REQUIRE_EXT();
 	clean_env();
 	cmd = marker_script(ctx, "ssh-command.sh", 1);
-	setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "client_ed25519"), 1);
-	setenv("PUSHSEAL_SSH_KNOWN_HOSTS", ps_ssh_file(ctx, "known_hosts"), 1);
 	fx_bare(ctx, "remote.git", 2);
 	fx_clone(ctx, "remote.git", "local");
-	fx_set_url(ctx, "local", "origin", ps_ssh_url(ctx, "remote.git", NULL));
 	fx_config(ctx, "local", "core.sshCommand", cmd);
+	/* a local remote: neither git nor pushseal has a use for ssh */
 	fx_behind(ctx, "remote.git", 1);
 	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
 	fx_ahead(ctx, "local", 1);
 	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
-	expect_no_marker(ctx, "pull and push over ssh");
-	/* git runs it */
+	expect_no_marker(ctx, "pull and push to a local remote");
+	/* an ssh remote: git runs the command, and so does pushseal */
+	fx_set_url(ctx, "local", "origin", "ssh://git@127.0.0.1:9/remote.git");
+	{ ps_result r_ = drv_pull(ctx, local); assert_false(r_.ok); }
+	assert_non_null(or_file(ctx, "marker"));
+	assert_non_null(strstr(or_file(ctx, "marker"), "ssh-command.sh"));
+	unlink(ps_path(ctx, "marker"));
 	fx_clone(ctx, "remote.git", "twin");
 	fx_set_url(ctx, "twin", "origin", "ssh://git@127.0.0.1:9/remote.git");
 	fx_config(ctx, "twin", "core.sshCommand", cmd);
@@ -627,7 +628,7 @@ int main(void)
 		CLAUSE("SEC-TOKEN-2", "the token decision is made on the URL pushseal connects to: after insteadOf, pushInsteadOf, pushurl, and a writeback's change of the remote", token_decision_after_rewrite),
 		CLAUSE("SEC-TLS-1", "every network child gets fresh TLS random state: a git:// url rewritten to https and an https pushurl each send different client randoms", tls_fresh_random_any_url),
 		CLAUSE("SEC-TLS-2", "http.sslVerify=false in the repository's config is not honoured: a self-signed https remote fails with class auth", tls_verify_not_disabled),
-		CLAUSE("SEC-RUN-1", "core.sshCommand is never run: pull and push over ssh use libssh2 (git runs it)", ssh_command_never_run),
+		CLAUSE("SEC-RUN-1", "core.sshCommand runs where git runs it: for an ssh remote, never for a local one", ssh_command_as_git),
 		CLAUSE("SEC-RUN-2", "core.fsmonitor is never run by pull, push, counts, status, run or fix (git runs it for status and pull)", fsmonitor_never_run),
 		CLAUSE("SEC-RUN-3", "hooks and filter drivers from the repository's config are never run by pull, push or fix (git's pull runs them)", hooks_and_filters_never_run),
 		CLAUSE("SEC-RUN-4", "pushseal runs no git, ssh, shell or gpg program for pull, push, counts, status and run, and only the writeback's /bin/sh for fix", runs_only_what_it_says),

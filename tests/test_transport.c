@@ -1,9 +1,9 @@
 /*
- * T-HTTP, T-SSH, T-CRED: remotes people actually use, and credentials that
- * never prompt.  Real servers on 127.0.0.1 (harness/transport.c): smart HTTP
- * through `git http-backend` behind lighttpd with basic auth, and sshd with a
- * per-run host key and key-only login.  In-process only: these are the
- * reference's credential rules (src/credentials.c).
+ * T-HTTP, T-CRED: https remotes, and credentials that never prompt.  A real
+ * server on 127.0.0.1 (harness/transport.c): smart HTTP through
+ * `git http-backend` behind lighttpd with basic auth.  In-process only: these
+ * are the reference's credential rules (src/credentials.c).  ssh, which
+ * authenticates through OpenSSH, is tests/test_ssh.c.
  *
  * Every test sets the whole credential environment itself, with stdin
  * /dev/null and GIT_TERMINAL_PROMPT=0, and PUSHSEAL_DEADLINE_S=20 so that a
@@ -32,7 +32,7 @@
 
 static const char *const cred_vars[] = {
 	"PUSHSEAL_HTTPS_TOKEN", "PUSHSEAL_HTTPS_TOKEN_FILE", "PUSHSEAL_CREDENTIAL_HELPER",
-	"PUSHSEAL_SSH_KEY", "PUSHSEAL_SSH_KNOWN_HOSTS", "SSH_AUTH_SOCK", "GIT_CONFIG_COUNT",
+	"GIT_CONFIG_COUNT",
 	"GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS",
 };
 
@@ -99,12 +99,6 @@ static int count_lines(ps_ctx *ctx, const char *file, long from, const char *a, 
 	free(line);
 	fclose(f);
 	return n;
-}
-
-static long file_size(const char *file)
-{
-	struct stat st;
-	return stat(file, &st) == 0 ? (long)st.st_size : 0;
 }
 
 /* lighttpd writes its access log in batches: wait until the request lines of
@@ -314,206 +308,6 @@ static void https_random_not_shared(ps_ctx *ctx)
 		fail_msg("two TLS handshakes sent the same client random %s", r1);
 }
 
-/* ---- T-SSH -------------------------------------------------------------------- */
-
-static void ssh_env(ps_ctx *ctx, const char *key, const char *known_hosts)
-{
-	clean_env();
-	if (key)
-		setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, key), 1);
-	setenv("PUSHSEAL_SSH_KNOWN_HOSTS", known_hosts ? known_hosts : ps_ssh_file(ctx, "known_hosts"), 1);
-}
-
-static const char *sshd_log(ps_ctx *ctx)
-{
-	return ps_ssh_file(ctx, "sshd.log");
-}
-
-/* sshd writes its log line by line; give it a moment to flush. */
-static int sshd_lines(ps_ctx *ctx, long from, const char *a, const char *b)
-{
-	usleep(300 * 1000);
-	return count_lines(ctx, sshd_log(ctx), from, a, b);
-}
-
-/* T-SSH-1: no agent and no key: pull and push fail fast as auth; no key is
- * ever offered. */
-static void ssh_missing_credentials(ps_ctx *ctx)
-{
-	long from;
-	PS_REQUIRE_EXT();
-	ssh_env(ctx, NULL, NULL);
-	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
-	from = file_size(sshd_log(ctx));
-	fx_behind(ctx, "remote.git", 1);
-	{
-		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
-		assert_non_null(strstr(r.line, "no ssh credentials are configured"));
-	}
-	fx_ahead(ctx, "local", 1);
-	expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
-	assert_int_equal(sshd_lines(ctx, from, "publickey", NULL), 0);
-	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
-}
-
-/* T-SSH-2: a key the server does not accept fails as auth after one try: at
- * most two refusals logged per operation (sshd here allows 50). */
-static void ssh_wrong_key(ps_ctx *ctx)
-{
-	long from;
-	PS_REQUIRE_EXT();
-	ssh_env(ctx, "other_ed25519", NULL);
-	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
-	from = file_size(sshd_log(ctx));
-	{
-		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
-		assert_non_null(strstr(r.line, "PUSHSEAL_SSH_KEY"));
-	}
-	assert_in_range(sshd_lines(ctx, from, "Failed publickey", NULL), 1, 2);
-	fx_ahead(ctx, "local", 1);
-	expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
-	assert_in_range(sshd_lines(ctx, from, "Failed publickey", NULL), 2, 4);
-	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
-}
-
-/* T-SSH-3: the right ed25519 key pulls and pushes, also with no user in the
- * URL (the current user is asked for). */
-static void ssh_right_key(ps_ctx *ctx)
-{
-	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
-	ssh_env(ctx, "client_ed25519", NULL);
-	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
-	fx_behind(ctx, "remote.git", 2);
-	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
-	fx_set_url(ctx, "local", "origin", ps_ssh_url(ctx, "remote.git", ""));
-	fx_ahead(ctx, "local", 2);
-	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
-}
-
-/* T-SSH-4: an unknown host key, or a changed one, is rejected before any key
- * is offered, with a message naming known_hosts; a hashed entry is accepted. */
-static void ssh_unknown_host(ps_ctx *ctx)
-{
-	const char *local = ps_keep(ctx, "local");
-	const char *kh = ps_keep(ctx, "known_hosts");
-	long from;
-	PS_REQUIRE_EXT();
-	fx_write(ctx, "known_hosts", "# nothing known\n");
-	ssh_env(ctx, "client_ed25519", kh);
-	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
-	from = file_size(sshd_log(ctx));
-	fx_behind(ctx, "remote.git", 1);
-	{
-		ps_result r = drv_pull(ctx, local);
-		assert_false(r.ok);
-		assert_non_null(strstr(r.line, "unknown"));
-		assert_non_null(strstr(r.line, "known_hosts"));
-	}
-	setenv("PUSHSEAL_SSH_KNOWN_HOSTS", ps_ssh_file(ctx, "known_hosts_changed"), 1);
-	{
-		ps_result r = drv_pull(ctx, local);
-		assert_false(r.ok);
-		assert_non_null(strstr(r.line, "does not match"));
-	}
-	/* the default, ~/.ssh/known_hosts, is empty in the sandbox: unknown too */
-	unsetenv("PUSHSEAL_SSH_KNOWN_HOSTS");
-	{
-		ps_result r = drv_pull(ctx, local);
-		assert_false(r.ok);
-		assert_non_null(strstr(r.line, "known_hosts"));
-	}
-	assert_int_equal(sshd_lines(ctx, from, "publickey", NULL), 0);
-	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
-	assert_int_equal(or_count(ctx, local, "HEAD..origin/main"), 0);
-	/* the right key, hashed as `ssh-keygen -H` writes it, is accepted */
-	{
-		const char *hashed = ps_keep(ctx, "known_hosts_hashed");
-		const char *argv[] = { "ssh-keygen", "-q", "-H", "-f", hashed, NULL };
-		fx_write(ctx, "known_hosts_hashed", or_file(ctx, ps_ssh_file(ctx, "known_hosts")));
-		assert_int_equal(ps_spawn(ctx, NULL, argv, NULL, NULL), 0);
-		assert_non_null(strstr(or_file(ctx, "known_hosts_hashed"), "|1|"));
-		setenv("PUSHSEAL_SSH_KNOWN_HOSTS", hashed, 1);
-		{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
-		assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
-	}
-}
-
-/* T-SSH-5: an RSA key (which libssh2 1.10 signs only with SHA-1 ssh-rsa,
- * refused by OpenSSH 9) fails as auth with a message that says so. */
-static void ssh_rsa_key(ps_ctx *ctx)
-{
-	long from;
-	PS_REQUIRE_EXT();
-	ssh_env(ctx, "client_rsa", NULL);
-	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
-	from = file_size(sshd_log(ctx));
-	{
-		ps_result r = expect_auth_fast(ctx, drv_pull, ps_path(ctx, "local"));
-		assert_non_null(strstr(r.line, "RSA"));
-		assert_non_null(strstr(r.line, "ed25519"));
-	}
-	/* the key is authorised: the server refused its SHA-1 signature */
-	assert_int_equal(sshd_lines(ctx, from, "signature algorithm ssh-rsa not in", NULL), 1);
-	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 0);
-}
-
-/* Start `ssh-agent -D` on a socket in the sandbox (killed in teardown) and
- * add `key` to it. */
-static void start_agent(ps_ctx *ctx, const char *key)
-{
-	const char *sock = ps_keep(ctx, "agent.sock");
-	struct stat st;
-	ctx->server_pid = fork();
-	if (ctx->server_pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		setpgid(0, 0); /* teardown kills the group: timeout and the agent */
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execlp("timeout", "timeout", "120", "ssh-agent", "-D", "-a", sock, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(ctx->server_pid, ctx->server_pid);
-	for (int i = 0; i < 250 && stat(sock, &st) != 0; i++)
-		usleep(20 * 1000);
-	setenv("SSH_AUTH_SOCK", sock, 1);
-	{
-		const char *argv[] = { "ssh-add", "-q", ps_ssh_file(ctx, key), NULL };
-		assert_int_equal(ps_spawn(ctx, NULL, argv, NULL, NULL), 0);
-	}
-}
-
-/* T-SSH-6: the agent is asked first, the key file second: an agent holding
- * the right key works alone; an agent holding a wrong key is followed by the
- * right key file, each offered once. */
-static void ssh_agent_then_key(ps_ctx *ctx)
-{
-	const char *local = ps_keep(ctx, "local");
-	long from;
-	PS_REQUIRE_EXT();
-	ssh_env(ctx, NULL, NULL);
-	start_agent(ctx, "client_ed25519");
-	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
-	fx_behind(ctx, "remote.git", 1);
-	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
-	/* now an agent with the wrong key, and the right key file */
-	kill(-ctx->server_pid, SIGKILL);
-	waitpid(ctx->server_pid, NULL, 0);
-	unlink(ps_path(ctx, "agent.sock"));
-	start_agent(ctx, "other_ed25519");
-	setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "client_ed25519"), 1);
-	from = file_size(sshd_log(ctx));
-	fx_ahead(ctx, "local", 1);
-	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
-	assert_int_equal(sshd_lines(ctx, from, "Failed publickey", NULL), 1);
-	assert_int_equal(sshd_lines(ctx, from, "Accepted publickey", NULL), 1);
-}
-
 /* ---- T-CRED ------------------------------------------------------------------- */
 
 /* A credential helper in the sandbox's global config that answers with
@@ -633,12 +427,6 @@ int main(void)
 		CLAUSE("T-HTTP-3", "the right token, from PUSHSEAL_HTTPS_TOKEN or PUSHSEAL_HTTPS_TOKEN_FILE, pulls and pushes where every request needs it", http_right_token),
 		CLAUSE("T-HTTP-4", "a password in the URL and a token never appear in pull, push or remote-ahead messages", http_secret_never_shown),
 		CLAUSE("T-HTTP-5", "two https fetches from one process send different TLS client randoms: each child re-seeds mbedTLS", https_random_not_shared),
-		CLAUSE("T-SSH-1", "with no agent and no key, pull and push over ssh fail fast with class auth and offer no key", ssh_missing_credentials),
-		CLAUSE("T-SSH-2", "a key the server refuses fails with class auth after one offer per operation", ssh_wrong_key),
-		CLAUSE("T-SSH-3", "the right ed25519 key from PUSHSEAL_SSH_KEY pulls and pushes, also with no user in the URL", ssh_right_key),
-		CLAUSE("T-SSH-4", "an unknown or changed ssh host key is rejected before any key is offered; a hashed known_hosts entry is accepted", ssh_unknown_host),
-		CLAUSE("T-SSH-5", "an RSA key fails with class auth and a message naming RSA and ed25519", ssh_rsa_key),
-		CLAUSE("T-SSH-6", "the ssh agent is tried first and the key file second, each once", ssh_agent_then_key),
 		CLAUSE("T-CRED-1", "git credential fill runs only with PUSHSEAL_CREDENTIAL_HELPER=1", cred_helper_opt_in),
 		CLAUSE("T-CRED-2", "the credential helper path never runs an askpass program and fails fast with class auth", cred_helper_never_prompts),
 		CLAUSE("T-CRED-3", "a wrong password from the helper is tried once: class auth, one helper run, at most three 401s", cred_helper_wrong_once),

@@ -136,6 +136,17 @@ const char *ps_http_password(void);
 const char *ps_http_access_log(ps_ctx *ctx);
 const char *ps_ssh_url(ps_ctx *ctx, const char *remote_rel, const char *user);
 const char *ps_ssh_file(ps_ctx *ctx, const char *name);
+/* The port of the test sshd (jump = 0) or of the jump host (jump = 1), the
+ * jump host's log, the user both accept, and a known_hosts line for one. */
+int ps_ssh_port(int jump);
+const char *ps_ssh_jump_log(ps_ctx *ctx);
+const char *ps_ssh_user(void);
+const char *ps_ssh_known_host(ps_ctx *ctx, int jump);
+/* OpenSSH's ~ (the passwd entry's home, never $HOME) becomes the sandbox's
+ * HOME for the processes the test starts, through nss_wrapper; ~/.ssh is
+ * made (empty).  ps_setup undoes it for the next test. */
+void ps_ssh_home(ps_ctx *ctx);
+void ps_ssh_home_reset(void);
 
 /* The common topology: bare "remote.git" with n commits and clone "local". */
 void fx_pair(ps_ctx *ctx, int ncommits);

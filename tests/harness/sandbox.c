@@ -176,6 +176,7 @@ int ps_setup(void **state)
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, ctx->home);
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, ctx->home);
 	unsetenv("PUSHSEAL_DEADLINE_S");
+	ps_ssh_home_reset(); /* no earlier test's ssh home */
 	unsetenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK");
 	unsetenv("PUSHSEAL_TEST_HOOK_AFTER_LOCK");
 	*state = ctx;

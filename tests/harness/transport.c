@@ -7,9 +7,12 @@
  * port, bounded in lifetime (timeout 900) and killed at exit.  The local path
  * transport runs no hooks on the remote; the servers do, as servers do.
  *
- * Over http the suite's pushes authenticate with PUSHSEAL_HTTPS_TOKEN, over
- * ssh with PUSHSEAL_SSH_KEY and PUSHSEAL_SSH_KNOWN_HOSTS: the library's own
- * credential support (src/credentials.c), set in the environment here.
+ * Over http the suite's pushes authenticate with PUSHSEAL_HTTPS_TOKEN (the
+ * library's own credential support, src/credentials.c).  Over ssh they go
+ * through OpenSSH with the sandbox's own ~/.ssh/config and known_hosts, as a
+ * user sets them up (ps_ssh_home: nss_wrapper points the passwd entry's home,
+ * which is where ssh looks, at the sandbox), so any implementation that runs
+ * ssh as git does works unchanged.  A second sshd serves as a jump host.
  */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -141,7 +144,7 @@ typedef struct server {
 	char dir[1100];        /* the server's temp dir: config, keys, logs */
 } server;
 
-static server http_srv, ssh_srv;
+static server http_srv, ssh_srv, jump_srv;
 static pid_t servers_owner;
 static char http_password[64];
 
@@ -171,6 +174,7 @@ static void stop_servers(void)
 	if (getpid() != servers_owner)
 		return;
 	stop_server(&http_srv);
+	stop_server(&jump_srv);
 	stop_server(&ssh_srv);
 }
 
@@ -244,6 +248,10 @@ static void spawn_server(server *s, const char *what, const char *log, const cha
 	if (s->pid == 0) {
 		int null = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		setpgid(0, 0);
+		/* a server is the machine's, never under a test's ssh home (ps_ssh_home) */
+		unsetenv("LD_PRELOAD");
+		unsetenv("NSS_WRAPPER_PASSWD");
+		unsetenv("NSS_WRAPPER_GROUP");
 		dup2(null, 0);
 		if (out >= 0) {
 			dup2(out, 1);
@@ -421,9 +429,47 @@ static void keygen(const char *dir, const char *name, const char *type)
 	run_quiet(argv);
 }
 
+/* Write sshd_config for server s (port s->port, log in s->dir) with the
+ * keys of the main server's directory, and start it. */
+static void run_sshd(server *s, const char *what)
+{
+	char conf[4096], path[1300];
+	snprintf(conf, sizeof(conf),
+		"Port %2$d\n"
+		"ListenAddress 127.0.0.1\n"
+		"HostKey %1$s/host_ed25519\n"
+		"PidFile none\n"
+		"AuthorizedKeysFile %1$s/authorized_keys\n"
+		"RevokedKeys %1$s/revoked_keys\n"
+		"AllowUsers %3$s\n"
+		"PermitRootLogin prohibit-password\n"
+		"PubkeyAuthentication yes\n"
+		/* RSA only with SHA-2 signatures: what OpenSSH 8.8+ accepts */
+		"PubkeyAcceptedAlgorithms ssh-ed25519,rsa-sha2-512,rsa-sha2-256\n"
+		"PasswordAuthentication no\n"
+		"KbdInteractiveAuthentication no\n"
+		"UsePAM no\n"
+		"StrictModes no\n"
+		"MaxAuthTries 50\n"
+		"MaxStartups 100\n"
+		"LoginGraceTime 60\n"
+		"PrintMotd no\n"
+		"LogLevel VERBOSE\n",
+		ssh_srv.dir, s->port, current_user());
+	snprintf(path, sizeof(path), "%s/sshd_config", s->dir);
+	write_file(path, conf, 0600);
+	{
+		char log[1300], stderr_log[1300];
+		const char *argv[] = { "/usr/sbin/sshd", "-D", "-f", path, "-E", log, NULL };
+		snprintf(log, sizeof(log), "%s/sshd.log", s->dir);
+		snprintf(stderr_log, sizeof(stderr_log), "%s/stderr.log", s->dir);
+		spawn_server(s, what, stderr_log, argv);
+	}
+}
+
 static void start_ssh(void)
 {
-	char conf[4096], path[1300], pub[4096], keys[8192];
+	char path[1300], pub[4096], keys[8192];
 	if (ssh_srv.pid > 0)
 		return;
 	server_dir(&ssh_srv, "ssh");
@@ -434,15 +480,25 @@ static void start_ssh(void)
 	keygen(ssh_srv.dir, "host_ed25519", "ed25519");
 	keygen(ssh_srv.dir, "client_ed25519", "ed25519");
 	keygen(ssh_srv.dir, "other_ed25519", "ed25519");
+	keygen(ssh_srv.dir, "revoked_ed25519", "ed25519");
 	keygen(ssh_srv.dir, "client_rsa", "rsa");
 	keygen(ssh_srv.dir, "other_host_ed25519", "ed25519");
-	/* the client's and the RSA key are authorised; other_ed25519 is not */
-	snprintf(path, sizeof(path), "%s/client_ed25519.pub", ssh_srv.dir);
-	snprintf(keys, sizeof(keys), "%s", read_small(path, pub, sizeof(pub)));
-	snprintf(path, sizeof(path), "%s/client_rsa.pub", ssh_srv.dir);
-	strncat(keys, read_small(path, pub, sizeof(pub)), sizeof(keys) - strlen(keys) - 1);
+	/* authorised: the client's keys and the revoked one (which RevokedKeys
+	 * then refuses); other_ed25519 is not */
+	keys[0] = '\0';
+	{
+		static const char *const authorised[] = { "client_ed25519", "client_rsa", "revoked_ed25519" };
+		for (size_t i = 0; i < sizeof(authorised) / sizeof(authorised[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s.pub", ssh_srv.dir, authorised[i]);
+			strncat(keys, read_small(path, pub, sizeof(pub)), sizeof(keys) - strlen(keys) - 1);
+		}
+	}
 	snprintf(path, sizeof(path), "%s/authorized_keys", ssh_srv.dir);
 	write_file(path, keys, 0600);
+	snprintf(path, sizeof(path), "%s/revoked_ed25519.pub", ssh_srv.dir);
+	read_small(path, pub, sizeof(pub));
+	snprintf(path, sizeof(path), "%s/revoked_keys", ssh_srv.dir);
+	write_file(path, pub, 0600);
 	/* known_hosts, made by the test: the right key, and one with another key */
 	snprintf(path, sizeof(path), "%s/host_ed25519.pub", ssh_srv.dir);
 	read_small(path, pub, sizeof(pub));
@@ -454,34 +510,19 @@ static void start_ssh(void)
 	snprintf(keys, sizeof(keys), "[127.0.0.1]:%d %s", ssh_srv.port, pub);
 	snprintf(path, sizeof(path), "%s/known_hosts_changed", ssh_srv.dir);
 	write_file(path, keys, 0600);
-	snprintf(conf, sizeof(conf),
-		"Port %2$d\n"
-		"ListenAddress 127.0.0.1\n"
-		"HostKey %1$s/host_ed25519\n"
-		"PidFile none\n"
-		"AuthorizedKeysFile %1$s/authorized_keys\n"
-		"AllowUsers %3$s\n"
-		"PermitRootLogin prohibit-password\n"
-		"PubkeyAuthentication yes\n"
-		"PasswordAuthentication no\n"
-		"KbdInteractiveAuthentication no\n"
-		"UsePAM no\n"
-		"StrictModes no\n"
-		"MaxAuthTries 50\n"
-		"MaxStartups 100\n"
-		"LoginGraceTime 60\n"
-		"PrintMotd no\n"
-		"LogLevel VERBOSE\n",
-		ssh_srv.dir, ssh_srv.port, current_user());
-	snprintf(path, sizeof(path), "%s/sshd_config", ssh_srv.dir);
-	write_file(path, conf, 0600);
-	{
-		char log[1300], stderr_log[1300];
-		const char *argv[] = { "/usr/sbin/sshd", "-D", "-f", path, "-E", log, NULL };
-		snprintf(log, sizeof(log), "%s/sshd.log", ssh_srv.dir);
-		snprintf(stderr_log, sizeof(stderr_log), "%s/stderr.log", ssh_srv.dir);
-		spawn_server(&ssh_srv, "sshd", stderr_log, argv);
-	}
+	run_sshd(&ssh_srv, "sshd");
+}
+
+/* A second sshd, the jump host of a ProxyJump: the same keys, its own port and log. */
+static void start_jump(void)
+{
+	start_ssh();
+	if (jump_srv.pid > 0)
+		return;
+	server_dir(&jump_srv, "ssh-jump");
+	if ((jump_srv.port = free_port()) < 0)
+		fail_msg("transport: no free loopback port");
+	run_sshd(&jump_srv, "sshd (jump host)");
 }
 
 const char *ps_ssh_url(ps_ctx *ctx, const char *remote_rel, const char *user)
@@ -494,16 +535,87 @@ const char *ps_ssh_url(ps_ctx *ctx, const char *remote_rel, const char *user)
 }
 
 /* A file of the ssh server's directory: client_ed25519, other_ed25519,
- * client_rsa, known_hosts, known_hosts_changed, sshd.log. */
+ * revoked_ed25519, client_rsa, known_hosts, known_hosts_changed, sshd.log. */
 const char *ps_ssh_file(ps_ctx *ctx, const char *name)
 {
 	start_ssh();
 	return ps_fmt(ctx, "%s/%s", ssh_srv.dir, name);
 }
 
+int ps_ssh_port(int jump)
+{
+	if (jump) {
+		start_jump();
+		return jump_srv.port;
+	}
+	start_ssh();
+	return ssh_srv.port;
+}
+
+const char *ps_ssh_jump_log(ps_ctx *ctx)
+{
+	start_jump();
+	return ps_fmt(ctx, "%s/sshd.log", jump_srv.dir);
+}
+
+const char *ps_ssh_user(void)
+{
+	return current_user();
+}
+
+const char *ps_ssh_known_host(ps_ctx *ctx, int jump)
+{
+	char path[1300], pub[4096];
+	int port = ps_ssh_port(jump);
+	snprintf(path, sizeof(path), "%s/host_ed25519.pub", ssh_srv.dir);
+	return ps_fmt(ctx, "[127.0.0.1]:%d %s", port, read_small(path, pub, sizeof(pub)));
+}
+
+static char saved_preload[4096];
+static int preload_saved, had_preload;
+
+/* OpenSSH takes ~ from the passwd entry, never from $HOME: through
+ * nss_wrapper (LD_PRELOAD, for the processes this test starts) the current
+ * user's entry says the sandbox's HOME, so ssh reads the sandbox's
+ * ~/.ssh/config and known_hosts and never the developer's. */
+void ps_ssh_home(ps_ctx *ctx)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char dir[1300];
+	if (!pw)
+		fail_msg("transport: no passwd entry for uid %u", (unsigned)getuid());
+	snprintf(dir, sizeof(dir), "%s/.ssh", ctx->home);
+	mkdir(dir, 0700);
+	fx_write(ctx, "passwd", ps_fmt(ctx, "%s:x:%u:%u:%s:%s:%s\n", pw->pw_name, (unsigned)pw->pw_uid,
+		(unsigned)pw->pw_gid, pw->pw_gecos ? pw->pw_gecos : "", ctx->home, pw->pw_shell ? pw->pw_shell : "/bin/sh"));
+	fx_write(ctx, "group", ps_fmt(ctx, "%s:x:%u:\n", pw->pw_name, (unsigned)pw->pw_gid));
+	ps_ssh_home_reset();
+	setenv("NSS_WRAPPER_PASSWD", ps_path(ctx, "passwd"), 1);
+	setenv("NSS_WRAPPER_GROUP", ps_path(ctx, "group"), 1);
+	setenv("LD_PRELOAD", had_preload ? ps_fmt(ctx, "%s:libnss_wrapper.so", saved_preload) : "libnss_wrapper.so", 1);
+}
+
+/* Undo ps_ssh_home (each test's setup does). */
+void ps_ssh_home_reset(void)
+{
+	if (!preload_saved) {
+		const char *p = getenv("LD_PRELOAD");
+		had_preload = p && *p;
+		snprintf(saved_preload, sizeof(saved_preload), "%s", had_preload ? p : "");
+		preload_saved = 1;
+	}
+	unsetenv("NSS_WRAPPER_PASSWD");
+	unsetenv("NSS_WRAPPER_GROUP");
+	if (had_preload)
+		setenv("LD_PRELOAD", saved_preload, 1);
+	else
+		unsetenv("LD_PRELOAD");
+}
+
 /* The environment that lets both sides reach the server over `transport`:
- * pushseal through its own credential support, the oracle's git CLI through
- * a credential helper (http) or GIT_SSH_COMMAND (ssh). */
+ * pushseal through its own credential support (http) or the user's ssh
+ * configuration (ssh), the oracle's git CLI through a credential helper
+ * (http) or the same ssh configuration. */
 void ps_transport_env(ps_ctx *ctx, const char *transport)
 {
 	if (!strcmp(transport, "http")) {
@@ -513,12 +625,13 @@ void ps_transport_env(ps_ctx *ctx, const char *transport)
 		setenv("GIT_CONFIG_VALUE_0", ps_fmt(ctx, "!f() { test \"$1\" = get || exit 0; "
 			"echo username=pushseal; echo password=%s; }; f", http_password), 1);
 	} else if (!strcmp(transport, "ssh")) {
+		start_ssh();
 		unsetenv("SSH_AUTH_SOCK"); /* a developer's agent must not decide the outcome */
-		setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "client_ed25519"), 1);
-		setenv("PUSHSEAL_SSH_KNOWN_HOSTS", ps_ssh_file(ctx, "known_hosts"), 1);
-		setenv("GIT_SSH_COMMAND", ps_fmt(ctx, "ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes "
-			"-o IdentityAgent=none -o StrictHostKeyChecking=yes -o UserKnownHostsFile='%s/known_hosts' "
-			"-i '%s/client_ed25519'", ssh_srv.dir, ssh_srv.dir), 1);
+		ps_ssh_home(ctx);
+		/* as a user sets it up: a key for the host, and its host key known */
+		fx_write(ctx, "home/.ssh/config", ps_fmt(ctx, "Host 127.0.0.1\n  IdentityFile %s/client_ed25519\n"
+			"  IdentitiesOnly yes\n", ssh_srv.dir));
+		fx_write(ctx, "home/.ssh/known_hosts", ps_ssh_known_host(ctx, 0));
 	}
 }
 
@@ -529,10 +642,13 @@ void ps_transport_env(ps_ctx *ctx, const char *transport)
 static int fixture_credentials(git_credential **out, const char *url, const char *user,
 	unsigned int allowed, void *payload)
 {
-	const char *key = getenv("PUSHSEAL_SSH_KEY"), *token = getenv("PUSHSEAL_HTTPS_TOKEN");
+	const char *token = getenv("PUSHSEAL_HTTPS_TOKEN");
 	(void)url; (void)payload;
-	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && key)
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && ssh_srv.dir[0]) {
+		char key[1300];
+		snprintf(key, sizeof(key), "%s/client_ed25519", ssh_srv.dir);
 		return git_credential_ssh_key_new(out, user ? user : current_user(), NULL, key, NULL);
+	}
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && token)
 		return git_credential_userpass_plaintext_new(out, user ? user : "pushseal", token);
 	return GIT_EAUTH;
