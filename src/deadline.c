@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -166,14 +167,39 @@ static void fresh_libgit2(git_buf *paths, int owner_validation)
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, owner_validation);
 }
 
+/* Does this process hold libgit2's pack files open (the parent read
+ * objects before forking us)?  Its cache would then point at descriptors
+ * we are about to close. */
+static int holds_pack_files(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = 0;
+	if (!d)
+		return 1; /* cannot tell: assume so */
+	while (!found && (e = readdir(d)) != NULL) {
+		char link[300], target[4096];
+		ssize_t n;
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		if ((n = readlink(link, target, sizeof(target) - 1)) > 0) {
+			target[n] = '\0';
+			found = strstr(target, "/objects/pack/") != NULL;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, int owner_validation,
-	ps_child_fn fn, void *payload)
+	int tls, ps_child_fn fn, void *payload)
 {
 	struct sigaction sa;
 	sigset_t none;
 	pushseal_error cerr;
 	ps_buf out = { 0 };
-	int crc, fd;
+	int crc, fd, fresh;
 	size_t len;
 
 	/* our own session and group: no controlling terminal for anything we
@@ -191,6 +217,11 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	/* a peer that goes away must not kill us with SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* libgit2 starts afresh when it must: TLS needs random state of its own,
+	 * and a pack cache over closed descriptors is unusable.  Otherwise the
+	 * parent's state is clean to keep, and keeping it saves re-reading the
+	 * CA bundle (most of a stable tick's CPU: bench/README.md). */
+	fresh = tls || holds_pack_files();
 	/* keep 0, 1, 2 and our pipe; everything else (the flock, libgit2's
 	 * pack files, the parent's sockets) is not ours */
 	if (wfd != 3) {
@@ -201,7 +232,10 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	if (close_range(4, ~0U, 0) != 0)
 		for (fd = 4; fd < 65536; fd++)
 			close(fd);
-	fresh_libgit2(paths, owner_validation);
+	if (fresh)
+		fresh_libgit2(paths, owner_validation);
+	else
+		ps_transports_register(); /* ssh through OpenSSH, whoever set libgit2 up */
 
 	memset(&cerr, 0, sizeof(cerr)); /* every byte goes down the pipe */
 	ps_error_clear(&cerr);
@@ -249,7 +283,7 @@ static void reap(pid_t pid, int *status)
 		;
 }
 
-int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, const char *what,
+int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, int tls, const char *what,
 	pushseal_error *err)
 {
 	git_buf paths[PS_LEVELS] = { GIT_BUF_INIT, GIT_BUF_INIT, GIT_BUF_INIT, GIT_BUF_INIT };
@@ -277,7 +311,7 @@ int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(fds[1], parent, deadline_ms, paths, owner_validation, fn, payload);
+		child_main(fds[1], parent, deadline_ms, paths, owner_validation, tls, fn, payload);
 	}
 	close(fds[1]);
 	end = ps_now_ms() + deadline_ms;

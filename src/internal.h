@@ -96,12 +96,15 @@ typedef int (*ps_child_fn)(ps_buf *out, void *payload, pushseal_error *err);
 /* Run fn in a fork()ed child and wait at most deadline_ms.  The child must
  * take no lock: it only talks to a server and downloads (see deadline.c).
  * It leads its own process group, dies with its parent, enforces the
- * deadline itself too, inherits no descriptor but 0-2 and its pipe, and
- * starts libgit2 afresh (its own TLS random state).  On timeout the group
- * is killed.  *out (may be NULL; owned by the caller) receives fn's output.
+ * deadline itself too, and inherits no descriptor but 0-2 and its pipe.
+ * It starts libgit2 afresh (its own TLS random state) when tls is set (a
+ * URL that may speak TLS: ps_url_may_tls) or the parent's libgit2 holds
+ * pack files open.  On timeout the group is killed.  *out (may be NULL; owned by the caller) receives fn's output.
  * Returns fn's result, or PUSHSEAL_E_TIMEOUT / PUSHSEAL_E_INTERNAL. */
-int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, const char *what,
+int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, int tls, const char *what,
 	pushseal_error *err);
+/* Might a connection to url speak TLS (https, or http, which may redirect)? */
+int ps_url_may_tls(const char *url);
 
 /* The effective deadline: PUSHSEAL_DEADLINE_S wins, then opts, then dflt. */
 int ps_deadline_ms(int requested_ms, int default_ms);

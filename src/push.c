@@ -187,7 +187,7 @@ static int push_local_attempt(int *moved, push_job *job, ps_buf *said, git_repos
 	if (git_repository_open_ext(&remote, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		return ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
 	if ((rc = ps_push_local_pack_dir(job->pack_dir, sizeof(job->pack_dir), &journal, remote, err)) == 0) {
-		rc = ps_deadline_run(said, push_in_child, job, deadline_ms, "push", err);
+		rc = ps_deadline_run(said, push_in_child, job, deadline_ms, 0, "push", err);
 		ps_test_hook("PACK_WRITTEN"); /* test-only: a death with the pack not yet published */
 		ps_push_local_pack_publish(remote, job->pack_dir, rc == 0);
 	}
@@ -237,7 +237,8 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	for (int attempt = 0;; attempt++) {
 		if (!remote_dir[0]) {
 			rc = ps_deadline_run(&said, push_in_child, &job,
-				ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), "push", err);
+				ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), ps_url_may_tls(job.url),
+				"push", err);
 			if (rc == 0)
 				moved = said.ptr && !strcmp(said.ptr, "moved") ? PUSHSEAL_MOVED : PUSHSEAL_UP_TO_DATE;
 			break;

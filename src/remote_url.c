@@ -141,3 +141,8 @@ int ps_remote_resolve_url(char *url, size_t n, char *local_dir, size_t ln, git_r
 	}
 	return 0;
 }
+
+int ps_url_may_tls(const char *url)
+{
+	return !strncasecmp(url, "https://", 8) || !strncasecmp(url, "http://", 7);
+}
