@@ -218,8 +218,8 @@ static int open_chain(ps_commit_graph *g, const char *dir, char *why, size_t wn)
 	char path[4200], line[128];
 	int rc = 1;
 	FILE *f;
-	snprintf(path, sizeof(path), "%s/info/commit-graphs/commit-graph-chain", dir);
-	if (!(f = fopen(path, "re")))
+	if (snprintf(path, sizeof(path), "%s/info/commit-graphs/commit-graph-chain", dir) >= (int)sizeof(path) ||
+	    !(f = fopen(path, "re")))
 		return 0; /* no chain either: no graph */
 	while (rc == 1 && fgets(line, sizeof(line), f)) {
 		size_t len = strlen(line);
@@ -233,7 +233,10 @@ static int open_chain(ps_commit_graph *g, const char *dir, char *why, size_t wn)
 			rc = refuse(why, wn, path, "too many layers");
 			break;
 		}
-		snprintf(path, sizeof(path), "%s/info/commit-graphs/graph-%s.graph", dir, line);
+		if (snprintf(path, sizeof(path), "%s/info/commit-graphs/graph-%s.graph", dir, line) >= (int)sizeof(path)) {
+			rc = refuse(why, wn, dir, "path too long");
+			break;
+		}
 		rc = add_layer(g, path, why, wn);
 		/* its checksum must be the name the chain gives it */
 		if (rc == 1) {
@@ -259,14 +262,16 @@ int ps_commit_graph_open(ps_commit_graph **out, const char *objects_dir, char *w
 	*out = NULL;
 	if (why && n)
 		why[0] = '\0';
-	snprintf(dir, sizeof(dir), "%s", objects_dir);
+	if (snprintf(dir, sizeof(dir), "%s", objects_dir) >= (int)sizeof(dir))
+		return refuse(why, n, "objects", "path too long");
 	len = strlen(dir);
 	while (len > 1 && dir[len - 1] == '/')
 		dir[--len] = '\0';
 	if (!(g = calloc(1, sizeof(*g))))
 		return -1;
-	snprintf(path, sizeof(path), "%s/info/commit-graph", dir);
-	if (stat(path, &st) == 0)
+	if (snprintf(path, sizeof(path), "%s/info/commit-graph", dir) >= (int)sizeof(path))
+		rc = refuse(why, n, dir, "path too long");
+	else if (stat(path, &st) == 0)
 		rc = add_layer(g, path, why, n);
 	else
 		rc = open_chain(g, dir, why, n);

@@ -558,13 +558,12 @@ static int open_graph(ps_commit_graph **g, git_repository *repo)
 	struct stat st;
 	const char *common = git_repository_commondir(repo);
 	*g = NULL;
-	snprintf(path, sizeof(path), "%sshallow", common);
-	if (stat(path, &st) == 0)
+	if (snprintf(path, sizeof(path), "%sshallow", common) >= (int)sizeof(path) || stat(path, &st) == 0)
 		return 0;
-	snprintf(path, sizeof(path), "%sinfo/grafts", common);
-	if (stat(path, &st) == 0)
+	if (snprintf(path, sizeof(path), "%sinfo/grafts", common) >= (int)sizeof(path) || stat(path, &st) == 0)
 		return 0;
-	snprintf(path, sizeof(path), "%sobjects", common);
+	if (snprintf(path, sizeof(path), "%sobjects", common) >= (int)sizeof(path))
+		return 0;
 	return ps_commit_graph_open(g, path, NULL, 0);
 }
 
