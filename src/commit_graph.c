@@ -108,7 +108,7 @@ static int layer_open(layer *l, const char *path, uint32_t index, char *why, siz
 		prev = off;
 		switch (id) {
 		case CHUNK_OIDF:
-			if (end - off != 256 * 4)
+			if (end - off != (uint64_t)256 * 4)
 				return refuse(why, wn, path, "bad fanout size");
 			l->fanout = p + off;
 			break;
@@ -150,7 +150,7 @@ static int layer_open(layer *l, const char *path, uint32_t index, char *why, siz
 				return refuse(why, wn, path, "commit data and id list disagree");
 	}
 	for (uint32_t i = 0, last = 0; i < 256; i++) {
-		uint32_t f = be32(l->fanout + 4 * i);
+		uint32_t f = be32(l->fanout + (size_t)4 * i);
 		if (f < last)
 			return refuse(why, wn, path, "fanout not sorted");
 		last = f;
@@ -183,7 +183,7 @@ static int hex_ok(const char *s)
 	for (int i = 0; i < 2 * HASH_LEN; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
-	return s[2 * HASH_LEN] == '\0';
+	return s[(size_t)2 * HASH_LEN] == '\0';
 }
 
 /* Add one layer; 1, 0 (why set, g unusable) or -1. */
@@ -307,8 +307,8 @@ int ps_commit_graph_find(const ps_commit_graph *g, const git_oid *id, uint32_t *
 {
 	for (uint32_t k = g->nlayers; k-- > 0;) {
 		const layer *l = &g->layers[k];
-		uint32_t lo = id->id[0] ? be32(l->fanout + 4 * (id->id[0] - 1)) : 0;
-		uint32_t hi = be32(l->fanout + 4 * id->id[0]);
+		uint32_t lo = id->id[0] ? be32(l->fanout + (size_t)4 * (id->id[0] - 1)) : 0;
+		uint32_t hi = be32(l->fanout + (size_t)4 * id->id[0]);
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			int c = memcmp(l->oidl + (size_t)mid * HASH_LEN, id->id, HASH_LEN);

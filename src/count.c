@@ -514,7 +514,7 @@ static int graph_count(size_t *out, git_repository *repo, const ps_commit_graph 
 	if ((rc = node_of(&left, &w, include, err)) == 0 && (rc = node_of(&right, &w, exclude, err)) == 0 &&
 	    (rc = reach(&w, left, F_LEFT, &left_only)) == 0)
 		rc = reach(&w, right, F_RIGHT, &left_only);
-	while (rc == 0 && left_only > 0) {
+	while (rc == 0 && left_only > 0 && w.hlen > 0) {
 		uint32_t node = heap_pop(&w), parent;
 		unsigned char *f = node_flags(&w, node), sides = *f & F_SIDES;
 		uint64_t gen = node_gen(&w, node);
