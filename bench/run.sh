@@ -26,8 +26,8 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
   d_reps=3 d_ns="50" d_dns="10" d_hist=5000 d_div=2500 d_points="1000"
   d_work=10 d_rss=1500 d_rssr=50
 else
-  d_reps=5 d_ns="10 100 1000" d_dns="100" d_hist=100000 d_div=50000 d_points="1000 10000 100000"
-  d_work=100 d_rss=10000 d_rssr=1000
+  d_reps=5 d_ns="10 100 1000" d_dns="20" d_hist=100000 d_div=50000 d_points="1000 10000 100000"
+  d_work=20 d_rss=10000 d_rssr=1000
 fi
 REPS=${BENCH_REPS:-$d_reps}
 BIG_REPS=${BENCH_BIG_REPS:-3}   # runs for sets of 1000 repos and more
