@@ -21,6 +21,13 @@
  *       makes a root, then A commits on main and B on side, both from the root.
  *   pushseal-bench freeport
  *       Print a free TCP port on 127.0.0.1.
+ *   pushseal-bench probe PORT
+ *       Exit 0 when something accepts connections on 127.0.0.1:PORT.
+ *   pushseal-bench noop | init
+ *       Start-up yardsticks: exit at once (the cost of loading libgit2 and the
+ *       libraries it needs), or git_libgit2_init() then shutdown (plus what
+ *       libgit2 does at initialisation: with Debian's mbedTLS build, parse
+ *       the system CA bundle).
  *
  * Timings are wall clock (CLOCK_MONOTONIC).  Nothing here is a test.
  */
@@ -408,11 +415,25 @@ static int cmd_freeport(void)
 	return 0;
 }
 
+static int cmd_probe(const char *port)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((unsigned short)atoi(port));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
 	if (argc < 2) {
-		fprintf(stderr, "usage: pushseal-bench time|floor|libtick|rss|gen|freeport ...\n");
+		fprintf(stderr, "usage: pushseal-bench time|floor|libtick|rss|gen|freeport|probe|noop|init ...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "time"))
@@ -421,6 +442,15 @@ int main(int argc, char **argv)
 		return cmd_gen(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "freeport"))
 		return cmd_freeport();
+	if (!strcmp(argv[1], "probe") && argc == 3)
+		return cmd_probe(argv[2]);
+	if (!strcmp(argv[1], "noop"))
+		return 0;
+	if (!strcmp(argv[1], "init")) {
+		git_libgit2_init();
+		git_libgit2_shutdown();
+		return 0;
+	}
 	if (pushseal_init() < 0) {
 		fprintf(stderr, "pushseal-bench: cannot initialise\n");
 		return 1;

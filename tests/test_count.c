@@ -11,6 +11,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -886,6 +888,113 @@ static void remote_head_dangles(ps_ctx *ctx, int other_branch)
 
 static void remote_head_dangling(ps_ctx *ctx) { remote_head_dangles(ctx, 0); }
 static void remote_head_other(ps_ctx *ctx) { remote_head_dangles(ctx, 1); }
+/*
+ * P-LOCAL-9: whatever commit-graph the clone carries -- none, a split chain
+ * of one to three layers, one that lacks the newest commits, a single file,
+ * a damaged file -- counts stay exact.  Dates only move forward here, so
+ * plain `git rev-list --left-right --count` is exact too and is the oracle,
+ * with and without its own use of the graph, beside the parent table.
+ */
+#define CG_PAIRS 6
+
+static void cg_check(ps_ctx *ctx, git_repository *repo, const pool *p, rng *r, const char *state,
+	int git_oracle, int *checked)
+{
+	for (int k = 0; k < CG_PAIRS; k++) {
+		int a = pick(r, NULL, p->n), b = pick(r, NULL, p->n);
+		if (k == 0)
+			a = 0; /* the root against a tip: the longest walk */
+		for (int dir = 0; dir < 2; dir++) {
+			int head = dir ? b : a, up = dir ? a : b;
+			set_ref(repo, "refs/remotes/origin/main", &p->v[up].id);
+			set_ref(repo, "refs/heads/main", &p->v[head].id);
+			ps_result res = drv_local_ahead(ctx, ps_path(ctx, "local"));
+			long want = table_count(p, head, up);
+			if (res.count != want)
+				fail_msg("%s, pair %d: counted %ld, the parent table says %ld; HEAD %s upstream %s (%s)",
+					state, k, res.count, want, or_rev(ctx, "local", "HEAD"),
+					or_rev(ctx, "local", "origin/main"), res.line);
+			for (int graph = 0; git_oracle && graph < 2; graph++) {
+				const char *out;
+				long behind = -1, ahead = -1;
+				if (or_git(ctx, &out, "local", "-c", graph ? "core.commitGraph=true" : "core.commitGraph=false",
+					"rev-list", "--left-right", "--count", "origin/main...HEAD", NULL) != 0 ||
+				    sscanf(out, "%ld %ld", &behind, &ahead) != 2)
+					fail_msg("oracle: git rev-list --left-right --count failed (%s)", state);
+				if (ahead != want || behind != table_count(p, up, head))
+					fail_msg("%s, pair %d: git rev-list --left-right --count (commitGraph=%d) says "
+						"%ld %ld, the parent table %ld %ld", state, k, graph, behind, ahead,
+						table_count(p, up, head), want);
+			}
+			(*checked)++;
+		}
+	}
+}
+
+static void local_commit_graph_kinds(ps_ctx *ctx)
+{
+	static pool p;
+	rng r;
+	dag_stats st = { 0 };
+	git_oid tree_id;
+	int checked = 0, round = 0;
+	const char *graph = "local/.git/objects/info/commit-graph";
+	const char *chain = "local/.git/objects/info/commit-graphs/commit-graph-chain";
+	fx_pair(ctx, 1);
+	rng_seed(&r, "P-LOCAL-9");
+	git_repository *repo = open_repo(ctx, "local");
+	bulk b;
+	bulk_open(&b, repo);
+	p.n = 1;
+	p.v[0] = first_commit(repo, &tree_id);
+#define CG_GROW() do { \
+		grow(&repo, 1, &p, SHARED, &r, 50, &tree_id, 0, &st); \
+		b.pending = 1; \
+		bulk_flush(&b, repo); \
+		tip_refs(ctx, repo, &p, SHARED, round++); \
+	} while (0)
+#define CG_SPLIT() git_ok(ctx, "local", "commit-graph", "write", "--reachable", "--split=no-merge")
+
+	CG_GROW();
+	assert_false(or_exists(ctx, graph) || or_exists(ctx, chain));
+	cg_check(ctx, repo, &p, &r, "no commit-graph", 1, &checked);
+	CG_SPLIT();
+	cg_check(ctx, repo, &p, &r, "a chain of one layer", 1, &checked);
+	CG_GROW();
+	cg_check(ctx, repo, &p, &r, "a chain of one layer lacking the newest 50 commits", 1, &checked);
+	CG_SPLIT();
+	CG_GROW();
+	CG_SPLIT();
+	assert_false(or_exists(ctx, graph));
+	{
+		const char *c = or_file(ctx, chain);
+		int lines = 0;
+		for (; c && *c; c++)
+			lines += *c == '\n';
+		assert_int_equal(lines, 3);
+	}
+	cg_check(ctx, repo, &p, &r, "a chain of three layers", 1, &checked);
+	CG_GROW();
+	git_ok(ctx, "local", "commit-graph", "write", "--reachable");
+	assert_true(or_exists(ctx, graph));
+	cg_check(ctx, repo, &p, &r, "a single file", 1, &checked);
+	/* damaged: cut short in its chunks.  git warns and walks without it;
+	 * only the parent table judges here */
+	{
+		const char *path = ps_path(ctx, graph);
+		struct stat sb;
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(chmod(path, 0644), 0);
+		assert_int_equal(truncate(path, sb.st_size / 2), 0);
+	}
+	cg_check(ctx, repo, &p, &r, "a damaged single file", 0, &checked);
+#undef CG_GROW
+#undef CG_SPLIT
+	bulk_close(&b, repo);
+	git_repository_free(repo);
+	print_message("P-LOCAL-9: %d counts exact over %d commits (%d merges, %d roots) in 6 commit-graph states\n",
+		checked, st.commits, st.merges, st.roots);
+}
 
 static const struct CMUnitTest tests[] = {
 	CLAUSE("P-REMOTE-1", "a clone in sync with its upstream counts 0", remote_in_sync),
@@ -908,6 +1017,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-LOCAL-6", "no upstream, a detached HEAD or an unborn branch count 0 although HEAD is ahead of origin/main", local_no_upstream_detached_unborn),
 	CLAUSE("P-LOCAL-7", "a backlog of 500 local commits is counted exactly", local_backlog),
 	CLAUSE("P-LOCAL-8", "random histories with merges and skewed dates count exactly the set difference, as git status does", local_random_histories),
+	CLAUSE("P-LOCAL-9", "counts stay exact and equal git rev-list --left-right --count with no commit-graph, split chains of one and three layers, a chain lacking the newest commits, a single file and a damaged file", local_commit_graph_kinds),
 };
 
 int main(void)

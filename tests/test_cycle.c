@@ -1,9 +1,12 @@
 /* C-16, C-17, T04, needs-action, the stable state and loop stability (S-*). */
+#define _XOPEN_SOURCE 700
 #include "harness.h"
 #include "pushseal.h"
 
+#include <ftw.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -372,6 +375,121 @@ static void stable_ten_ticks_touch_nothing(ps_ctx *ctx)
 
 /* ---- loop stability ------------------------------------------------------------ */
 
+/* Every entry under a git directory, as lstat sees it: path, inode, size and
+ * mtime (ns).  A file rewritten in place, replaced by rename, created or
+ * deleted shows up; so does a lock file created and removed again, through
+ * its directory's mtime. */
+#define FS_MAX 4096
+typedef struct fs_entry {
+	char path[512];
+	unsigned long long ino;
+	long long size, mtime_ns;
+	int is_dir;
+} fs_entry;
+
+typedef struct fs_snap {
+	fs_entry *e;
+	size_t n;
+	size_t skip_len; /* strip the sandbox prefix from paths */
+} fs_snap;
+
+static fs_snap *fs_collecting;
+
+static int fs_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	fs_snap *s = fs_collecting;
+	const char *rel = path + s->skip_len;
+	(void)ftw;
+	if (type == FTW_NS || type == FTW_DNR)
+		return -1;
+	/* the per-repo lock file's existence is the one allowed change */
+	if (strlen(rel) >= 14 && !strcmp(rel + strlen(rel) - 14, "/pushseal.lock"))
+		return 0;
+	if (s->n == FS_MAX)
+		return -1;
+	fs_entry *e = &s->e[s->n++];
+	snprintf(e->path, sizeof(e->path), "%s", rel);
+	e->ino = (unsigned long long)st->st_ino;
+	e->size = (long long)st->st_size;
+	e->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+	e->is_dir = S_ISDIR(st->st_mode);
+	return 0;
+}
+
+static int fs_cmp(const void *a, const void *b)
+{
+	return strcmp(((const fs_entry *)a)->path, ((const fs_entry *)b)->path);
+}
+
+/* Snapshot the git directories of the clone and the remote, sorted by path. */
+static fs_snap fs_snapshot(ps_ctx *ctx)
+{
+	fs_snap s = { calloc(FS_MAX, sizeof(fs_entry)), 0, strlen(ctx->root) + 1 };
+	const char *dirs[] = { "local/.git", "remote.git" };
+	assert_non_null(s.e);
+	fs_collecting = &s;
+	for (size_t i = 0; i < 2; i++)
+		if (nftw(ps_path(ctx, dirs[i]), fs_visit, 16, FTW_PHYS) != 0)
+			fail_msg("cannot walk %s (or more than %d entries)", dirs[i], FS_MAX);
+	fs_collecting = NULL;
+	qsort(s.e, s.n, sizeof(*s.e), fs_cmp);
+	return s;
+}
+
+/* Fail with every difference listed: what appeared, vanished or changed. */
+static void fs_assert_same(const fs_snap *a, const fs_snap *b)
+{
+	size_t i = 0, j = 0, diffs = 0;
+	while (i < a->n || j < b->n) {
+		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->e[i].path, b->e[j].path);
+		if (c < 0) {
+			print_message("  vanished: %s\n", a->e[i++].path);
+			diffs++;
+		} else if (c > 0) {
+			print_message("  appeared: %s\n", b->e[j++].path);
+			diffs++;
+		} else {
+			const fs_entry *x = &a->e[i++], *y = &b->e[j++];
+			if (x->ino != y->ino || x->size != y->size || x->mtime_ns != y->mtime_ns) {
+				print_message("  changed:  %s%s (inode %llu -> %llu, size %lld -> %lld, mtime %lld -> %lld)\n",
+					x->path, x->is_dir ? "/" : "", x->ino, y->ino, x->size, y->size, x->mtime_ns, y->mtime_ns);
+				diffs++;
+			}
+		}
+	}
+	if (diffs)
+		fail_msg("%zu entries under the git directories changed during stable ticks", diffs);
+}
+
+static void s9_stable_ticks_write_no_file(ps_ctx *ctx)
+{
+	PS_REQUIRE_EXT();
+	fx_pair(ctx, 3);
+	or_git(ctx, NULL, "remote.git", "config", "core.logAllRefUpdates", "always", NULL);
+	const char *repos[] = { one(ctx, "local") };
+	ps_cycle_result r[1];
+	/* the first tick may create the per-repo lock file, and nothing else matters */
+	assert_run(0, drv_run(ctx, 1, NULL, NULL, repos, 1, r), r);
+	assert_str(r[0].skipped, "clean");
+	/* mtimes are compared to the nanosecond, but a coarse clock could hide a
+	 * rewrite within one tick: let it move on first */
+	struct timespec pause = { 0, 20 * 1000000L };
+	nanosleep(&pause, NULL);
+	fs_snap before = fs_snapshot(ctx);
+	assert_true(before.n > 10);
+	for (int i = 0; i < 10; i++) {
+		assert_run(0, drv_run(ctx, 1, NULL, NULL, repos, 1, r), r);
+		assert_str(r[0].skipped, "clean");
+		nanosleep(&pause, NULL);
+	}
+	fs_snap after = fs_snapshot(ctx);
+	/* the fixture's clone left a FETCH_HEAD: it must not be rewritten */
+	assert_true(or_exists(ctx, "local/.git/FETCH_HEAD"));
+	fs_assert_same(&before, &after);
+	free(before.e);
+	free(after.e);
+}
+
 static void s1_first_tick_fixes_then_quiet(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
@@ -586,6 +704,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("S-6", "two writers on one remote ticking alternately converge with no pile-up and no merge", s6_two_writers_converge),
 	CLAUSE("S-7", "a run killed between commit and push is sealed by the next tick's C-17 retry", s7_crash_between_commit_and_push_is_sealed_next_tick),
 	CLAUSE("S-8", "an overlapping run on the same repo is skipped as locked or serialised, and nothing is corrupted", s8_overlapping_runs_do_not_interleave),
+	CLAUSE("S-9", "ten stable run --remote ticks change no file under the clone's or the remote's git directory: path, inode, size and mtime of every entry kept, FETCH_HEAD included", s9_stable_ticks_write_no_file),
 };
 
 int main(void)
