@@ -2,7 +2,7 @@
 #   COMMAND <impl> [<args>...]        # the protocol v1 command line
 #   [WITH <families or IDs>...]       # extended clauses to opt into
 #   [XFAIL <file>]                    # expected failures, as --xfail
-#   [TRANSPORTS <list>]               # as --transports
+#   [TRANSPORTS <transports>...]      # as --transports (path file git http ssh)
 #   [CLAUSES <IDs or prefixes>...]    # only these clauses, as --clause
 #   [PER_SUITE]                       # one test per suite instead of per clause
 #   [WORKING_DIRECTORY <dir>] [LABELS <labels>...] [ENVIRONMENT <vars>...])
@@ -25,8 +25,8 @@ include_guard(GLOBAL)
 set(_PUSHSEAL_CONFORMANCE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(pushseal_add_conformance_tests prefix)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "PER_SUITE" "XFAIL;TRANSPORTS;WORKING_DIRECTORY"
-    "COMMAND;WITH;CLAUSES;LABELS;ENVIRONMENT")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "PER_SUITE" "XFAIL;WORKING_DIRECTORY"
+    "COMMAND;WITH;TRANSPORTS;CLAUSES;LABELS;ENVIRONMENT")
   if(NOT ARG_COMMAND)
     message(FATAL_ERROR "pushseal_add_conformance_tests(${prefix}): COMMAND is required")
   endif()
