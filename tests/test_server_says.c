@@ -1,5 +1,5 @@
 /*
- * N-*: failure classes from what the server said, and the server's own
+ * W-*: failure classes from what the server said, and the server's own
  * words in the message.  A timer alerts on a permanent failure and retries
  * a transient one, so a server that refuses access must never look like a
  * network blip.  Real servers on 127.0.0.1: a `git daemon` that exports
@@ -112,7 +112,7 @@ static void tick_counts_permanent(ps_ctx *ctx, const char *repo)
 		fail_msg("the metrics do not count the permanent failure:\n%s", or_file(ctx, "tick.prom"));
 }
 
-/* N-1 */
+/* W-1 */
 static void daemon_not_exported(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
@@ -126,7 +126,7 @@ static void daemon_not_exported(ps_ctx *ctx)
 	tick_counts_permanent(ctx, local);
 }
 
-/* N-2 */
+/* W-2 */
 static void http_forbidden(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
@@ -139,7 +139,7 @@ static void http_forbidden(ps_ctx *ctx)
 	tick_counts_permanent(ctx, local);
 }
 
-/* N-3 */
+/* W-3 */
 static void http_not_found(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
@@ -151,7 +151,7 @@ static void http_not_found(ps_ctx *ctx)
 	tick_counts_permanent(ctx, local);
 }
 
-/* N-4: the hook's own line reaches the message of a refused branch. */
+/* W-4: the hook's own line reaches the message of a refused branch. */
 static void hook_words_in_message(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
@@ -171,7 +171,7 @@ static void hook_words_in_message(ps_ctx *ctx)
 	tick_counts_permanent(ctx, local);
 }
 
-/* N-5: no server at all is a transient failure. */
+/* W-5: no server at all is a transient failure. */
 static void connection_refused_is_transient(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
@@ -198,11 +198,11 @@ static void connection_refused_is_transient(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("N-1", "git daemon's \"not exported\": pull and push fail as rejected, permanent, in the server's words", daemon_not_exported),
-	CLAUSE("N-2", "HTTP 403 from a smart-HTTP server: pull and push fail as auth, permanent, saying 403", http_forbidden),
-	CLAUSE("N-3", "HTTP 404 for a repository the server does not have: rejected, permanent, saying 404", http_not_found),
-	CLAUSE("N-4", "a hook's refusal of a branch carries the hook's own line into the message, permanent", hook_words_in_message),
-	CLAUSE("N-5", "no server listening is unreachable and transient, never permanent", connection_refused_is_transient),
+	CLAUSE("W-1", "git daemon's \"not exported\": pull and push fail as rejected, permanent, in the server's words", daemon_not_exported),
+	CLAUSE("W-2", "HTTP 403 from a smart-HTTP server: pull and push fail as auth, permanent, saying 403", http_forbidden),
+	CLAUSE("W-3", "HTTP 404 for a repository the server does not have: rejected, permanent, saying 404", http_not_found),
+	CLAUSE("W-4", "a hook's refusal of a branch carries the hook's own line into the message, permanent", hook_words_in_message),
+	CLAUSE("W-5", "no server listening is unreachable and transient, never permanent", connection_refused_is_transient),
 };
 
 int main(void)

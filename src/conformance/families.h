@@ -10,7 +10,7 @@ static const struct ps_family {
 	const char *name;
 	const char *prefixes;
 } ps_families[] = {
-	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4 G-UNSUPPORTED N" },
+	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4 G-UNSUPPORTED W" },
 	{ "ignored", "P-PULL-15" },
 	{ "lock", "P-PULL-16 P-PULL-21 X-LOCK" },
 	{ "in-progress", "P-PULL-22 C-16-4 F-STATE" },
