@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -322,8 +323,12 @@ static pid_t start_suite(const char *dir, const job *jb, int out_fd)
 	char path[PATH_MAX + 320];
 	pid_t pid;
 	snprintf(path, sizeof(path), "%s/%s", dir, jb->suite);
+	pid_t kit = getpid();
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
+		/* a suite never outlives the kit (its watchdog then cleans up) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != kit)
+			_exit(127);
 		dup2(out_fd, 1);
 		dup2(out_fd, 2);
 		setenv("CMOCKA_MESSAGE_OUTPUT", "STDOUT", 1);
@@ -1016,10 +1021,12 @@ int main(int argc, char **argv)
 		setenv("PUSHSEAL_CLAUSES", clauses, 1);
 	else
 		unsetenv("PUSHSEAL_CLAUSES");
-	if (keep)
+	if (keep) {
 		unsetenv("PUSHSEAL_KEEP_NONE");
-	else
+		setenv("PUSHSEAL_KEEP", "1", 1);
+	} else {
 		setenv("PUSHSEAL_KEEP_NONE", "1", 1);
+	}
 	unsetenv("PUSHSEAL_LIST_TESTS");
 	reference_cli();
 	{

@@ -85,8 +85,14 @@ int ps_setup(void **state);
 int ps_teardown(void **state);
 void ps_run_body(void **state);
 
+/* Mark a directory under TMPDIR as this suite's, so that the suite's
+ * watchdog removes it if the suite is killed before its own cleanup. */
+void ps_mark_dir(const char *dir);
+
 /* Pin the process environment (LANG, TZ, GIT_CONFIG_NOSYSTEM, ...) and init
- * libgit2.  Call first in main(). */
+ * libgit2.  Call first in main().  Starts the suite's watchdog: when the
+ * suite dies without cleaning up, it kills every process the suite started
+ * (they carry PUSHSEAL_SUITE_MARK) and removes the directories it marked. */
 void ps_harness_init(void);
 /* Run a group with cmocka; returns the number of failures. */
 int ps_run_group(const char *name, const struct CMUnitTest *tests, size_t n);

@@ -5,16 +5,102 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static char suite_mark[64];
+static pid_t suite_owner;
+static pid_t watchdog_pid;
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+void ps_mark_dir(const char *dir)
+{
+	char path[1200];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/.pushseal-suite", dir);
+	if ((f = fopen(path, "we")) != NULL) {
+		fputs(suite_mark, f);
+		fclose(f);
+	}
+}
+
+/* The watchdog's cleanup, after the suite died without its own (a crash,
+ * SIGKILL from ctest's timeout or from a killed kit): every process that
+ * carries the suite's mark, and every directory under TMPDIR it marked. */
+static void remove_marked_dirs(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char base[1100];
+	DIR *d;
+	struct dirent *e;
+	snprintf(base, sizeof(base), "%s", tmp && *tmp ? tmp : "/tmp");
+	if (!(d = opendir(base)))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char dir[2400], path[2500], mark[64] = "";
+		FILE *f;
+		if (strncmp(e->d_name, "pushseal-", 9) != 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", base, e->d_name);
+		snprintf(path, sizeof(path), "%s/.pushseal-suite", dir);
+		if (!(f = fopen(path, "re")))
+			continue;
+		if (!fgets(mark, sizeof(mark), f))
+			mark[0] = '\0';
+		fclose(f);
+		if (!strcmp(mark, suite_mark))
+			nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+}
+
+static int marked_left(char *list, size_t n, int kill_them);
+
+static void watchdog_fire(int sig)
+{
+	char list[64];
+	(void)sig;
+	for (int i = 0; i < 30 && marked_left(list, sizeof(list), 1) > 0; i++) {
+		struct timespec ts = { 0, 100 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	remove_marked_dirs();
+	_exit(0);
+}
+
+/* A process that outlives the suite only to clean up after it: it asks the
+ * kernel for a signal when the suite dies, and is killed at a normal exit. */
+static void start_watchdog(void)
+{
+	pid_t suite = getpid();
+	fflush(NULL);
+	watchdog_pid = fork();
+	if (watchdog_pid == 0) {
+		struct sigaction sa;
+		int null = open("/dev/null", O_RDWR);
+		watchdog_pid = getpid();
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = watchdog_fire;
+		sigaction(SIGTERM, &sa, NULL);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close_range(3, ~0U, 0);
+		setsid(); /* not in the suite's group: ctest's kill of it must not reach us */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != suite)
+			watchdog_fire(0);
+		for (;;)
+			pause();
+	}
+}
 
 /* Live processes (not us, not zombies) whose environment carries the
  * suite's mark; the first few are described in `list`. */
@@ -32,7 +118,7 @@ static int marked_left(char *list, size_t n, int kill_them)
 		size_t got;
 		FILE *f;
 		int pid = atoi(e->d_name);
-		if (pid <= 0 || pid == (int)getpid())
+		if (pid <= 0 || pid == (int)getpid() || pid == (int)watchdog_pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 		if (!(f = fopen(path, "r")))
@@ -79,6 +165,13 @@ static void no_process_left(void)
 {
 	char list[2048];
 	int left = 0;
+	if (getpid() != suite_owner)
+		return; /* a forked helper exiting is not the suite */
+	if (watchdog_pid > 0) {
+		kill(watchdog_pid, SIGKILL); /* a normal exit: teardown cleaned up */
+		waitpid(watchdog_pid, NULL, 0);
+		watchdog_pid = 0;
+	}
 	for (int i = 0; i < 40 && (left = marked_left(list, sizeof(list), 0)) > 0; i++) {
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL); /* a process killed just now may still be exiting */
@@ -117,6 +210,8 @@ void ps_harness_init(void)
 	 * at exit (after the servers are stopped) none may be left */
 	snprintf(suite_mark, sizeof(suite_mark), "%d-%lld", (int)getpid(), ps_mono_ms());
 	setenv("PUSHSEAL_SUITE_MARK", suite_mark, 1);
+	suite_owner = getpid();
+	start_watchdog();
 	atexit(no_process_left);
 }
 
@@ -158,6 +253,7 @@ int ps_setup(void **state)
 		free(ctx);
 		return -1;
 	}
+	ps_mark_dir(ctx->root); /* so the watchdog can remove it if we are killed */
 	snprintf(ctx->home, sizeof(ctx->home), "%s/home", ctx->root);
 	mkdir(ctx->home, 0700);
 	snprintf(gitconfig, sizeof(gitconfig), "%s/.gitconfig", ctx->home);
@@ -200,10 +296,13 @@ int ps_teardown(void **state)
 		print_message("transcript: %d protocol call(s)\n", ctx->calls);
 		print_message("%s", ctx->transcript);
 	}
-	if (ctx->passed || getenv("PUSHSEAL_KEEP_NONE"))
+	/* keep nothing unless asked (PUSHSEAL_KEEP=1; the kit's --keep sets it) */
+	if (ctx->passed || getenv("PUSHSEAL_KEEP_NONE") || !getenv("PUSHSEAL_KEEP") || strcmp(getenv("PUSHSEAL_KEEP"), "1"))
 		nftw(ctx->root, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 	else
 		print_message("sandbox kept for inspection: %s\n", ctx->root);
+	if (!ctx->passed && (!getenv("PUSHSEAL_KEEP") || strcmp(getenv("PUSHSEAL_KEEP"), "1")))
+		print_message("sandbox removed (PUSHSEAL_KEEP=1 keeps a failing test's sandbox)\n");
 	free(ctx);
 	return 0;
 }

@@ -184,6 +184,7 @@ static void server_dir(server *s, const char *kind)
 	snprintf(s->dir, sizeof(s->dir), "%s/pushseal-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", kind);
 	if (!mkdtemp(s->dir))
 		fail_msg("transport: mkdtemp %s: %s", s->dir, strerror(errno));
+	ps_mark_dir(s->dir);
 	if (!servers_owner) {
 		servers_owner = getpid();
 		atexit(stop_servers);
