@@ -466,6 +466,8 @@ static void s9_stable_ticks_write_no_file(ps_ctx *ctx)
 	PS_REQUIRE_EXT();
 	fx_pair(ctx, 3);
 	or_git(ctx, NULL, "remote.git", "config", "core.logAllRefUpdates", "always", NULL);
+	/* a person's `git fetch` left a FETCH_HEAD: ticks must not rewrite it */
+	or_git(ctx, NULL, "local", "fetch", "-q", NULL);
 	const char *repos[] = { one(ctx, "local") };
 	ps_cycle_result r[1];
 	/* the first tick may create the per-repo lock file, and nothing else matters */
@@ -483,7 +485,7 @@ static void s9_stable_ticks_write_no_file(ps_ctx *ctx)
 		nanosleep(&pause, NULL);
 	}
 	fs_snap after = fs_snapshot(ctx);
-	/* the fixture's clone left a FETCH_HEAD: it must not be rewritten */
+	/* the person's FETCH_HEAD is still there, and (below) not rewritten */
 	assert_true(or_exists(ctx, "local/.git/FETCH_HEAD"));
 	fs_assert_same(&before, &after);
 	free(before.e);

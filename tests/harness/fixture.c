@@ -140,17 +140,22 @@ const char *fx_bare(ps_ctx *ctx, const char *name, int ncommits)
 	return ps_path(ctx, name);
 }
 
+/* A clone made the way users make one: `git clone`, which stores the
+ * remote-tracking refs in packed-refs (libgit2's clone writes loose refs,
+ * and an implementation that only copes with those must not pass). */
 const char *fx_clone(ps_ctx *ctx, const char *remote, const char *name)
 {
-	git_repository *repo = NULL;
-	git_clone_options co;
-	char url[4096];
-	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
+	char url[4096], dest[4096];
+	const char *out;
 	snprintf(url, sizeof(url), "%s", ps_path(ctx, remote));
-	GIT_PASS(git_clone(&repo, url, ps_path(ctx, name), &co));
-	if (strcmp(ps_transport(), "path") != 0)
+	snprintf(dest, sizeof(dest), "%s", ps_path(ctx, name));
+	if (or_git(ctx, &out, ctx->root, "clone", "-q", "--no-local", url, dest, NULL) != 0)
+		fail_msg("fixture: git clone %s %s failed: %s", url, dest, out);
+	if (strcmp(ps_transport(), "path") != 0) {
+		git_repository *repo = fx_open(ctx, name);
 		GIT_PASS(git_remote_set_url(repo, "origin", ps_remote_url(ctx, remote)));
-	git_repository_free(repo);
+		git_repository_free(repo);
+	}
 	return ps_path(ctx, name);
 }
 
