@@ -160,6 +160,8 @@ static void cell(ps_ctx *ctx, const char *name, const setup *s, op o, int build)
 
 static void all_ops(ps_ctx *ctx, const char *name, const setup *s)
 {
+	if (strcmp(ps_transport(), "path") != 0)
+		PS_SKIP("the git-fidelity setups are local-path remotes; transport path not declared");
 	cell(ctx, name, s, OP_REMOTE_AHEAD, 1);
 	cell(ctx, name, s, OP_PULL, 0);
 	cell(ctx, name, s, OP_LOCAL_AHEAD, 1);
@@ -378,6 +380,9 @@ static void symlinked_dir(ps_ctx *ctx)
 /* Run fn with the implementation as a command: the shell commands of the
  * cycle (writeback, check) belong to the command line, and in-process the
  * library's writeback is the caller's own C function. */
+#define NEED_PATH() do { if (strcmp(ps_transport(), "path") != 0) \
+	PS_SKIP("a local-path setup; transport path not declared"); } while (0)
+
 static ps_cycle_result fix_as_command(ps_ctx *ctx, const char *repo, const char *writeback)
 {
 	const char *impl = getenv("PUSHSEAL_IMPL");
@@ -398,6 +403,7 @@ static void git_env_does_not_redirect(ps_ctx *ctx)
 	const char *local, *other;
 	char other_head[64];
 	ps_cycle_result r;
+	NEED_PATH();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git other");
 	local = ps_keep(ctx, "local");
 	other = ps_keep(ctx, "other");
@@ -425,6 +431,7 @@ static void bare_hook_env(ps_ctx *ctx)
 	const char *local;
 	ps_cycle_result r;
 	char cwd[4096];
+	NEED_PATH();
 	sh_in(ctx, ctx->root, BASE " && " CLONE);
 	local = ps_keep(ctx, "local");
 	if (!getcwd(cwd, sizeof(cwd)))

@@ -143,10 +143,13 @@ const char *fx_bare(ps_ctx *ctx, const char *name, int ncommits)
 /* A clone made the way users make one: `git clone`, which stores the
  * remote-tracking refs in packed-refs (libgit2's clone writes loose refs,
  * and an implementation that only copes with those must not pass). */
-const char *fx_clone(ps_ctx *ctx, const char *remote, const char *name)
+const char *fx_clone(ps_ctx *ctx, const char *remote_arg, const char *name_arg)
 {
-	char url[4096], dest[4096];
+	/* the arguments may live in the ring, which or_git reuses: copy them */
+	char remote[1100], name[1100], url[4096], dest[4096];
 	const char *out;
+	snprintf(remote, sizeof(remote), "%s", remote_arg);
+	snprintf(name, sizeof(name), "%s", name_arg);
 	snprintf(url, sizeof(url), "%s", ps_path(ctx, remote));
 	snprintf(dest, sizeof(dest), "%s", ps_path(ctx, name));
 	if (or_git(ctx, &out, ctx->root, "clone", "-q", "--no-local", url, dest, NULL) != 0)

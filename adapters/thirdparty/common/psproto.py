@@ -69,6 +69,10 @@ def under_deadline(seconds, what, fn, *args):
     if pid == 0:
         os.close(r)
         os.setpgid(0, 0)
+        # the deadline holds even if our parent is killed (SIGKILL, OOM):
+        # then nobody else would ever stop this group
+        signal.signal(signal.SIGALRM, lambda *_: os.killpg(0, signal.SIGKILL))
+        signal.alarm(int(seconds) + 1)
         code, msg = 0, b""
         try:
             fn(*args)
