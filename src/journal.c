@@ -394,8 +394,18 @@ static void recover_one(const char *journal)
 	if (!f)
 		return;
 	/* NOLINTNEXTLINE(cert-err34-c): our own file; a malformed line just fails to match */
-	if (!fgets(line, sizeof(line), f) || sscanf(line, "pid %d %llu", &pid, &started) != 2 ||
-	    !proven_dead((pid_t)pid, started)) {
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "pid %d %llu", &pid, &started) != 2) {
+		/* killed before its first line was written: the name says who it
+		 * was ("pushseal-journal.PID-START.N"), and it recorded nothing */
+		const char *base = strrchr(journal, '/');
+		fclose(f);
+		/* NOLINTNEXTLINE(cert-err34-c): our own name; a malformed one matches nothing */
+		if (base && sscanf(base + 1, JOURNAL_PREFIX "%d-%llu.", &pid, &started) == 2 &&
+		    proven_dead((pid_t)pid, started))
+			unlink(journal);
+		return;
+	}
+	if (!proven_dead((pid_t)pid, started)) {
 		fclose(f);
 		return;
 	}
