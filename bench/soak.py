@@ -415,11 +415,15 @@ class Soak:
             for dp, dns, fns in os.walk(gd):
                 for f in fns + dns:
                     rel = os.path.relpath(os.path.join(dp, f), self.w)
-                    if f.startswith("pushseal-tmp.") or (f.endswith(".lock") and
-                                                          os.path.join(dp, f) != f"{gd}/pushseal.lock"):
+                    path = os.path.join(dp, f)
+                    # git's lock files, pushseal's private temporaries, libgit2's temporaries
+                    # (a killed fetch's pack_git2_* pack and its *idx.lock are the same kind)
+                    if (f.endswith(".lock") and path != f"{gd}/pushseal.lock") or \
+                            f.startswith("pushseal-tmp.") or "_git2_" in f:
                         left.append(rel)
                     elif f.startswith("pushseal-journal."):
-                        journals.append(rel)
+                        first = open(path, errors="replace").readline().strip()
+                        journals.append(f"{rel} ({os.path.getsize(path)} bytes, first line {first!r})")
         res.append(("no lock left", not left, f"{left[:8]}; crash journals left (info): {journals[:4]}"))
         # 6. no hang
         res.append(("no hang", not self.hang_cmds,
