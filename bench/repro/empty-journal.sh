@@ -21,8 +21,10 @@ git clone -q "$T/r.git" "$T/p" 2>/dev/null
 # which is the journal's own, before its buffer is written; SIGKILL there.
 gdb -q -batch -ex 'break ps_journal_begin' -ex run -ex 'break fclose' -ex continue -ex continue \
     -ex 'bt 2' -ex kill --args "$PS" run --remote "$T/c" 2>&1 | grep '^#1' || true
-ls -l "$T"/c/.git/ | grep pushseal-journal || { echo "no journal was left: the kill missed"; exit 2; }
+journals() { find "$T/c/.git" -maxdepth 1 -name 'pushseal-journal.*' -printf '%f (%s bytes)\n'; }
+[ -n "$(journals)" ] || { echo "no journal was left: the kill missed"; exit 2; }
+journals
 "$PS" run --remote "$T/c" >/dev/null || true
 "$PS" run --remote --check false --writeback 'echo x >>f && git commit -qam w' "$T/c" >/dev/null || true
-if ls "$T"/c/.git/ | grep pushseal-journal; then echo "FINDING: the empty journal is still there after two ticks"; exit 1; fi
+if [ -n "$(journals)" ]; then echo "FINDING: still there after two ticks: $(journals)"; exit 1; fi
 echo "the journal was recovered"

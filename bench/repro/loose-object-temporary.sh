@@ -16,6 +16,7 @@ git init -q --bare "$T/r.git"; git clone -q "$T/r.git" "$T/c" 2>/dev/null
 git clone -q "$T/r.git" "$T/p" 2>/dev/null
 (cd "$T/p" && echo b >>g && git commit -qam person && git push -q)
 (cd "$T/c" && echo b >>f && git commit -qam bot)     # diverged: the bot's commit is rebased
+# shellcheck disable=SC2016 # $rdi and $1 are gdb's, not the shell's
 gdb -q -batch -ex 'set breakpoint pending on' -ex 'break git_odb_write' -ex run -ex 'delete 1' \
     -ex 'catch syscall link' -ex continue -ex 'p (char *)$rdi' -ex kill \
     --args "$PS" run --remote --on-diverge=rebase "$T/c" 2>&1 | grep '^\$1' || true
