@@ -568,6 +568,10 @@ awk '
 if [ -f "$OUT" ] && grep -q '^<!-- ssh.sh -->$' "$OUT"; then
   { echo; sed -n '/^<!-- ssh.sh -->$/,/^<!-- \/ssh.sh -->$/p' "$OUT"; } >>"$W/RESULTS.md"
 fi
+# the soak's section (bench/soak.sh, recorded by hand, kept last) survives a new report
+if [ -f "$OUT" ] && grep -q '^## Soak (issue 22)' "$OUT"; then
+  { echo; sed -n '/^## Soak (issue 22)/,$p' "$OUT"; } >>"$W/RESULTS.md"
+fi
 cp "$W/RESULTS.md" "$OUT"
 log "done: $OUT"
 cat "$TG" >&2
