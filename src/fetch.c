@@ -13,7 +13,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Never prompt: an unattended timer must fail fast, not wait for a person.
  * credentials.c offers what is configured for https (token, opt-in `git
@@ -150,6 +153,28 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	}
 	if (need_download(remote, odb, heads, n)) {
 		git_fetch_options fo;
+		/* the pack, and libgit2's temporaries for it, go to a directory
+		 * of our own (journaled under our pid and start time), first in
+		 * line for writes: a kill leaves nothing in objects/pack that
+		 * anyone could mistake for theirs, and the parent publishes it */
+		ps_journal journal;
+		git_odb_backend *mine = NULL;
+		char objects[4400], pack[4500];
+		if (ps_journal_begin(&journal, git_repository_commondir(repo), NULL) < 0) {
+			rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal");
+			goto done;
+		}
+		snprintf(objects, sizeof(objects), "%sobjects/pushseal-tmp.%d-%llu.%u.%u", git_repository_commondir(repo),
+			(int)getpid(), journal.started, journal.id, journal.seq++);
+		snprintf(pack, sizeof(pack), "%s/pack", objects);
+		if (ps_journal_note_tmp(&journal, pack) < 0 || ps_journal_note_tmp(&journal, objects) < 0 ||
+		    mkdir(objects, 0777) != 0 || mkdir(pack, 0777) != 0 || git_odb_backend_pack(&mine, objects) < 0 ||
+		    git_odb_add_backend(odb, mine, 100) < 0) {
+			rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot prepare the fetch's pack directory");
+			goto done;
+		}
+		/* the names only: the parent knows the directory (paths may hold anything) */
+		ps_buf_printf(out, "pack %s %s\n", strrchr(objects, '/') + 1, strrchr(journal.path, '/') + 1);
 		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 		fo.callbacks = cbs;
 		if ((rc = git_remote_download(remote, NULL, &fo)) < 0) {
@@ -170,6 +195,15 @@ done:
 	git_remote_free(remote);
 	git_repository_free(repo);
 	return rc;
+}
+
+/* The pack just published: let the parent's handle see it. */
+static void refresh_odb(git_repository *repo)
+{
+	git_odb *odb = NULL;
+	if (git_repository_odb(&odb, repo) == 0)
+		git_odb_refresh(odb);
+	git_odb_free(odb);
 }
 
 /* Apply the child's plan, each ref only if it still is what the child saw. */
@@ -213,13 +247,36 @@ int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, in
 {
 	fetch_job job = { repo_path, remote, "" };
 	ps_buf plan = { 0 };
+	char *body;
 	int rc;
 	if (ps_remote_resolve_url(job.url, sizeof(job.url), NULL, 0, repo, remote, 0) < 0)
 		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", remote);
 	rc = ps_deadline_run(&plan, fetch_in_child, &job, deadline_ms, ps_url_may_tls(job.url), "fetch", err);
 	ps_test_hook("FETCH_TRANSFERRED"); /* test-only: a death after the transfer */
+	body = plan.ptr ? plan.ptr : (char *)"";
+	if (!strncmp(body, "pack ", 5)) {
+		/* "pack <objects dir> <journal>": publish the child's pack, then
+		 * its directory and journal are done with */
+		char objects[4600], journal[4600], pack[4700], oname[200], jname[200];
+		char *nl = strchr(body, '\n');
+		/* NOLINTNEXTLINE(cert-err34-c): our own child's line */
+		if (nl && sscanf(body, "pack %199s %199s", oname, jname) == 2 && !strncmp(oname, "pushseal-tmp.", 13) &&
+		    !strncmp(jname, "pushseal-journal.", 17)) {
+			snprintf(objects, sizeof(objects), "%sobjects/%s", git_repository_commondir(repo), oname);
+			snprintf(journal, sizeof(journal), "%s%s", git_repository_commondir(repo), jname);
+			snprintf(pack, sizeof(pack), "%s/pack", objects);
+			ps_push_local_pack_publish(repo, pack, rc == 0);
+			rmdir(objects);
+			unlink(journal);
+			refresh_odb(repo);
+		}
+		body = nl ? nl + 1 : body + strlen(body);
+	} else if (rc < 0) {
+		/* a child killed mid-download leaves its journaled directory */
+		ps_journal_recover(git_repository_commondir(repo));
+	}
 	if (rc == 0)
-		rc = apply_plan(repo, remote, plan.ptr ? plan.ptr : (char *)"", err);
+		rc = apply_plan(repo, remote, body, err);
 	ps_buf_free(&plan);
 	return rc;
 }
