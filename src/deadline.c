@@ -180,7 +180,7 @@ static int holds_pack_files(void)
 	while (!found && (e = readdir(d)) != NULL) {
 		char link[300], target[4096];
 		ssize_t n;
-		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+		if (e->d_name[0] == '.' || strtol(e->d_name, NULL, 10) == dirfd(d))
 			continue;
 		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
 		if ((n = readlink(link, target, sizeof(target) - 1)) > 0) {
