@@ -18,7 +18,7 @@ t() { # label, then the kit's arguments: prints "label seconds"
 command -v bc >/dev/null || { echo "bench/kit.sh needs bc" >&2; exit 2; }
 echo "kit wall times on $(nproc) cores ($(date -u +%F)), -j 2:"
 t "in-process-reference" 
-t "reference-cli" --impl "$b/pushseal" --with all
+t "reference-cli" --impl "$b/pushseal" --with all,reference
 t "shell-adapter" --impl "$top/adapters/sh/pushseal-sh"
 t "python-adapter" --impl "$top/adapters/python/pushseal-py"
 t "kit-overhead(impl=true)" --impl true

@@ -3,12 +3,15 @@
 # one test per clause (or per suite).  The _ps_* variables come from the
 # per-prefix discover.cmake that includes this file.
 
-# ext clauses count only when opted into: `all`, a family, or an ID prefix
-function(_ps_opted_in out id family)
+# ext clauses count only when opted into: `all` (but the reference's own
+# clauses, the kit's fifth --list-clauses column), `reference`, a family, or
+# an ID prefix
+function(_ps_opted_in out id family reference_only)
   set(${out} FALSE PARENT_SCOPE)
   string(REPLACE "," ";" tokens "${_ps_with}")
   foreach(t IN LISTS tokens)
-    if(t STREQUAL "all" OR t STREQUAL family OR id STREQUAL t OR id MATCHES "^${t}-")
+    if((t STREQUAL "all" AND NOT reference_only) OR (t STREQUAL "reference" AND reference_only)
+       OR t STREQUAL family OR id STREQUAL t OR id MATCHES "^${t}-")
       set(${out} TRUE PARENT_SCOPE)
     endif()
   endforeach()
@@ -68,6 +71,10 @@ foreach(row IN LISTS _ps_rows)
   list(GET f 0 id)
   list(GET f 1 level)
   list(GET f 2 family)
+  set(reference_only FALSE)
+  if(row MATCHES "\treference-only$")
+    set(reference_only TRUE)
+  endif()
   # the family column reads "P-PULL", or "P-PULL (--with ignored)" for an ext clause
   set(opt "")
   if(family MATCHES "^([^ ]+) \\(--with ([a-z-]+)\\)$")
@@ -75,9 +82,9 @@ foreach(row IN LISTS _ps_rows)
     set(opt "${CMAKE_MATCH_2}")
   endif()
   if(level STREQUAL "ext")
-    _ps_opted_in(in "${id}" "${family}")
+    _ps_opted_in(in "${id}" "${family}" ${reference_only})
     if(NOT in AND opt)
-      _ps_opted_in(in "${id}" "${opt}")
+      _ps_opted_in(in "${id}" "${opt}" ${reference_only})
     endif()
     if(NOT in)
       continue()

@@ -290,6 +290,57 @@ static void remote_ahead_stale(ps_ctx *ctx, server_kind kind)
 static void remote_ahead_hang(ps_ctx *ctx) { remote_ahead_stale(ctx, SERVER_HANG); }
 static void remote_ahead_dribble(ps_ctx *ctx) { remote_ahead_stale(ctx, SERVER_DRIBBLE); }
 
+/* ---- P-DEADLINE-6: a hook that hangs on a local-path remote ---------------- */
+
+/* The hook's pid, once it ran: its process must not outlive the call. */
+static int hook_still_running(ps_ctx *ctx)
+{
+	const char *pid_text = or_file(ctx, "hook.pid");
+	char stat_path[64], state = 'X';
+	long pid;
+	FILE *f;
+	if (!pid_text || (pid = strtol(pid_text, NULL, 10)) <= 1)
+		return 0; /* never started: the implementation refused up front */
+	snprintf(stat_path, sizeof(stat_path), "/proc/%ld/stat", pid);
+	if (!(f = fopen(stat_path, "r")))
+		return 0;
+	/* "pid (comm) S ...": a zombie (Z) has ended, it is only not yet reaped */
+	{
+		char line[512];
+		const char *close_paren = NULL;
+		if (fgets(line, sizeof(line), f) && (close_paren = strrchr(line, ')')) && close_paren[1] == ' ')
+			state = close_paren[2];
+	}
+	fclose(f);
+	return state != 'Z' && state != 'X';
+}
+
+static void push_local_hook_hangs(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 1);
+	char remote_tip[64];
+	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, "remote.git", "main"));
+	/* bounded: the hook ends by itself after 30 s, whatever the test does */
+	fx_write(ctx, "remote.git/hooks/pre-receive",
+		ps_fmt(ctx, "#!/bin/sh\necho $$ > '%s'\nexec sleep 30\n", ps_path(ctx, "hook.pid")));
+	if (chmod(ps_path(ctx, "remote.git/hooks/pre-receive"), 0755) != 0)
+		fail_msg("fixture: cannot make the hook executable");
+	/* a deadline that leaves an interpreter time to start */
+	setenv("PUSHSEAL_DEADLINE_S", RETRY_DEADLINE_S, 1);
+	long long start = ps_mono_ms();
+	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
+	assert_within_bound(start, "push-ff to a local remote whose pre-receive hook hangs");
+	(void)r; /* refused up front or timed out: a hook that is bypassed is F-HOOK-1's */
+	/* no child outlives its deadline: the hook is gone within a second */
+	for (int i = 0; i < 20 && hook_still_running(ctx); i++)
+		usleep(50 * 1000);
+	if (hook_still_running(ctx))
+		fail_msg("the pre-receive hook (pid %s) still runs after the push returned", or_file(ctx, "hook.pid"));
+	if (!r.ok)
+		assert_str(or_rev(ctx, "remote.git", "main"), remote_tip);
+}
+
 /* ---- P-DEADLINE-4: class timeout, no lock left behind -------------------- */
 
 /* Append git's own lock files under dir (relative names from `base`) to
@@ -405,6 +456,7 @@ static const struct CMUnitTest tests[] = {
 	NET_CLAUSE("P-DEADLINE-2", "a push to a server that dribbles a byte every 200 ms (never idle) still fails within the deadline", push_dribble),
 	NET_CLAUSE("P-DEADLINE-3", "remote-ahead against a server that never answers ends within the deadline and prints the count against the last-fetched tracking ref", remote_ahead_hang),
 	NET_CLAUSE("P-DEADLINE-3", "remote-ahead against a dribbling server ends within the deadline and prints the stale count", remote_ahead_dribble),
+	CLAUSE("P-DEADLINE-6", "a push to a local-path remote whose pre-receive hook hangs ends within the deadline", push_local_hook_hangs),
 	NET_CLAUSE("P-DEADLINE-4", "timed-out pull, push and fetch report class timeout and leave no lock file under .git, and another writer's lock stays", timeout_class_no_locks),
 };
 

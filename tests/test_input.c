@@ -5,6 +5,7 @@
 
 #include <ftw.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,74 @@ static void not_a_repository(ps_ctx *ctx)
 	fx_write(ctx, "plain/readme", "hello\n");
 	all_four_refuse(ctx, "plain", 0);
 	assert_false(or_exists(ctx, "plain/.git"));
+}
+
+/* ---- P-INPUT-9: bad input never crashes ---------------------------------- */
+
+/* What a crash leaves on stderr, in the languages implementations are
+ * written in: a C signal, a Python traceback, a Rust or Go panic, a Java or
+ * JavaScript stack. */
+static const char *crash_sign(const char *err)
+{
+	static const char *const signs[] = { "Traceback (most recent call last)", "panicked at", "panic: ",
+		"goroutine ", "stack backtrace", "Segmentation fault", "core dumped", "Exception in thread",
+		"    at ", "AddressSanitizer" };
+	for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]); i++)
+		if (err && strstr(err, signs[i]))
+			return signs[i];
+	return NULL;
+}
+
+/* Lines in text ("a\nb\n" is 2, "a" is 1, "" is 0). */
+static int lines_of(const char *text)
+{
+	int n = 0;
+	for (const char *p = text; p && *p; p++)
+		if (*p == '\n' || p[1] == '\0')
+			n++;
+	return n;
+}
+
+/* All four on `path`: pull and push exit 1 with one line on stdout, counts
+ * exit 0 and print 0; never a signal, never a crash's stack on stderr. */
+static void never_crashes(ps_ctx *ctx, const char *path, const char *what)
+{
+	static const char *const verbs[] = { "pull-ff", "push-ff", "remote-ahead", "local-ahead" };
+	if (!drv_is_exec()) {
+		all_four_refuse(ctx, path, 0); /* in-process: a crash fails the test by itself */
+		return;
+	}
+	for (size_t v = 0; v < 4; v++) {
+		const char *out, *err, *sign;
+		int rc = drv_exec(ctx, &out, &err, verbs[v], path, NULL), counts = v >= 2;
+		char err_copy[512];
+		snprintf(err_copy, sizeof(err_copy), "%s", err ? err : "");
+		if ((sign = crash_sign(err)) != NULL)
+			fail_msg("%s on %s crashed ('%s' on stderr): %s", verbs[v], what, sign, err_copy);
+		if (counts ? rc != 0 : rc != 1)
+			fail_msg("%s on %s exited %d, not %d; stderr: %s", verbs[v], what, rc, counts ? 0 : 1, err_copy);
+		if (counts ? strcmp(out, "0\n") != 0 && strcmp(out, "0") != 0 : lines_of(out) != 1)
+			fail_msg("%s on %s printed '%s': %s", verbs[v], what, out,
+				counts ? "the count must be 0" : "exactly one line is due");
+	}
+}
+
+static void bad_paths_never_crash(ps_ctx *ctx)
+{
+	char long_path[5000];
+	size_t n = 0;
+	/* a symlink loop, and a path through it */
+	if (symlink("loop", ps_path(ctx, "loop")) != 0)
+		fail_msg("fixture: cannot make the symlink loop");
+	never_crashes(ctx, ps_keep(ctx, "loop"), "a symlink loop");
+	never_crashes(ctx, ps_keep(ctx, "loop/inside"), "a path through a symlink loop");
+	/* a path longer than PATH_MAX (4096 bytes) */
+	n = (size_t)snprintf(long_path, sizeof(long_path), "%s", ctx->root);
+	while (n + 9 < sizeof(long_path) - 1)
+		n += (size_t)snprintf(long_path + n, sizeof(long_path) - n, "/aaaaaaa");
+	never_crashes(ctx, long_path, "a path of 4990 bytes");
+	/* a path with a newline (an empty one is a usage error: exit 2, P-PROTO) */
+	never_crashes(ctx, ps_keep(ctx, "two\nlines"), "a path with a newline");
 }
 
 /* Every ref of a repository, and HEAD, as one string. */
@@ -215,6 +284,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-INPUT-4", "a bare repository: pull and push fail, counts give 0, its refs are unchanged", bare_repository),
 	CLAUSE("P-INPUT-5", "an empty repository with an unborn branch: pull and push fail, counts give 0", empty_repository),
 	CLAUSE("P-INPUT-6", "a subdirectory of a worktree never resolves to the parent repository", subdirectory_is_not_a_repo),
+	CLAUSE("P-INPUT-9", "a symlink loop, a path over 4096 bytes or with a newline: no crash, exit 1 or a count of 0", bad_paths_never_crash),
 	CLAUSE("P-INPUT-7", "bad input carries the classes not-a-repo, bare and unborn", classes_for_bad_input),
 	CLAUSE("P-INPUT-8", "a repository owned by another user is refused with class owner and a message naming the owner", foreign_owner_refused),
 };

@@ -382,6 +382,38 @@ static void pull_equal_changes_nothing(ps_ctx *ctx)
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
 }
 
+/* P-PULL-2 as a hub sees it: the remote moved another branch and two tags,
+ * and the clone has an unrelated uncommitted edit.  git: "Already up to date". */
+static void pull_equal_while_others_move(ps_ctx *ctx)
+{
+	fx_pair(ctx, 3);
+	fx_remote_moves_others(ctx, "remote.git");
+	fx_write(ctx, "local/log.txt", "an unrelated edit, not committed\n");
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_moved(&r, 0);
+	assert_unchanged(ctx, &before);
+	assert_file(ctx, "local/log.txt", "an unrelated edit, not committed\n");
+}
+
+/* P-PULL-3 the same way: only ahead, while other refs move upstream. */
+static void pull_ahead_while_others_move(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 2);
+	fx_remote_moves_others(ctx, "remote.git");
+	char remote_tip[64];
+	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, "remote.git", "main"));
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_ok(r);
+	assert_moved(&r, 0);
+	assert_unchanged(ctx, &before);
+	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
+	assert_str(or_rev(ctx, "remote.git", "main"), remote_tip);
+}
+
 static void pull_ahead_keeps_branch(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
@@ -821,18 +853,18 @@ static void pull_many_commits_in_one_call(ps_ctx *ctx)
 	fx_behind_packed(ctx, "remote.git", 300);
 	char old_head[64];
 	snprintf(old_head, sizeof(old_head), "%s", or_rev(ctx, "local", "HEAD"));
-	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
+	/* only this clause's requirement: the tip in one call (the reflog entry
+	 * is P-PULL-11's, the tree's bytes P-PULL-1's) */
 	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
 	assert_int_equal(or_count(ctx, "local", ps_fmt(ctx, "%s..HEAD", old_head)), 300);
 	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 0);
-	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog + 1);
 	assert_file(ctx, "local/many.txt", "upstream commit 299\n");
 	assert_str(or_status(ctx, "local"), "");
 }
 
-/* ---- P-PULL-15, -16, -21, -22: pushseal's stricter refusals (ext) ---------- */
+/* ---- P-PULL-15, -25: pushseal's stricter refusals (ext); -16, -21, -22: git's own ---- */
 
 static void pull_ignored_file_kept(ps_ctx *ctx)
 {
@@ -868,7 +900,6 @@ static void pull_gitignored_file_kept(ps_ctx *ctx)
 
 static void pull_index_lock_fails_locked(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	fx_write(ctx, "local/.git/index.lock", "held by another git\n");
@@ -880,29 +911,51 @@ static void pull_index_lock_fails_locked(ps_ctx *ctx)
 	assert_file(ctx, "local/.git/index.lock", "held by another git\n");
 }
 
-static void pull_ref_lock_no_new_worktree(ps_ctx *ctx)
+/* A clone 2 commits behind (and log.txt rewritten upstream) whose branch ref
+ * another writer holds locked. */
+static void fx_behind_with_branch_locked(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 2);
 	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "rewritten upstream\n");
 	fx_lock_ref(ctx, "local/.git", "main");
+}
+
+static void pull_ref_lock_fails(ps_ctx *ctx)
+{
+	fx_behind_with_branch_locked(ctx);
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_LOCKED);
-	assert_unchanged(ctx, &before);
-	/* no new worktree under an old HEAD */
-	assert_absent(ctx, "local/remote-0.txt");
-	assert_absent(ctx, "local/remote-1.txt");
-	assert_file(ctx, "local/log.txt", "commit 0\ncommit 1\n");
-	assert_str(or_status(ctx, "local"), "");
+	/* git's own refusal: the branch, HEAD and their reflogs stay (git may
+	 * have written the worktree by then: P-PULL-25 is the stricter rule) */
+	snapshot now = snap(ctx);
+	assert_str(now.head, before.head);
+	assert_str(now.symref, before.symref);
+	assert_str(now.branch, before.branch);
+	assert_int_equal(now.reflog, before.reflog);
+	assert_int_equal(now.head_reflog, before.head_reflog);
 	/* somebody else's lock is left alone */
 	assert_file(ctx, "local/.git/refs/heads/main.lock", "");
 }
 
-static void pull_merge_in_progress_fails(ps_ctx *ctx)
+static void pull_ref_lock_no_new_worktree(ps_ctx *ctx)
 {
 	PS_REQUIRE_EXT();
+	fx_behind_with_branch_locked(ctx);
+	snapshot before = snap(ctx);
+	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_LOCKED);
+	/* no new worktree or index under an old HEAD */
+	assert_unchanged(ctx, &before);
+	assert_absent(ctx, "local/remote-0.txt");
+	assert_absent(ctx, "local/remote-1.txt");
+	assert_file(ctx, "local/log.txt", "commit 0\ncommit 1\n");
+	assert_str(or_status(ctx, "local"), "");
+}
+
+static void pull_merge_in_progress_fails(ps_ctx *ctx)
+{
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	const char *merge_head = ps_fmt(ctx, "%s\n", or_rev(ctx, "local", "HEAD"));
@@ -980,6 +1033,8 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-1", "a clean clone behind its upstream fast-forwards branch, index and worktree to the upstream tip", pull_behind_fast_forwards),
 	CLAUSE("P-PULL-2", "a clone equal to its upstream succeeds and changes nothing: tip, status, index, worktree and both reflogs", pull_equal_changes_nothing),
 	CLAUSE("P-PULL-3", "a clone only ahead succeeds, keeps its commits and its branch tip, and pushes nothing", pull_ahead_keeps_branch),
+	CLAUSE("P-PULL-2", "in sync while the remote adds a branch and tags, with an unrelated edit: nothing changes", pull_equal_while_others_move),
+	CLAUSE("P-PULL-3", "only ahead while the remote adds a branch and tags: succeeds and keeps the branch", pull_ahead_while_others_move),
 	CLAUSE("P-PULL-4", "a diverged branch makes pull fail and leaves branch, worktree and reflog unchanged", pull_diverged_fails_unchanged),
 	CLAUSE("P-PULL-4", "an upstream with unrelated history (no merge base) makes pull fail and leaves the clone unchanged", pull_unrelated_fails_unchanged),
 	CLAUSE("P-PULL-5", "a branch without upstream fails and is unchanged, even when origin/main is a fast-forward away", pull_no_upstream_fails_unchanged),
@@ -1002,7 +1057,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-14", "a branch whose remote is no longer configured fails and is unchanged, despite a stale tracking ref", pull_remote_unconfigured_fails_unchanged),
 	CLAUSE("P-PULL-15", "an ignored file (info/exclude) where the pull would create a tracked file fails and is kept", pull_ignored_file_kept),
 	CLAUSE("P-PULL-15", "an ignored file (.gitignore) where the pull would create a tracked file fails and is kept", pull_gitignored_file_kept),
-	CLAUSE("P-PULL-16", "a held .git/index.lock fails with class locked, changes nothing and stays in place", pull_index_lock_fails_locked),
+	CLAUSE("P-PULL-16", "a held .git/index.lock fails the pull, changes nothing and stays in place", pull_index_lock_fails_locked),
 	CLAUSE("P-PULL-17", "a staged change (edited again) to a file the pull would change fails; index and worktree are kept", pull_staged_change_kept),
 	CLAUSE("P-PULL-17", "a staged change whose worktree matches HEAD fails; the index is kept", pull_staged_only_change_kept),
 	CLAUSE("P-PULL-17", "a staged new file where the pull would create one fails; index and file are kept", pull_staged_new_file_kept),
@@ -1010,9 +1065,10 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PULL-17", "a staged deletion (git rm --cached) of a file the pull would change fails; index and file are kept", pull_cached_deletion_kept),
 	CLAUSE("P-PULL-18", "an upstream on a local branch (remote '.') fails, although git would fast-forward to it", pull_local_upstream_fails),
 	CLAUSE("P-PULL-19", "files added and deleted upstream are added and deleted: index, HEAD tree and worktree equal the upstream tree", pull_mirrors_added_and_deleted_files),
-	CLAUSE("P-PULL-20", "a clone 300 commits behind lands on the upstream tip in one call with one reflog entry", pull_many_commits_in_one_call),
-	CLAUSE("P-PULL-21", "a locked branch ref fails with class locked and the worktree does not get the new files", pull_ref_lock_no_new_worktree),
-	CLAUSE("P-PULL-22", "a merge in progress (MERGE_HEAD) fails with class in-progress and changes nothing", pull_merge_in_progress_fails),
+	CLAUSE("P-PULL-20", "a clone 300 commits behind lands on the upstream tip in one call", pull_many_commits_in_one_call),
+	CLAUSE("P-PULL-21", "a locked branch ref fails the pull: branch, HEAD and reflogs stay, the lock too", pull_ref_lock_fails),
+	CLAUSE("P-PULL-22", "a merge in progress (MERGE_HEAD) fails the pull and changes nothing", pull_merge_in_progress_fails),
+	CLAUSE("P-PULL-25", "a locked branch ref: the failed pull writes no new file into worktree or index", pull_ref_lock_no_new_worktree),
 	CLAUSE("P-PULL-23", "diverged, no upstream, detached, in-the-way and unreachable failures carry their classes", pull_failure_classes),
 };
 

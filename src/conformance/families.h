@@ -6,14 +6,16 @@
 #ifndef PS_FAMILIES_H
 #define PS_FAMILIES_H
 
+#include <string.h>
+
 static const struct ps_family {
 	const char *name;
 	const char *prefixes;
 } ps_families[] = {
 	{ "classes", "P-PULL-23 P-PUSH-17 P-INPUT-7 P-DEADLINE-4 G-UNSUPPORTED W" },
 	{ "ignored", "P-PULL-15" },
-	{ "lock", "P-PULL-16 P-PULL-21 X-LOCK" },
-	{ "in-progress", "P-PULL-22 C-16-4 F-STATE" },
+	{ "lock", "P-PULL-25 X-LOCK" },
+	{ "in-progress", "C-16-4 F-STATE" },
 	{ "local-upstream", "P-PULL-18" },
 	{ "owner", "P-INPUT-8" },
 	{ "paths", "P-PROTO-7 F-PATH" },
@@ -31,5 +33,27 @@ static const struct ps_family {
 };
 
 #define PS_NFAMILIES (sizeof(ps_families) / sizeof(ps_families[0]))
+
+/*
+ * The reference's own clauses: they need what only the reference has (its
+ * in-process API and credential variables: T-*, SEC; its test hook points
+ * PUSHSEAL_TEST_HOOK_*: the race and kill-point clauses).  `--with all`
+ * against a protocol v1 command leaves them out; the token `reference`, a
+ * family or an ID still opts in.  In-process they always run.
+ */
+#define PS_REFERENCE_ONLY "T-HTTP T-SSH T-CRED SEC P-PUSH-18 G-URL-7 F-LOCK-2 F-LOCK-3 F-LOCK-4 F-STEP"
+
+/* Is `clause` ("F-STEP-3" or "F-STEP-3 its sentence") one of the reference's own? */
+static inline int ps_reference_only(const char *clause)
+{
+	const char *p = PS_REFERENCE_ONLY;
+	while (*p) {
+		size_t len = strcspn(p, " ");
+		if (!strncmp(clause, p, len) && (clause[len] == '\0' || clause[len] == '-' || clause[len] == ' '))
+			return 1;
+		p += len + (p[len] == ' ');
+	}
+	return 0;
+}
 
 #endif

@@ -823,8 +823,9 @@ static void list_clauses(void)
 				p += len + (p[len] == ' ');
 			}
 		}
-		printf("%s\t%s\t%s%s\t%s\n", clause_rows[i].id, clause_rows[i].level, fam,
-			!strcmp(clause_rows[i].level, "ext") ? ext : "", clause_rows[i].sentence);
+		printf("%s\t%s\t%s%s\t%s%s\n", clause_rows[i].id, clause_rows[i].level, fam,
+			!strcmp(clause_rows[i].level, "ext") ? ext : "", clause_rows[i].sentence,
+			ps_reference_only(clause_rows[i].id) ? "\treference-only" : "");
 	}
 }
 
@@ -870,12 +871,14 @@ static const char help[] =
 	"                     http-backend behind lighttpd (http://, anonymous push),\n"
 	"                     sshd (ssh://, where installed).  A clause over an\n"
 	"                     undeclared transport is skipped, and says so.\n"
-	"  --with LIST        opt into extended clauses: 'all', or a comma-separated\n"
-	"                     list of families (classes, ignored, lock, in-progress,\n"
+	"  --with LIST        opt into extended clauses: a comma-separated list of\n"
+	"                     'all' (every one that applies to a protocol v1 command),\n"
+	"                     'reference' (the reference's own: they need its\n"
+	"                     in-process API, credential variables or test hooks),\n"
+	"                     families (classes, ignored, lock, in-progress,\n"
 	"                     local-upstream, owner, paths, cli, reports, divergence,\n"
 	"                     crash, children, redact, race, prune, transport, hostile,\n"
-	"                     shard), clause IDs or ID\n"
-	"                     prefixes; core clauses always run\n"
+	"                     shard), clause IDs or ID prefixes; core clauses always run\n"
 	"  --clause IDS       run only these clauses: comma-separated IDs or ID\n"
 	"                     prefixes (P-PUSH-5, F-HOOK); selecting an extended\n"
 	"                     clause opts into it\n"
@@ -888,7 +891,8 @@ static const char help[] =
 	"  -j, --jobs N       run N suite programs at once (default 2)\n"
 	"  --only SUITE       run one suite (see --list), e.g. test_pull\n"
 	"  --list             list the suites and exit\n"
-	"  --list-clauses     list the clauses: ID, level, family, sentence (tab-separated)\n"
+	"  --list-clauses     list the clauses: ID, level, family, sentence (tab-separated),\n"
+	"                     and 'reference-only' in a fifth column for the reference's own\n"
 	"\n"
 	"For each failing clause the summary shows its sentence, the failed assertion,\n"
 	"the protocol calls made (command, exit code, stdout, first stderr lines) and\n"

@@ -30,7 +30,9 @@ static int covers(const char *token, size_t n, const char *clause)
 static int token_enables(const char *token, size_t n, const char *clause)
 {
 	if (n == 3 && !strncmp(token, "all", 3))
-		return 1;
+		return !ps_reference_only(clause);
+	if (n == 9 && !strncmp(token, "reference", 9))
+		return ps_reference_only(clause);
 	for (size_t f = 0; f < PS_NFAMILIES; f++) {
 		const char *p = ps_families[f].prefixes;
 		if (strlen(ps_families[f].name) != n || strncmp(ps_families[f].name, token, n))

@@ -210,6 +210,15 @@ const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
 	return id;
 }
 
+void fx_remote_moves_others(ps_ctx *ctx, const char *bare)
+{
+	if (or_git(ctx, NULL, bare, "branch", "feature", "main", NULL) != 0 ||
+	    or_git(ctx, NULL, bare, "tag", "-a", "-m", "release 1", "v1", "main", NULL) != 0 ||
+	    or_git(ctx, NULL, bare, "tag", "v1-lw", "main", NULL) != 0)
+		fail_msg("fixture: git could not add a branch and tags to %s", bare);
+	fx_commit_bare(ctx, bare, "feature", "feature.txt", "on another branch\n");
+}
+
 const char *fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file)
 {
 	git_repository *repo = fx_open(ctx, bare);

@@ -169,6 +169,11 @@ const char *fx_commit(ps_ctx *ctx, const char *repo, const char *file, const cha
 /* Commit `content` as `file` on `branch` of the bare repo `bare`. */
 const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
 	const char *file, const char *content);
+/* What a real hub's remote does between two ticks: besides the upstream,
+ * other refs move in the same fetch.  With git: a new branch "feature"
+ * (one commit past main), an annotated tag "v1" and a lightweight tag "v1-lw"
+ * on main, in `bare`.  main itself does not move. */
+void fx_remote_moves_others(ps_ctx *ctx, const char *bare);
 /* Delete `file` in a new commit on branch of the bare repo. */
 const char *fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file);
 /* a local commits in `repo` (files local-<k>.txt), b remote commits in `bare`
