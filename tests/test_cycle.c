@@ -83,12 +83,16 @@ static void c16_diverged_skips_all_writes(ps_ctx *ctx)
 	char local_before[64], remote_before[64];
 	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
 	snprintf(remote_before, sizeof(remote_before), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_clone_state before;
+	or_clone_state(ctx, "local", &before);
 	ps_cycle_result r = drv_fix(ctx, one(ctx, "local"), wb_commit(ctx));
 	assert_int_equal(r.exit_code, 1);
 	assert_str(r.skipped, "c16");
 	assert_false(r.wrote);
 	assert_false(r.sealed);
 	assert_int_equal(marker_runs(ctx), 0);
+	/* skipped means nothing moved: tip, index, worktree bytes, reflogs */
+	or_assert_clone_unchanged(ctx, "local", &before);
 	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
 	assert_str(or_rev(ctx, "remote.git", "main"), remote_before);
 }
@@ -98,11 +102,19 @@ static void c16_local_change_in_the_way_skips_and_keeps_it(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "upstream rewrite\n");
 	fx_write(ctx, "local/log.txt", "local edit in progress\n");
+	char remote_before[64];
+	snprintf(remote_before, sizeof(remote_before), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_clone_state before;
+	or_clone_state(ctx, "local", &before);
 	ps_cycle_result r = drv_fix(ctx, one(ctx, "local"), wb_commit(ctx));
 	assert_int_equal(r.exit_code, 1);
 	assert_str(r.skipped, "c16");
 	assert_int_equal(marker_runs(ctx), 0);
 	assert_str(or_file(ctx, "local/log.txt"), "local edit in progress\n");
+	/* skipped means nothing moved: the branch is not at the upstream tip
+	 * over the old files, the index and reflogs are as they were */
+	or_assert_clone_unchanged(ctx, "local", &before);
+	assert_str(or_rev(ctx, "remote.git", "main"), remote_before);
 }
 
 static void c16_unsyncable_repo_gets_no_writes(ps_ctx *ctx)
@@ -110,13 +122,13 @@ static void c16_unsyncable_repo_gets_no_writes(ps_ctx *ctx)
 	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_unset_upstream(ctx, "local");
-	char before[64];
-	snprintf(before, sizeof(before), "%s", or_rev(ctx, "local", "HEAD"));
+	ps_clone_state before;
+	or_clone_state(ctx, "local", &before);
 	ps_cycle_result r = drv_fix(ctx, one(ctx, "local"), wb_commit(ctx));
 	assert_int_equal(r.exit_code, 1);
 	assert_str(r.skipped, "c16");
 	assert_int_equal(marker_runs(ctx), 0);
-	assert_str(or_rev(ctx, "local", "HEAD"), before);
+	or_assert_clone_unchanged(ctx, "local", &before);
 }
 
 /* C-16-5: a person pushed, then the remote became unreachable.  Writing on
@@ -135,6 +147,8 @@ static void c16_failed_fetch_skips_all_writes(ps_ctx *ctx)
 	fx_set_url(ctx, "local", "origin", ps_path(ctx, "gone.git"));
 	const char *repos[] = { one(ctx, "local") };
 	ps_cycle_result rr[1];
+	ps_clone_state state_before;
+	or_clone_state(ctx, "local", &state_before);
 	ps_cycle_result r = drv_fix(ctx, one(ctx, "local"), wb_commit(ctx));
 	assert_int_equal(r.exit_code, 1);
 	assert_str(r.skipped, "c16");
@@ -146,6 +160,7 @@ static void c16_failed_fetch_skips_all_writes(ps_ctx *ctx)
 	assert_false(rr[0].wrote);
 	assert_int_equal(marker_runs(ctx), 0);
 	assert_str(or_rev(ctx, "local", "HEAD"), before);
+	or_assert_clone_unchanged(ctx, "local", &state_before);
 	/* the remote is back: one tick pulls the person's commit and seals, no divergence */
 	fx_set_url(ctx, "local", "origin", saved_url);
 	assert_run(0, drv_run(ctx, 1, "false", wb_commit(ctx), repos, 1, rr), rr);
@@ -178,9 +193,12 @@ static void c17_failed_retry_skips_all_writes(ps_ctx *ctx)
 	char remote_before[64], local_before[64];
 	snprintf(remote_before, sizeof(remote_before), "%s", or_rev(ctx, "remote.git", "main"));
 	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
+	ps_clone_state before;
+	or_clone_state(ctx, "local", &before);
 	ps_cycle_result r = drv_fix(ctx, one(ctx, "local"), wb_commit(ctx));
 	assert_int_equal(r.exit_code, 1);
 	assert_str(r.skipped, "c17");
+	or_assert_clone_unchanged(ctx, "local", &before);
 	assert_false(r.sealed);
 	assert_int_equal(marker_runs(ctx), 0);
 	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
@@ -247,11 +265,14 @@ static void n_clean_repo_is_skipped(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	const char *repos[] = { one(ctx, "local") };
 	ps_cycle_result r[1];
+	ps_clone_state before;
+	or_clone_state(ctx, "local", &before);
 	int rc = drv_run(ctx, 0, NULL, wb_commit(ctx), repos, 1, r);
 	assert_int_equal(rc, 0);
 	assert_str(r[0].skipped, "clean");
 	assert_false(r[0].wrote);
 	assert_int_equal(marker_runs(ctx), 0);
+	or_assert_clone_unchanged(ctx, "local", &before);
 	assert_int_equal(or_count(ctx, "local", "HEAD"), 2);
 }
 
@@ -286,10 +307,13 @@ static void n_passing_check_is_clean(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	const char *repos[] = { one(ctx, "local") };
 	ps_cycle_result r[1];
+	ps_clone_state before;
+	or_clone_state(ctx, "local", &before);
 	int rc = drv_run(ctx, 0, "true", wb_commit(ctx), repos, 1, r);
 	assert_int_equal(rc, 0);
 	assert_str(r[0].skipped, "clean");
 	assert_int_equal(marker_runs(ctx), 0);
+	or_assert_clone_unchanged(ctx, "local", &before);
 }
 
 static void n_many_repos_in_order_and_exit_code(ps_ctx *ctx)

@@ -149,138 +149,14 @@ static void fx_pair_named(ps_ctx *ctx, const char *remote, const char *local, in
 	fx_clone(ctx, remote, local);
 }
 
-/* ---- the worktree's bytes, read independently ---------------------------- */
+/* ---- "unchanged": the harness's clone state (oracle_state.c) -------------- */
 
-typedef struct entry_list {
-	char **v;
-	size_t n, cap;
-} entry_list;
-
-static void list_push(entry_list *l, char *s)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		l->v = realloc(l->v, l->cap * sizeof(*l->v));
-		assert_non_null(l->v);
-	}
-	l->v[l->n++] = s;
-}
-
-static void list_free(entry_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static unsigned long long fnv1a_file(const char *path)
-{
-	unsigned long long h = 1469598103934665603ULL;
-	FILE *f = fopen(path, "rb");
-	int c;
-	if (!f)
-		fail_msg("worktree: cannot read %s", path);
-	while ((c = fgetc(f)) != EOF) {
-		h ^= (unsigned char)c;
-		h *= 1099511628211ULL;
-	}
-	fclose(f);
-	return h;
-}
-
-/* Every entry under abs/rel except the top-level .git: "dir/" for a
- * directory, "path <hash>" for a file (with_hash) or "path". */
-static void walk(const char *abs, const char *rel, int with_hash, int with_dirs, entry_list *out)
-{
-	char full[8200], sub[4096];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	snprintf(full, sizeof(full), "%s%s%s", abs, *rel ? "/" : "", rel);
-	if (!(d = opendir(full)))
-		fail_msg("worktree: cannot list %s", full);
-	while ((de = readdir(d)) != NULL) {
-		char *s = NULL;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!*rel && !strcmp(de->d_name, ".git"))
-			continue;
-		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		snprintf(full, sizeof(full), "%s/%s", abs, sub);
-		if (lstat(full, &st) != 0)
-			fail_msg("worktree: cannot stat %s", full);
-		if (S_ISDIR(st.st_mode)) {
-			if (with_dirs && asprintf(&s, "%s/", sub) < 0)
-				fail_msg("out of memory");
-			if (s)
-				list_push(out, s);
-			walk(abs, sub, with_hash, with_dirs, out);
-			continue;
-		}
-		if (with_hash ? asprintf(&s, "%s %o %016llx", sub, (unsigned)st.st_mode,
-				S_ISREG(st.st_mode) ? fnv1a_file(full) : 0ULL) < 0
-			: asprintf(&s, "%s", sub) < 0)
-			fail_msg("out of memory");
-		list_push(out, s);
-	}
-	closedir(d);
-}
-
-/* The sorted listing of a worktree, newline-joined, into dst. */
-static void worktree_listing(ps_ctx *ctx, const char *repo_rel, int with_hash, int with_dirs,
-	char *dst, size_t n)
-{
-	entry_list l = { NULL, 0, 0 };
-	size_t used = 0;
-	char abs[2048];
-	snprintf(abs, sizeof(abs), "%s", ps_path(ctx, repo_rel));
-	walk(abs, "", with_hash, with_dirs, &l);
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), cmp_str);
-	dst[0] = '\0';
-	for (size_t i = 0; i < l.n; i++) {
-		int w = snprintf(dst + used, n - used, "%s%s", i ? "\n" : "", l.v[i]);
-		if (w < 0 || (size_t)w >= n - used)
-			fail_msg("worktree listing of %s too large for the snapshot", repo_rel);
-		used += (size_t)w;
-	}
-	list_free(&l);
-}
-
-/* ---- "unchanged": branch tip, HEAD, status, reflogs, index, worktree bytes ---- */
-
-typedef struct snapshot {
-	char head[64];        /* HEAD's commit */
-	char symref[256];     /* HEAD's branch, "" when detached */
-	char branch[64];      /* refs/heads/main */
-	char status[4096];    /* git status --porcelain --untracked-files=all */
-	char index[4096];     /* git ls-files -s: the staged blobs */
-	char worktree[8192];  /* every path, mode and byte hash */
-	int reflog;           /* lines in logs/refs/heads/main */
-	int head_reflog;      /* lines in logs/HEAD */
-} snapshot;
+typedef ps_clone_state snapshot;
 
 static snapshot snap_of(ps_ctx *ctx, const char *repo)
 {
 	snapshot s;
-	const char *out;
-	snprintf(s.head, sizeof(s.head), "%s", or_rev(ctx, repo, "HEAD"));
-	if (or_git(ctx, &out, repo, "symbolic-ref", "-q", "HEAD", NULL) != 0)
-		out = "";
-	snprintf(s.symref, sizeof(s.symref), "%s", out);
-	snprintf(s.branch, sizeof(s.branch), "%s", or_rev(ctx, repo, "refs/heads/main"));
-	snprintf(s.status, sizeof(s.status), "%s", or_status(ctx, repo));
-	if (or_git(ctx, &out, repo, "ls-files", "-s", NULL) != 0)
-		fail_msg("oracle: git ls-files -s failed in %s", repo);
-	snprintf(s.index, sizeof(s.index), "%s", out);
-	worktree_listing(ctx, repo, 1, 1, s.worktree, sizeof(s.worktree));
-	s.reflog = or_reflog(ctx, ps_fmt(ctx, "%s/.git", repo), "refs/heads/main");
-	s.head_reflog = or_reflog(ctx, ps_fmt(ctx, "%s/.git", repo), "HEAD");
+	or_clone_state(ctx, repo, &s);
 	return s;
 }
 
@@ -291,20 +167,12 @@ static snapshot snap(ps_ctx *ctx)
 
 static void assert_unchanged_of(ps_ctx *ctx, const char *repo, const snapshot *before)
 {
-	snapshot now = snap_of(ctx, repo);
-	assert_str(now.head, before->head);
-	assert_str(now.symref, before->symref);
-	assert_str(now.branch, before->branch);
-	assert_str(now.status, before->status);
-	assert_str(now.index, before->index);
-	assert_str(now.worktree, before->worktree);
-	assert_int_equal(now.reflog, before->reflog);
-	assert_int_equal(now.head_reflog, before->head_reflog);
+	or_assert_clone_unchanged(ctx, repo, before);
 }
 
 static void assert_unchanged(ps_ctx *ctx, const snapshot *before)
 {
-	assert_unchanged_of(ctx, "local", before);
+	or_assert_clone_unchanged(ctx, "local", before);
 }
 
 /* A file's exact bytes (NULL-safe: a missing file fails with its name). */
@@ -830,9 +698,9 @@ static void pull_mirrors_added_and_deleted_files(ps_ctx *ctx)
 	assert_int_equal(or_git(ctx, &out, "local", "ls-tree", "-r", "--name-only", "HEAD", NULL), 0);
 	assert_str(out, upstream);
 	/* the worktree holds exactly those files, no leftovers, no empty directories */
-	worktree_listing(ctx, "local", 0, 0, files, sizeof(files));
+	or_worktree_listing(ctx, "local", 0, 0, files, sizeof(files));
 	assert_str(files, upstream);
-	worktree_listing(ctx, "local", 0, 1, files, sizeof(files));
+	or_worktree_listing(ctx, "local", 0, 1, files, sizeof(files));
 	assert_str(files, "deep/\ndeep/x/\ndeep/x/y.txt\nkeep/\nkeep/k.txt\nkeep/n.txt\nlog.txt\nnew.txt");
 	/* and each file's bytes are the upstream blob's */
 	for (char *p = upstream, *nl; p && *p; p = nl ? nl + 1 : NULL) {

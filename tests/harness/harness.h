@@ -160,6 +160,25 @@ void fx_pair(ps_ctx *ctx, int ncommits);
  * upstream feature/x): other_branch 0 leaves HEAD dangling (main never
  * pushed), 1 makes main another line.  "local" tracks feature/x. */
 const char *fx_other_head_pair(ps_ctx *ctx, int other_branch);
+/* What "changes nothing" means for a clone (oracle_state.c): read with git
+ * and a directory walk into the caller's struct. */
+typedef struct ps_clone_state {
+	char head[64];        /* HEAD's commit */
+	char symref[256];     /* HEAD's branch, "" when detached */
+	char branch[64];      /* refs/heads/main */
+	char status[4096];    /* git status --porcelain --untracked-files=all */
+	char index[4096];     /* git ls-files -s: the staged blobs */
+	char worktree[8192];  /* every path, mode and byte hash */
+	int reflog;           /* lines in logs/refs/heads/main */
+	int head_reflog;      /* lines in logs/HEAD */
+} ps_clone_state;
+void or_clone_state(ps_ctx *ctx, const char *repo, ps_clone_state *out);
+/* Fails the test, naming the first difference, unless repo is as `before`. */
+void or_assert_clone_unchanged(ps_ctx *ctx, const char *repo, const ps_clone_state *before);
+/* The sorted listing of a worktree (relative to the sandbox) into dst,
+ * newline-joined: "dir/" for directories (with_dirs), "path mode hash" for
+ * files (with_hash) or "path"; the top-level .git is left out. */
+void or_worktree_listing(ps_ctx *ctx, const char *repo, int with_hash, int with_dirs, char *dst, size_t n);
 /* `git fsck` is clean in dir (relative to the sandbox). */
 void or_fsck_clean(ps_ctx *ctx, const char *dir);
 
