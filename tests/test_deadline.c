@@ -317,6 +317,8 @@ static int hook_still_running(ps_ctx *ctx)
 
 static void push_local_hook_hangs(ps_ctx *ctx)
 {
+	if (ps_transport_is_network())
+		PS_SKIP("a local-path remote's hook: the implementation declares no local transport (path, file)");
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	char remote_tip[64];
