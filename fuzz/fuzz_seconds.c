@@ -1,5 +1,5 @@
 /*
- * ps_parse_seconds (src/deadline.c): PUSHSEAL_DEADLINE_S and friends.
+ * ps_parse_seconds (src/lib/net_deadline.c): PUSHSEAL_DEADLINE_S and friends.
  * Properties: it accepts only a whole positive number of at most 86400
  * seconds (no trailing text, no NaN or infinity), the result is within
  * 1..86400000 ms and within half a millisecond of the number, it leaves the

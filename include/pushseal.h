@@ -12,7 +12,7 @@
  * appears in this header.
  *
  * Threads: call pushseal_init() once before any other function.  Network
- * operations run in a short-lived child process (see deadline.c), so a
+ * operations run in a short-lived child process (see net_deadline.c), so a
  * program that uses several threads must not hold locks that a fork()ed
  * child would need.
  */

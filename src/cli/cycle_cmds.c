@@ -214,7 +214,7 @@ static int repo_ok(int rc, const pushseal_report *r, int dry_run)
  * JSON line to its own temporary file; the lines are printed in the order
  * the repos were given, so the output and the exit code are exactly those
  * of a sequential tick.  Processes rather than threads: every network call
- * already forks (deadline.c), and a worker cannot corrupt another's state.
+ * already forks (net_deadline.c), and a worker cannot corrupt another's state.
  */
 static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs, cli_metrics *metrics)
 {

@@ -17,12 +17,12 @@
  *
  * Then it fails with GIT_EAUTH (class PUSHSEAL_E_AUTH) and says what it tried.
  *
- * ssh never comes here: it runs through the system's OpenSSH (ssh.c), which
+ * ssh never comes here: it runs through the system's OpenSSH (net_ssh_transport.c), which
  * takes the agent, keys and known_hosts from the user's ssh configuration,
  * as git does.  TLS certificates are libgit2's own check.
  *
  * Every network operation runs in its own short-lived child process
- * (deadline.c), and ps_remote_callbacks_init() starts a fresh attempt record,
+ * (net_deadline.c), and ps_remote_callbacks_init() starts a fresh attempt record,
  * so the per-process state below is per operation.  Secrets never reach a
  * message: only method names and file paths do.
  */
@@ -163,7 +163,7 @@ static int credential_fill(char *user, size_t un, char *pass, size_t pn, const c
 		int devnull = open("/dev/null", O_WRONLY);
 		/* no setsid() here: it runs in the network child's own session,
 		 * which has no controlling terminal (/dev/tty cannot be opened)
-		 * and whose whole group dies at the deadline (deadline.c) */
+		 * and whose whole group dies at the deadline (net_deadline.c) */
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		if (devnull >= 0)

@@ -1,6 +1,6 @@
 /*
  * pushseal_pull_ff: `git pull --ff-only`, in-process: fetch with prune, then
- * fast-forward under the branch's lock (move.c).
+ * fast-forward under the branch's lock (safety_branch_move.c).
  */
 #include "internal.h"
 
@@ -62,7 +62,7 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 		goto done;
 	/* fast-forward when HEAD is an ancestor of the tracking ref; already up
 	 * to date when the tracking ref is an ancestor of HEAD (git: "Already
-	 * up to date."); diverged otherwise.  Shallow clones too (ancestry.c). */
+	 * up to date."); diverged otherwise.  Shallow clones too (ancestry_walk.c). */
 	if (ps_descendant_of(&ff, repo, &b.tracking_oid, &b.head) < 0 ||
 	    (!ff && ps_descendant_of(&ahead, repo, &b.head, &b.tracking_oid) < 0)) {
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot compare %s with %s", b.name, b.tracking);

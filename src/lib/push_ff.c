@@ -20,7 +20,7 @@ typedef struct push_job {
 	char refspec[2100];
 	const char *dst;          /* the remote ref we update */
 	const char *branch_ref;   /* refs/heads/<b>, the local side */
-	const char *remote_dir;   /* non-empty: a remote on a local path (push_local.c) */
+	const char *remote_dir;   /* non-empty: a remote on a local path (net_push_local.c) */
 	char pack_dir[4600];      /* ...and the parent's private directory for its pack */
 	char url[4096];           /* the push URL, resolved as git resolves it */
 } push_job;

@@ -160,7 +160,7 @@ static void fresh_libgit2(git_buf *paths, int owner_validation)
 	while (git_libgit2_shutdown() > 0)
 		;
 	git_libgit2_init();
-	ps_transports_register(); /* ssh through OpenSSH (ssh.c) */
+	ps_transports_register(); /* ssh through OpenSSH (net_ssh_transport.c) */
 	for (int i = 0; i < PS_LEVELS; i++)
 		if (paths[i].ptr)
 			git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, search_levels[i], paths[i].ptr);
