@@ -290,12 +290,13 @@ int ps_commit_leftovers(int *committed, const char *repo_path, const char *messa
 /* cycle_run.c ------------------------------------------------------------- */
 
 /* The cycle without taking the lock (the caller holds it).  With
- * c16_done, the C-16 step already ran and filled r->behind. */
+ * caught_up, the behind guard already ran and filled r->behind. */
 int ps_cycle_locked(pushseal_report *r, const char *repo_path,
-	const pushseal_cycle_options *o, int c16_done);
-/* The C-16 step alone: fetch, count, pull when behind.  Fills r; returns
- * 0, or the class that made it skip (r->skipped = C16). */
-int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run);
+	const pushseal_cycle_options *o, int caught_up);
+/* The behind guard (C-16) alone: fetch, count, pull when behind (or rebase,
+ * by policy).  Fills r; returns 0, or the class that made it skip
+ * (r->skipped = PUSHSEAL_SKIP_BEHIND). */
+int ps_cycle_catch_up(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run);
 /* Fill r->backlog and r->oldest_unpushed from the repository as it is now. */
 void ps_measure_backlog(pushseal_report *r, const char *repo_path);
 /* Open the repo just long enough to find its .git directory. */
