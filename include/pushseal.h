@@ -7,7 +7,9 @@
  * human reason in a caller-supplied pushseal_error.
  *
  * Ownership: every `const char *` argument is borrowed for the duration of
- * the call only.  No function returns memory that the caller must free;
+ * the call only.  Options structs are the caller's (on its stack, usually):
+ * the library reads them during the call and keeps no pointer into them;
+ * their strings and payloads are borrowed the same way.  No function returns memory that the caller must free;
  * results are written into caller-owned out-parameters.  No libgit2 type
  * appears in this header.
  *
@@ -73,8 +75,22 @@ typedef struct pushseal_options {
 	int push_deadline_ms;  /* <= 0 means the default, 30000 */
 } pushseal_options;
 
+/*
+ * Versioned options.  Each options struct starts with `version`; initialise
+ * it with its _INIT macro or its _init() function, then set the fields you
+ * want.  Every function that takes one checks the version on entry (nested
+ * structs too): a struct of another version, or a zeroed one (version 0,
+ * never initialised), makes the call fail with PUSHSEAL_E_INVALID and a
+ * message naming the struct, before anything else is done.  NULL options
+ * always mean the defaults.
+ */
 #define PUSHSEAL_OPTIONS_VERSION 1
 #define PUSHSEAL_OPTIONS_INIT { PUSHSEAL_OPTIONS_VERSION, 0, 0, 0 }
+
+/** Fill *opts with the defaults of `version` (PUSHSEAL_OPTIONS_VERSION),
+ *  like PUSHSEAL_OPTIONS_INIT.  @return 0, or PUSHSEAL_E_INVALID for a NULL
+ *  opts or a version this library does not know (opts untouched). */
+PUSHSEAL_EXTERN int pushseal_options_init(pushseal_options *opts, unsigned int version);
 
 /** What a pull or push did when it succeeded. */
 typedef enum pushseal_change {
@@ -227,6 +243,10 @@ typedef struct pushseal_cycle_options {
 #define PUSHSEAL_CYCLE_OPTIONS_INIT { PUSHSEAL_CYCLE_OPTIONS_VERSION, PUSHSEAL_OPTIONS_INIT, NULL, NULL, NULL, 0, \
 	PUSHSEAL_DIVERGE_STOP, NULL }
 
+/** Like PUSHSEAL_CYCLE_OPTIONS_INIT (version PUSHSEAL_CYCLE_OPTIONS_VERSION).
+ *  @return 0, or PUSHSEAL_E_INVALID (opts untouched). */
+PUSHSEAL_EXTERN int pushseal_cycle_options_init(pushseal_cycle_options *opts, unsigned int version);
+
 /* Actions, as bits of pushseal_report.actions. */
 #define PUSHSEAL_ACT_FETCH      0x01u  /* fetched to measure behind */
 #define PUSHSEAL_ACT_PULL       0x02u  /* the behind guard fast-forwarded */
@@ -297,6 +317,10 @@ typedef struct pushseal_tick_options {
 
 #define PUSHSEAL_TICK_OPTIONS_VERSION 1
 #define PUSHSEAL_TICK_OPTIONS_INIT { PUSHSEAL_TICK_OPTIONS_VERSION, PUSHSEAL_CYCLE_OPTIONS_INIT, 0, NULL, NULL, 0 }
+
+/** Like PUSHSEAL_TICK_OPTIONS_INIT (version PUSHSEAL_TICK_OPTIONS_VERSION).
+ *  @return 0, or PUSHSEAL_E_INVALID (opts untouched). */
+PUSHSEAL_EXTERN int pushseal_tick_options_init(pushseal_tick_options *opts, unsigned int version);
 
 /**
  * One repository of a tick (`pushseal run`).  A repo that needs no action is

@@ -50,6 +50,8 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	ps_error_clear(err);
 	ps_error_clear(&fetch_err);
 	*out = 0;
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
 	if ((rc = open_branch(&repo, &b, repo_path, err)) != 0)
 		return rc;
 	fetch_rc = ps_fetch(repo, repo_path, b.remote,

@@ -231,6 +231,8 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	int fd, rc;
 
 	report_init(out);
+	if ((rc = ps_cycle_options_check(opts, &e)) < 0)
+		return note(out, rc, &e);
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
 		return skip(out, PUSHSEAL_SKIP_BEHIND, rc, &e);
 	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0) {
@@ -255,6 +257,8 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	int fd = -1, rc;
 
 	report_init(out);
+	if ((rc = ps_tick_options_check(opts, &e)) < 0)
+		return note(out, rc, &e);
 	/* as fix reports them: a repo that cannot even be opened is a c16 skip */
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
 		return skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_BEHIND, rc, &e);

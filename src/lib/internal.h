@@ -42,6 +42,14 @@ int ps_class_of_server(int git_code, const char *said);
  * the server's own words appended to libgit2's message. */
 int ps_error_net(pushseal_error *err, int git_code, const char *fmt, ...) PS_ATTR_PRINTF(3, 4);
 
+/* core_options.c: 0 when an options struct is NULL or of the version this
+ * library knows (nested structs included), else INVALID with a message that
+ * names the struct. */
+int ps_options_check(unsigned int version, unsigned int current, const char *type, pushseal_error *err);
+int ps_net_options_check(const pushseal_options *o, pushseal_error *err);
+int ps_cycle_options_check(const pushseal_cycle_options *o, pushseal_error *err);
+int ps_tick_options_check(const pushseal_tick_options *o, pushseal_error *err);
+
 /* core_repo.c ------------------------------------------------------------- */
 
 /* Open a non-bare repository at exactly `path` (never a parent directory).

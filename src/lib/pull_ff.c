@@ -31,6 +31,8 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
 	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
 		return rc;
 	rc = ps_fetch(repo, repo_path, b.remote,

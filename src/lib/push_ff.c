@@ -211,6 +211,8 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
 	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
 		return rc;
 	if ((rc = ps_branch_resolve(&b, repo, err)) < 0)
