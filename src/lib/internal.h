@@ -323,6 +323,9 @@ void ps_credentials_reset(void);
  * ssh never asks: OpenSSH authenticates by itself (net_ssh_transport.c). */
 int ps_credentials_cb(git_credential **out, const char *url, const char *user_from_url,
 	unsigned int allowed, void *payload);
+/* net_credential_helper.c: `git credential fill` for url, never prompting,
+ * bounded to 10 s; fills user and pass.  0, or -1 (no password). */
+int ps_credential_fill(char *user, size_t un, char *pass, size_t pn, const char *url, const char *user_from_url);
 
 /* net_ssh_transport.c: ssh through the system's OpenSSH ------------------- */
 
