@@ -1,6 +1,7 @@
 /* The sealed-cycle commands: fix, run and status (protocol v1 JSON lines). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "seconds.h"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -93,15 +94,13 @@ static int apply(cycle_args *a, const char *opt, const char *val)
 			return cli_usage_error("-j takes a number of workers from 1 to 256, not", val);
 		a->jobs = (int)j;
 	} else if (!strcmp(opt, "--command-deadline")) {
-		double s = strtod(val, &end);
-		if (end == val || *end || !(s > 0 && s <= 86400)) /* also refuses NaN */
+		int ms;
+		if (ps_seconds_parse(&ms, val, PS_SECONDS_DEADLINE_MIN_MS, PS_SECONDS_DEADLINE_MAX_MS) < 0)
 			return cli_usage_error("--command-deadline takes seconds from 0.001 to 86400, not", val);
-		cli_shell_set_deadline((int)(s * 1000 + 0.5) > 0 ? (int)(s * 1000 + 0.5) : 1);
+		cli_shell_set_deadline(ms);
 	} else if (!strcmp(opt, "--lock-wait")) {
-		double s = strtod(val, &end);
-		if (end == val || *end || !(s >= 0 && s <= 3600)) /* also refuses NaN */
+		if (ps_seconds_parse(&a->lock_wait_ms, val, 0, 3600 * 1000) < 0)
 			return cli_usage_error("--lock-wait takes seconds from 0 to 3600, not", val);
-		a->lock_wait_ms = (int)(s * 1000);
 	}
 	return 0;
 }

@@ -3,8 +3,8 @@
  * Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
 #include "cli.h"
+#include "seconds.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,19 +67,15 @@ int cli_usage_error(const char *what, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* PUSHSEAL_DEADLINE_S, when set, must be what the library will honour: a
- * finite number of seconds in (0, 86400]; anything else is a usage error
- * rather than a silent fallback to the defaults. */
+/* PUSHSEAL_DEADLINE_S, when set, must be what the library will honour (the
+ * same parser and bounds: src/util/seconds.h); anything else is a usage
+ * error rather than a silent fallback to the defaults. */
 static int deadline_env_ok(void)
 {
 	const char *env = getenv("PUSHSEAL_DEADLINE_S");
-	char *end = NULL;
-	double s;
-	if (!env || !*env)
-		return 1;
-	errno = 0;
-	s = strtod(env, &end);
-	return errno == 0 && end != env && *end == '\0' && s >= 0.001 && s <= 86400;
+	int ms;
+	return !env || !*env ||
+	       ps_seconds_parse(&ms, env, PS_SECONDS_DEADLINE_MIN_MS, PS_SECONDS_DEADLINE_MAX_MS) == 0;
 }
 
 static int report_change(const char *verb, int rc, pushseal_change change, const pushseal_error *err)

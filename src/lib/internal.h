@@ -116,7 +116,8 @@ int ps_url_may_tls(const char *url);
 
 /* The effective deadline: PUSHSEAL_DEADLINE_S wins, then opts, then dflt. */
 int ps_deadline_ms(int requested_ms, int default_ms);
-/* Parse a positive number of seconds ("2", "0.5") into milliseconds.
+/* Parse PUSHSEAL_DEADLINE_S's seconds ("2", "0.5") into milliseconds, 1 ms
+ * to a day (src/util/seconds.h: the bounds the CLI holds it to as well).
  * Returns 0 on success, -1 on anything else. */
 int ps_parse_seconds(int *out_ms, const char *text);
 /* A monotonic clock, in milliseconds. */

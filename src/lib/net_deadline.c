@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "seconds.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,18 +41,7 @@
 
 int ps_parse_seconds(int *out_ms, const char *text)
 {
-	char *end = NULL;
-	double s;
-	if (!text || !*text)
-		return -1;
-	errno = 0;
-	s = strtod(text, &end);
-	if (errno || end == text || *end || !(s > 0) || s > 86400)
-		return -1;
-	*out_ms = (int)(s * 1000.0 + 0.5);
-	if (*out_ms < 1)
-		*out_ms = 1;
-	return 0;
+	return ps_seconds_parse(out_ms, text, PS_SECONDS_DEADLINE_MIN_MS, PS_SECONDS_DEADLINE_MAX_MS);
 }
 
 int ps_deadline_ms(int requested_ms, int default_ms)
