@@ -13,71 +13,70 @@
 
 #define PS_SHALLOW_WALK_MAX 1000000
 
-static int seen_before(git_oid **seen, size_t *n, size_t *cap, const git_oid *id)
+int ps_shallow_walk(git_repository *repo, const git_oid *start, size_t max, ps_walk_fn visit, void *payload)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (git_oid_equal(&(*seen)[i], id))
-			return 1;
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		git_oid *p = realloc(*seen, c * sizeof(*p));
-		if (!p)
-			return -1;
-		*seen = p;
-		*cap = c;
-	}
-	git_oid_cpy(&(*seen)[(*n)++], id);
-	return 0;
-}
-
-/* Breadth-first from `commit`, treating a missing parent as the boundary. */
-static int walk_to(int *found, git_repository *repo, const git_oid *commit, const git_oid *ancestor)
-{
-	git_oid *queue = NULL, *seen = NULL;
-	size_t head = 0, tail = 0, qcap = 0, nseen = 0, scap = 0;
+	ps_oidset seen = { 0 };
+	git_oid *queue = NULL;
+	size_t head = 0, tail = 0, cap = 0;
 	int rc = 0;
-	*found = 0;
-	if (seen_before(&seen, &nseen, &scap, commit) < 0 || !(queue = malloc(64 * sizeof(*queue)))) {
-		free(seen);
+	if (ps_oidset_add(&seen, start) < 0 || !(queue = ps_array_grow(NULL, &cap, 1, sizeof(*queue), 64))) {
+		ps_oidset_free(&seen);
 		return -1;
 	}
-	qcap = 64;
-	git_oid_cpy(&queue[tail++], commit);
-	while (head < tail && !*found && nseen < PS_SHALLOW_WALK_MAX) {
+	git_oid_cpy(&queue[tail++], start);
+	while (head < tail && rc == 0 && (!max || seen.len < max)) {
 		git_commit *c = NULL;
 		git_oid id;
 		git_oid_cpy(&id, &queue[head++]);
 		if (git_commit_lookup(&c, repo, &id) < 0)
-			continue; /* beyond the shallow boundary */
-		for (unsigned int p = 0; p < git_commit_parentcount(c); p++) {
+			c = NULL; /* beyond the shallow boundary: its line ends here */
+		rc = visit(&id, c, payload);
+		for (unsigned int p = 0; rc == PS_WALK_PARENTS && c && p < git_commit_parentcount(c); p++) {
 			const git_oid *pid = git_commit_parent_id(c, p);
-			int s;
-			if (git_oid_equal(pid, ancestor)) {
-				*found = 1;
-				break;
-			}
-			if ((s = seen_before(&seen, &nseen, &scap, pid)) != 0) {
-				if (s < 0)
-					rc = -1;
+			git_oid *q;
+			int added = ps_oidset_add(&seen, pid);
+			if (added <= 0) {
+				rc = added; /* 0: seen already; -1: out of memory */
 				continue;
 			}
-			if (tail == qcap) {
-				git_oid *q = realloc(queue, qcap * 2 * sizeof(*q));
-				if (!q) {
-					rc = -1;
-					break;
-				}
-				queue = q;
-				qcap *= 2;
+			if (!(q = ps_array_grow(queue, &cap, tail + 1, sizeof(*q), 64))) {
+				rc = -1;
+				break;
 			}
+			queue = q;
 			git_oid_cpy(&queue[tail++], pid);
 		}
 		git_commit_free(c);
-		if (rc < 0)
-			break;
+		if (rc == PS_WALK_SKIP || rc == PS_WALK_PARENTS)
+			rc = 0;
 	}
 	free(queue);
-	free(seen);
+	ps_oidset_free(&seen);
+	return rc == PS_WALK_STOP ? 0 : rc;
+}
+
+/* ps_descendant_of's walk: stop at `ancestor`. */
+typedef struct ancestor_search {
+	const git_oid *ancestor;
+	int found;
+} ancestor_search;
+
+static int find_ancestor(const git_oid *id, git_commit *c, void *payload)
+{
+	ancestor_search *f = payload;
+	(void)c;
+	if (git_oid_equal(id, f->ancestor)) {
+		f->found = 1;
+		return PS_WALK_STOP;
+	}
+	return PS_WALK_PARENTS;
+}
+
+static int walk_to(int *found, git_repository *repo, const git_oid *commit, const git_oid *ancestor)
+{
+	ancestor_search f = { ancestor, 0 };
+	int rc = ps_shallow_walk(repo, commit, PS_SHALLOW_WALK_MAX, find_ancestor, &f);
+	*found = f.found;
 	return rc;
 }
 

@@ -11,6 +11,8 @@
 #include <git2.h>
 #include <stdarg.h>
 
+#include "array.h"
+
 #define PS_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* core_error.c ------------------------------------------------------------ */
@@ -49,6 +51,20 @@ int ps_options_check(unsigned int version, unsigned int current, const char *typ
 int ps_net_options_check(const pushseal_options *o, pushseal_error *err);
 int ps_cycle_options_check(const pushseal_cycle_options *o, pushseal_error *err);
 int ps_tick_options_check(const pushseal_tick_options *o, pushseal_error *err);
+
+/* core_oidset.c: an open-addressing set of object ids.  Zero-initialise;
+ * owned by whoever holds it, freed with ps_oidset_free. */
+typedef struct ps_oidset {
+	git_oid *slots;
+	unsigned char *used;
+	size_t cap, len;
+} ps_oidset;
+/* 1 if added, 0 if present, -1 on allocation failure. */
+int ps_oidset_add(ps_oidset *s, const git_oid *id);
+int ps_oidset_has(const ps_oidset *s, const git_oid *id);
+void ps_oidset_free(ps_oidset *s);
+/* The hash of an id (its first bytes), for other tables keyed by id. */
+size_t ps_oid_hash(const git_oid *id);
 
 /* core_repo.c ------------------------------------------------------------- */
 
@@ -137,6 +153,18 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs);
 /* ancestry_walk.c: *out = 1 when `ancestor` is a strict ancestor of `commit`, also in a shallow clone, whose missing parents end history as in
  * git.  Returns 0, or a libgit2 error. */
 int ps_descendant_of(int *out, git_repository *repo, const git_oid *commit, const git_oid *ancestor);
+/* ancestry_walk.c: breadth-first from `start` over parents, each commit
+ * once, as git walks a shallow clone: a commit missing here (beyond the
+ * boundary) ends its line.  visit(id, commit, payload) sees every commit,
+ * with commit NULL when it is missing, and says PS_WALK_PARENTS (go on to
+ * its parents), PS_WALK_SKIP (not through this one), PS_WALK_STOP (end the
+ * walk: 0) or a negative error (returned).  max > 0 bounds the commits seen.
+ * Returns 0, or -1 when out of memory, or visit's error. */
+#define PS_WALK_PARENTS 0
+#define PS_WALK_SKIP 1
+#define PS_WALK_STOP 2
+typedef int (*ps_walk_fn)(const git_oid *id, git_commit *commit, void *payload);
+int ps_shallow_walk(git_repository *repo, const git_oid *start, size_t max, ps_walk_fn visit, void *payload);
 
 /* safety_sparse.c: a worktree's sparse checkout (cone mode's patterns). */
 typedef struct ps_sparse {

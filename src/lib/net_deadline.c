@@ -63,16 +63,10 @@ long long ps_now_ms(void)
 
 int ps_buf_put(ps_buf *b, const void *data, size_t len)
 {
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		if (!(p = realloc(b->ptr, cap)))
-			return -1;
-		b->ptr = p;
-		b->cap = cap;
-	}
+	char *p = ps_array_grow(b->ptr, &b->cap, b->len + len + 1, 1, 256);
+	if (!p)
+		return -1;
+	b->ptr = p;
 	memcpy(b->ptr + b->len, data, len);
 	b->len += len;
 	b->ptr[b->len] = '\0';
