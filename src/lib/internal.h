@@ -87,6 +87,10 @@ typedef struct ps_branch {
 /* Resolve HEAD's branch and its upstream.  Classes: DETACHED, UNBORN,
  * NOUPSTREAM (none, ".", or a remote that is not configured). */
 int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err);
+/* Open the repository at repo_path and resolve its branch, refusing first,
+ * when `writable`, as ps_repo_check_writable does.  *repo is the caller's
+ * (git_repository_free) on success, NULL on failure. */
+int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, int writable, pushseal_error *err);
 /* Re-read the tracking ref into b (after a fetch). */
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
 

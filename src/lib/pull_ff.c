@@ -9,18 +9,6 @@
 
 #define PULL_DEFAULT_MS 30000
 
-/* Open the repository for a pull: writable (no index.lock, nothing in
- * progress) and on a branch with an upstream. */
-static int open_for_pull(git_repository **repo, ps_branch *b, const char *repo_path, pushseal_error *err)
-{
-	int rc = ps_repo_open(repo, repo_path, err);
-	if (rc == 0 && ((rc = ps_repo_check_writable(*repo, err)) < 0 || (rc = ps_branch_resolve(b, *repo, err)) < 0)) {
-		git_repository_free(*repo);
-		*repo = NULL;
-	}
-	return rc;
-}
-
 int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err)
 {
@@ -33,7 +21,7 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 		*out = PUSHSEAL_UP_TO_DATE;
 	if ((rc = ps_net_options_check(opts, err)) < 0)
 		return rc;
-	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
+	if ((rc = ps_branch_open(&repo, &b, repo_path, 1, err)) != 0)
 		return rc;
 	rc = ps_fetch(repo, repo_path, b.remote,
 		ps_deadline_ms(opts ? opts->pull_deadline_ms : 0, PULL_DEFAULT_MS), err);
@@ -53,7 +41,7 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
+	if ((rc = ps_branch_open(&repo, &b, repo_path, 1, err)) != 0)
 		return rc;
 	if (!b.has_tracking) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
