@@ -66,6 +66,16 @@ void ps_oidset_free(ps_oidset *s);
 /* The hash of an id (its first bytes), for other tables keyed by id. */
 size_t ps_oid_hash(const git_oid *id);
 
+/* core_buf.c: a growable byte buffer, always NUL-terminated.  Owned by
+ * whoever holds it; freed with ps_buf_free. */
+typedef struct ps_buf {
+	char *ptr;
+	size_t len, cap;
+} ps_buf;
+int ps_buf_put(ps_buf *b, const void *data, size_t len);
+int ps_buf_printf(ps_buf *b, const char *fmt, ...) PS_ATTR_PRINTF(2, 3);
+void ps_buf_free(ps_buf *b);
+
 /* core_repo.c ------------------------------------------------------------- */
 
 /* Open a non-bare repository at exactly `path` (never a parent directory).
@@ -107,16 +117,6 @@ int ps_remote_resolve_url(char *url, size_t n, char *local_dir, size_t ln, git_r
 int ps_repo_check_writable(git_repository *repo, pushseal_error *err);
 
 /* net_deadline.c ---------------------------------------------------------- */
-
-/* A growable byte buffer, always NUL-terminated.  Owned by whoever holds
- * it; freed with ps_buf_free. */
-typedef struct ps_buf {
-	char *ptr;
-	size_t len, cap;
-} ps_buf;
-int ps_buf_put(ps_buf *b, const void *data, size_t len);
-int ps_buf_printf(ps_buf *b, const char *fmt, ...) PS_ATTR_PRINTF(2, 3);
-void ps_buf_free(ps_buf *b);
 
 /* Work run in a child process; what it appends to `out` reaches the parent. */
 typedef int (*ps_child_fn)(ps_buf *out, void *payload, pushseal_error *err);
@@ -302,8 +302,9 @@ int ps_push_local_pack_dir(char *dir, size_t n, ps_journal *j, git_repository *r
 void ps_push_local_pack_publish(git_repository *remote, const char *dir, int publish);
 int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,
 	const char *dst, const char *based, pushseal_error *err);
-/* Test-only injection point: runs $PUSHSEAL_TEST_HOOK_<point> if set, with
- * PUSHSEAL_TEST_HOOK_ARG=arg in its environment. */
+/* core_test_hook.c: test-only injection point: runs
+ * $PUSHSEAL_TEST_HOOK_<point> if set, with PUSHSEAL_TEST_HOOK_ARG=arg in its
+ * environment. */
 void ps_test_hook(const char *point);
 void ps_test_hook_arg(const char *point, const char *arg);
 

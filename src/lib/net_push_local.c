@@ -18,29 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void ps_test_hook_arg(const char *point, const char *arg)
-{
-	/* test-only: lets the suite inject a competing push, or a crash, at a
-	 * precise point; PUSHSEAL_TEST_HOOK_ARG tells the hook where it is */
-	char name[64];
-	const char *cmd;
-	snprintf(name, sizeof(name), "PUSHSEAL_TEST_HOOK_%s", point);
-	/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
-	if ((cmd = getenv(name)) && *cmd) {
-		setenv("PUSHSEAL_TEST_HOOK_ARG", arg ? arg : "", 1);
-		/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
-		if (system(cmd) != 0) {
-			/* the hook's own result is the test's business */
-		}
-		unsetenv("PUSHSEAL_TEST_HOOK_ARG");
-	}
-}
-
-void ps_test_hook(const char *point)
-{
-	ps_test_hook_arg(point, NULL);
-}
-
 typedef struct pack_sink {
 	git_indexer *idx;
 	git_indexer_progress stats;
