@@ -103,15 +103,15 @@ static const cli_opt status_opts[] = {
 
 const cli_command cli_fix_command = {
 	"fix", "REPO", "one sealed cycle: C-16 pull, C-17 push the backlog, CMD, push seal",
-	fix_opts, sizeof(fix_opts) / sizeof(fix_opts[0]), CMD_NOTES, cli_cmd_fix,
+	fix_opts, sizeof(fix_opts) / sizeof(fix_opts[0]), CMD_NOTES, cli_cmd_fix, NULL,
 };
 const cli_command cli_run_command = {
 	"run", "REPO...", "one timer tick: fix each repo that needs action, skip clean ones",
-	run_opts, sizeof(run_opts) / sizeof(run_opts[0]), TICK_NOTES, cli_cmd_run,
+	run_opts, sizeof(run_opts) / sizeof(run_opts[0]), TICK_NOTES, cli_cmd_run, NULL,
 };
 const cli_command cli_status_command = {
 	"status", "REPO...", "what a tick would do, writing nothing",
-	status_opts, sizeof(status_opts) / sizeof(status_opts[0]), TICK_NOTES, cli_cmd_status,
+	status_opts, sizeof(status_opts) / sizeof(status_opts[0]), TICK_NOTES, cli_cmd_status, NULL,
 };
 
 /* Apply one option; `val` is its value (NULL for a flag). */

@@ -150,40 +150,21 @@ static int cmd_local_ahead(const char *repo)
 	return report_count("local-ahead", rc, n, &err);
 }
 
-/* The one-REPO commands (no options): argv[0] is the command. */
-static int run_one(int argc, char **argv, int (*fn)(const char *repo));
-static int cli_cmd_pull(int argc, char **argv)
-{
-	return run_one(argc, argv, cmd_pull);
-}
-static int cli_cmd_push(int argc, char **argv)
-{
-	return run_one(argc, argv, cmd_push);
-}
-static int cli_cmd_remote_ahead(int argc, char **argv)
-{
-	return run_one(argc, argv, cmd_remote_ahead);
-}
-static int cli_cmd_local_ahead(int argc, char **argv)
-{
-	return run_one(argc, argv, cmd_local_ahead);
-}
-
 static const cli_command pull_command = {
 	"pull-ff", "REPO", "fast-forward REPO's branch to its upstream (git pull --ff-only)",
-	NULL, 0, NULL, cli_cmd_pull,
+	NULL, 0, NULL, NULL, cmd_pull,
 };
 static const cli_command push_command = {
 	"push-ff", "REPO", "push REPO's branch to its upstream, never forced (git push)",
-	NULL, 0, NULL, cli_cmd_push,
+	NULL, 0, NULL, NULL, cmd_push,
 };
 static const cli_command remote_ahead_command = {
 	"remote-ahead", "REPO", "fetch, then print how many upstream commits HEAD lacks",
-	NULL, 0, NULL, cli_cmd_remote_ahead,
+	NULL, 0, NULL, NULL, cmd_remote_ahead,
 };
 static const cli_command local_ahead_command = {
 	"local-ahead", "REPO", "print how many commits HEAD has that its upstream lacks (no network)",
-	NULL, 0, NULL, cli_cmd_local_ahead,
+	NULL, 0, NULL, NULL, cmd_local_ahead,
 };
 
 /* Every command, in --help order. */
@@ -276,8 +257,8 @@ int main(int argc, char **argv)
 		cli_command_help(stdout, cmd);
 		return 0;
 	}
-	if (cmd->nopts == 0)
-		return cmd->run(argc - 1, argv + 1); /* checks its arguments, then starts the library */
+	if (cmd->run_repo)
+		return run_one(argc - 1, argv + 1, cmd->run_repo); /* its arguments first, then the library */
 	if ((rc = library_start()) != 0)
 		return rc;
 	rc = cmd->run(argc - 1, argv + 1);

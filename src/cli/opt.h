@@ -34,6 +34,8 @@ typedef struct cli_command {
 	size_t nopts;
 	const char *notes;    /* more for `pushseal help CMD` (may be NULL) */
 	int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+	int (*run_repo)(const char *repo);   /* instead, for a command of one REPO
+	                                        and no options (main.c checks them) */
 } cli_command;
 
 /* parse() return for -h/--help: the command's help was printed; exit 0. */

@@ -221,6 +221,20 @@ static void report_init(pushseal_report *r)
 	ps_error_clear(&r->error);
 }
 
+/* Take the repository's lock, or report the skip (LOCKED when another run
+ * holds it) with what waits unpushed all the same (read-only). */
+static int lock_or_skip(int *fd, pushseal_report *out, const char *repo_path, const char *gitdir, int wait_ms)
+{
+	pushseal_error e;
+	int rc = ps_lock_acquire(fd, gitdir, wait_ms, &e);
+	if (rc < 0) {
+		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_BEHIND, rc, &e);
+		measure_ahead(out, repo_path);
+		ps_measure_backlog(out, repo_path);
+	}
+	return rc;
+}
+
 int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	const pushseal_cycle_options *opts)
 {
@@ -235,12 +249,8 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 		return note(out, rc, &e);
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
 		return skip(out, PUSHSEAL_SKIP_BEHIND, rc, &e);
-	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0) {
-		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_BEHIND, rc, &e);
-		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
-		ps_measure_backlog(out, repo_path);
+	if ((rc = lock_or_skip(&fd, out, repo_path, gitdir, o->lock_wait_ms)) < 0)
 		return rc;
-	}
 	rc = ps_cycle_locked(out, repo_path, o, 0);
 	ps_measure_backlog(out, repo_path);
 	ps_lock_release(fd);
@@ -262,12 +272,8 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	/* as fix reports them: a repo that cannot even be opened is a c16 skip */
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
 		return skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_BEHIND, rc, &e);
-	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0) {
-		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_BEHIND, rc, &e);
-		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
-		ps_measure_backlog(out, repo_path);
+	if (!o->dry_run && (rc = lock_or_skip(&fd, out, repo_path, gitdir, o->cycle.lock_wait_ms)) < 0)
 		return rc;
-	}
 
 	if (o->remote && (rc = ps_cycle_catch_up(out, repo_path, &o->cycle, o->dry_run)) < 0)
 		goto done;
