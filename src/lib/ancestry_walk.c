@@ -61,7 +61,7 @@ typedef struct ancestor_search {
 	int found;
 } ancestor_search;
 
-static int find_ancestor(const git_oid *id, git_commit *c, void *payload)
+static int find_ancestor(const git_oid *id, const git_commit *c, void *payload)
 {
 	ancestor_search *f = payload;
 	(void)c;

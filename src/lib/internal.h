@@ -167,7 +167,7 @@ int ps_descendant_of(int *out, git_repository *repo, const git_oid *commit, cons
 #define PS_WALK_PARENTS 0
 #define PS_WALK_SKIP 1
 #define PS_WALK_STOP 2
-typedef int (*ps_walk_fn)(const git_oid *id, git_commit *commit, void *payload);
+typedef int (*ps_walk_fn)(const git_oid *id, const git_commit *commit, void *payload);
 int ps_shallow_walk(git_repository *repo, const git_oid *start, size_t max, ps_walk_fn visit, void *payload);
 
 /* safety_sparse.c: a worktree's sparse checkout (cone mode's patterns). */

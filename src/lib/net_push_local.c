@@ -38,7 +38,7 @@ typedef struct shallow_pack {
 	git_odb *remote_odb;
 } shallow_pack;
 
-static int pack_unless_remote_has(const git_oid *id, git_commit *c, void *payload)
+static int pack_unless_remote_has(const git_oid *id, const git_commit *c, void *payload)
 {
 	shallow_pack *sp = payload;
 	if (!c || git_odb_exists(sp->remote_odb, id))
