@@ -34,7 +34,10 @@ static int oidset_grow(ps_oidset *s)
 	}
 	free(s->slots);
 	free(s->used);
-	*s = n;
+	s->slots = n.slots;
+	s->used = n.used;
+	s->cap = n.cap;
+	s->len = n.len;
 	return 0;
 }
 
