@@ -15,7 +15,7 @@ void *ps_array_grow(void *items, size_t *cap, size_t need, size_t size, size_t f
 			return NULL;
 		c *= 2;
 	}
-	if (size && c > SIZE_MAX / size)
+	if (size == 0 || c > SIZE_MAX / size) /* size 0: a caller's mistake */
 		return NULL;
 	if (!(p = realloc(items, c * size)))
 		return NULL;
