@@ -29,7 +29,7 @@ if(ps_lib_type STREQUAL "STATIC_LIBRARY")
   target_include_directories(pushseal_shared
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
            $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
-    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    PRIVATE ${PROJECT_SOURCE_DIR}/src/lib ${PROJECT_SOURCE_DIR}/src/util)
   target_compile_options(pushseal_shared PRIVATE ${PUSHSEAL_WARNINGS})
   target_compile_definitions(pushseal_shared PRIVATE _POSIX_C_SOURCE=200809L PUSHSEAL_BUILDING)
   # libgit2 is an implementation detail: no libgit2 type is in the header, so

@@ -1,5 +1,5 @@
 /*
- * ps_redact and the error setters (src/error.c) on arbitrary text.
+ * ps_redact and the error setters (src/lib/core_error.c) on arbitrary text.
  * Input: two bytes pick the destination size (0..599), the rest is the text;
  * after a 0x01 byte comes the text libgit2's last error carries.
  * Properties:

@@ -7,12 +7,14 @@
  * human reason in a caller-supplied pushseal_error.
  *
  * Ownership: every `const char *` argument is borrowed for the duration of
- * the call only.  No function returns memory that the caller must free;
+ * the call only.  Options structs are the caller's (on its stack, usually):
+ * the library reads them during the call and keeps no pointer into them;
+ * their strings and payloads are borrowed the same way.  No function returns memory that the caller must free;
  * results are written into caller-owned out-parameters.  No libgit2 type
  * appears in this header.
  *
  * Threads: call pushseal_init() once before any other function.  Network
- * operations run in a short-lived child process (see deadline.c), so a
+ * operations run in a short-lived child process (see net_deadline.c), so a
  * program that uses several threads must not hold locks that a fork()ed
  * child would need.
  */
@@ -73,8 +75,22 @@ typedef struct pushseal_options {
 	int push_deadline_ms;  /* <= 0 means the default, 30000 */
 } pushseal_options;
 
+/*
+ * Versioned options.  Each options struct starts with `version`; initialise
+ * it with its _INIT macro or its _init() function, then set the fields you
+ * want.  Every function that takes one checks the version on entry (nested
+ * structs too): a struct of another version, or a zeroed one (version 0,
+ * never initialised), makes the call fail with PUSHSEAL_E_INVALID and a
+ * message naming the struct, before anything else is done.  NULL options
+ * always mean the defaults.
+ */
 #define PUSHSEAL_OPTIONS_VERSION 1
 #define PUSHSEAL_OPTIONS_INIT { PUSHSEAL_OPTIONS_VERSION, 0, 0, 0 }
+
+/** Fill *opts with the defaults of `version` (PUSHSEAL_OPTIONS_VERSION),
+ *  like PUSHSEAL_OPTIONS_INIT.  @return 0, or PUSHSEAL_E_INVALID for a NULL
+ *  opts or a version this library does not know (opts untouched). */
+PUSHSEAL_EXTERN int pushseal_options_init(pushseal_options *opts, unsigned int version);
 
 /** What a pull or push did when it succeeded. */
 typedef enum pushseal_change {
@@ -174,14 +190,35 @@ PUSHSEAL_EXTERN int pushseal_count_local_ahead(size_t *out, const char *repo_pat
  */
 typedef int (*pushseal_writeback_fn)(const char *repo_path, void *payload);
 
+/*
+ * The incident IDs of the spec (docs/SPEC.md) and the names used here:
+ *   C-16  the behind guard:  fetch, and when behind pull fast-forward before
+ *         any write (PUSHSEAL_SKIP_BEHIND, PUSHSEAL_GUARD_BEHIND, wire "c16")
+ *   C-17  the backlog guard: push an unpushed backlog before any write
+ *         (PUSHSEAL_SKIP_BACKLOG, PUSHSEAL_GUARD_BACKLOG, wire "c17")
+ *   T04   the seal: the push at the end of every cycle (PUSHSEAL_ACT_SEAL)
+ * The wire strings (JSON, metrics, pushseal_skip_name) keep the IDs.
+ */
+
 /** Why a repository was not written to. */
 typedef enum pushseal_skip {
-	PUSHSEAL_SKIP_NONE = 0,  /* not skipped: the cycle ran */
-	PUSHSEAL_SKIP_C16 = 1,   /* behind, and the fast-forward pull failed */
-	PUSHSEAL_SKIP_C17 = 2,   /* an unpushed backlog, and its push failed */
-	PUSHSEAL_SKIP_CLEAN = 3, /* the tick found nothing to do */
-	PUSHSEAL_SKIP_LOCKED = 4 /* another pushseal run holds the repository */
+	PUSHSEAL_SKIP_NONE = 0,    /* not skipped: the cycle ran */
+	PUSHSEAL_SKIP_BEHIND = 1,  /* behind (or not provably even), and the fetch or the
+	                              fast-forward pull failed */
+	PUSHSEAL_SKIP_BACKLOG = 2, /* an unpushed backlog, and its push failed */
+	PUSHSEAL_SKIP_CLEAN = 3,   /* the tick found nothing to do */
+	PUSHSEAL_SKIP_LOCKED = 4   /* another pushseal run holds the repository */
 } pushseal_skip;
+
+/* Deprecated: the incident-ID names of 0.1.0; use the names above. */
+#define PUSHSEAL_SKIP_C16 PUSHSEAL_SKIP_BEHIND  /* deprecated: PUSHSEAL_SKIP_BEHIND */
+#define PUSHSEAL_SKIP_C17 PUSHSEAL_SKIP_BACKLOG /* deprecated: PUSHSEAL_SKIP_BACKLOG */
+
+/* Guards, as bits of pushseal_report.guards: set when that guard fired (had
+ * something to do), whether or not it then skipped.  The values are those of
+ * 0.1.0 (1u << PUSHSEAL_SKIP_C16, 1u << PUSHSEAL_SKIP_C17). */
+#define PUSHSEAL_GUARD_BEHIND  0x02u  /* the upstream had commits HEAD lacked */
+#define PUSHSEAL_GUARD_BACKLOG 0x04u  /* HEAD had commits the upstream lacked */
 
 /** Options of one cycle.  Initialise with PUSHSEAL_CYCLE_OPTIONS_INIT. */
 typedef struct pushseal_cycle_options {
@@ -197,7 +234,7 @@ typedef struct pushseal_cycle_options {
 	                                       NULL: the repository's user.email */
 } pushseal_cycle_options;
 
-/* What C-16 does when the branch has diverged from its upstream. */
+/* What the behind guard does when the branch has diverged from its upstream. */
 #define PUSHSEAL_DIVERGE_STOP 0   /* skip every write and report it, every tick, until a person acts */
 #define PUSHSEAL_DIVERGE_REBASE 1 /* rebase the writer's own local commits onto the upstream,
                                      if they all are the writer's and apply cleanly; else stop */
@@ -206,23 +243,27 @@ typedef struct pushseal_cycle_options {
 #define PUSHSEAL_CYCLE_OPTIONS_INIT { PUSHSEAL_CYCLE_OPTIONS_VERSION, PUSHSEAL_OPTIONS_INIT, NULL, NULL, NULL, 0, \
 	PUSHSEAL_DIVERGE_STOP, NULL }
 
+/** Like PUSHSEAL_CYCLE_OPTIONS_INIT (version PUSHSEAL_CYCLE_OPTIONS_VERSION).
+ *  @return 0, or PUSHSEAL_E_INVALID (opts untouched). */
+PUSHSEAL_EXTERN int pushseal_cycle_options_init(pushseal_cycle_options *opts, unsigned int version);
+
 /* Actions, as bits of pushseal_report.actions. */
 #define PUSHSEAL_ACT_FETCH      0x01u  /* fetched to measure behind */
-#define PUSHSEAL_ACT_PULL       0x02u  /* C-16 fast-forwarded */
-#define PUSHSEAL_ACT_PUSH_RETRY 0x04u  /* C-17 pushed the backlog */
+#define PUSHSEAL_ACT_PULL       0x02u  /* the behind guard fast-forwarded */
+#define PUSHSEAL_ACT_PUSH_RETRY 0x04u  /* the backlog guard pushed the backlog */
 #define PUSHSEAL_ACT_WRITEBACK  0x08u  /* the writeback ran */
 #define PUSHSEAL_ACT_COMMIT     0x10u  /* leftover changes were committed */
-#define PUSHSEAL_ACT_SEAL       0x20u  /* the T04 push ran */
-#define PUSHSEAL_ACT_REBASE     0x40u  /* C-16 rebased the writer's commits (opt-in policy) */
+#define PUSHSEAL_ACT_SEAL       0x20u  /* the seal push ran */
+#define PUSHSEAL_ACT_REBASE     0x40u  /* the behind guard rebased the writer's commits (opt-in policy) */
 
 /** What one cycle (or one repository of a tick) did.  Caller-owned. */
 typedef struct pushseal_report {
 	size_t behind;          /* upstream commits HEAD lacked at the start */
 	size_t ahead;           /* local commits the upstream lacked at the start
-	                           (the C-17 count); valid only when ahead_measured */
+	                           (the backlog guard's count); valid only when ahead_measured */
 	int needs_action;       /* tick/status: the check failed or ahead > 0 */
 	pushseal_skip skipped;
-	unsigned int guards;    /* bit 1<<PUSHSEAL_SKIP_C16 / 1<<PUSHSEAL_SKIP_C17 when that guard fired */
+	unsigned int guards;    /* PUSHSEAL_GUARD_* bits: the guards that fired */
 	unsigned int actions;   /* PUSHSEAL_ACT_* bits */
 	int wrote;              /* the writeback ran */
 	int writeback_failed;   /* ...and reported failure */
@@ -240,15 +281,16 @@ PUSHSEAL_EXTERN int pushseal_class_is_permanent(int klass);
 
 /**
  * One sealed cycle on one repository (`pushseal fix`):
- *  C-16: fetch and count; when the fetch fails (unreachable, timeout,
- *        auth) skip every write (skipped = C16, error = the fetch's class):
- *        a run writes only when local == remote at its start.  When behind,
- *        pull fast-forward; if that fails, skip every write (skipped = C16).
- *  C-17: when local is ahead (an earlier push failed or a run died between
- *        commit and push), push first; if that fails, skip every write
- *        (skipped = C17).
+ *  behind guard: fetch and count; when the fetch fails (unreachable,
+ *        timeout, auth) skip every write (skipped = BEHIND, error = the
+ *        fetch's class): a run writes only when local == remote at its
+ *        start.  When behind, pull fast-forward; if that fails, skip every
+ *        write (skipped = BEHIND).
+ *  backlog guard: when local is ahead (an earlier push failed or a run died
+ *        between commit and push), push first; if that fails, skip every
+ *        write (skipped = BACKLOG).
  *  writeback, then (with commit_message) a commit of what it left;
- *  T04:  push unconditionally, even when the writeback failed.
+ *  seal: push unconditionally, even when the writeback failed.
  * The repository is locked for the whole cycle (flock on .git/pushseal.lock,
  * released by the kernel if the process dies).
  *
@@ -265,7 +307,7 @@ PUSHSEAL_EXTERN int pushseal_cycle_run(pushseal_report *out, const char *repo_pa
 typedef struct pushseal_tick_options {
 	unsigned int version;
 	pushseal_cycle_options cycle;
-	int remote;                    /* do the C-16 step before deciding needs-action */
+	int remote;                    /* run the behind guard before deciding needs-action */
 	/* needs-action check: return non-zero when the repo needs the writeback.
 	 * NULL: never (only an unpushed backlog makes a repo need action). */
 	int (*check)(const char *repo_path, void *payload);
@@ -275,6 +317,10 @@ typedef struct pushseal_tick_options {
 
 #define PUSHSEAL_TICK_OPTIONS_VERSION 1
 #define PUSHSEAL_TICK_OPTIONS_INIT { PUSHSEAL_TICK_OPTIONS_VERSION, PUSHSEAL_CYCLE_OPTIONS_INIT, 0, NULL, NULL, 0 }
+
+/** Like PUSHSEAL_TICK_OPTIONS_INIT (version PUSHSEAL_TICK_OPTIONS_VERSION).
+ *  @return 0, or PUSHSEAL_E_INVALID (opts untouched). */
+PUSHSEAL_EXTERN int pushseal_tick_options_init(pushseal_tick_options *opts, unsigned int version);
 
 /**
  * One repository of a tick (`pushseal run`).  A repo that needs no action is
@@ -286,7 +332,8 @@ typedef struct pushseal_tick_options {
 PUSHSEAL_EXTERN int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	const pushseal_tick_options *opts);
 
-/** The stable name of a skip reason: "c16", "c17", "clean", "locked", or NULL for none. */
+/** The stable (wire) name of a skip reason: "c16" (BEHIND), "c17" (BACKLOG),
+ *  "clean", "locked", or NULL for none. */
 PUSHSEAL_EXTERN const char *pushseal_skip_name(pushseal_skip skipped);
 
 #ifdef __cplusplus

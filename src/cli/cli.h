@@ -3,6 +3,7 @@
 #define PUSHSEAL_CLI_H
 
 #include "pushseal.h"
+#include "opt.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -73,10 +74,13 @@ uint32_t cli_shard_of(const char *canonical_path, const char *remote_url, uint32
 /* Keep only the repositories of shard s (in order); a no-op when disabled. */
 int cli_shard_filter(cli_list *repos, const cli_shard *s);
 
-/* cycle_cmds.c: the fix, run and status commands; argv[0] is the command. */
+/* cycle_cmds.c: the fix, run and status commands; argv[0] is the command.
+ */
 int cli_cmd_fix(int argc, char **argv);
 int cli_cmd_run(int argc, char **argv);
 int cli_cmd_status(int argc, char **argv);
+/* Their option tables (opt.h). */
+extern const cli_command cli_fix_command, cli_run_command, cli_status_command;
 
 /* main.c */
 int cli_usage_error(const char *what, const char *arg);

@@ -1,6 +1,7 @@
 /* The sealed-cycle commands: fix, run and status (protocol v1 JSON lines). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "seconds.h"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -37,86 +38,161 @@ static int list_failed(int rc)
 	return rc == CLI_ENOMEM ? cli_out_of_memory() : EXIT_USAGE;
 }
 
-static int shell_writeback(const char *repo, void *payload)
+/* The user's --writeback or --check command: non-zero unless it exits 0. */
+static int shell_command(const char *repo, void *payload)
 {
 	return cli_shell(payload, repo) != 0;
 }
 
-static int shell_check(const char *repo, void *payload)
-{
-	return cli_shell(payload, repo) != 0;
-}
-
-/* The options that take a value, with the letter of `allowed` that admits
- * each; the flags (--remote, --on-diverge=) are handled apart. */
-static const struct valued {
-	const char *name;
-	char letter;
-} valued[] = {
-	{ "--writeback", 'w' }, { "--check", 'c' }, { "--all", 'a' }, { "--list", 'a' },
-	{ "-j", 'a' }, { "--jobs", 'a' }, { "--commit-message", 'm' }, { "--lock-wait", 'l' },
-	{ "--writer-email", 'd' }, { "--format", 'f' }, { "--metrics-file", 'M' }, { "--shard", 'a' },
-	{ "--command-deadline", 'w' }, { "--command-deadline", 'c' },
+/* What each option sets (cli_opt.id). */
+enum {
+	OPT_REMOTE, OPT_CHECK, OPT_WRITEBACK, OPT_COMMIT_MESSAGE, OPT_ALL, OPT_LIST, OPT_LOCK_WAIT,
+	OPT_COMMAND_DEADLINE, OPT_ON_DIVERGE, OPT_WRITER_EMAIL, OPT_JOBS, OPT_METRICS_FILE, OPT_SHARD,
+	OPT_FORMAT
 };
 
-/* Apply one valued option; `val` is never NULL here. */
-static int apply(cycle_args *a, const char *opt, const char *val)
+/* Every option once; each command's table below lists the ones it takes. */
+#define O_REMOTE { OPT_REMOTE, CLI_OPT_FLAG, "--remote", NULL, NULL, \
+	"fetch first (the behind guard, C-16), then decide what needs action" }
+#define O_CHECK { OPT_CHECK, CLI_OPT_VALUE, "--check", NULL, "CMD", \
+	"the repo needs action when `sh -c CMD` exits non-zero" }
+#define O_WRITEBACK { OPT_WRITEBACK, CLI_OPT_VALUE, "--writeback", NULL, "CMD", \
+	"the writer's work: `sh -c CMD` in the repo, under its lock" }
+#define O_COMMIT_MESSAGE { OPT_COMMIT_MESSAGE, CLI_OPT_VALUE, "--commit-message", NULL, "MSG", \
+	"commit what CMD left uncommitted with MSG (never an empty commit)" }
+#define O_ALL { OPT_ALL, CLI_OPT_VALUE, "--all", NULL, "DIR", \
+	"every git worktree under DIR (not inside repositories), sorted" }
+#define O_LIST { OPT_LIST, CLI_OPT_VALUE, "--list", NULL, "FILE", \
+	"repo paths from FILE, one a line ('#' comments, blank lines skipped)" }
+#define O_LOCK_WAIT { OPT_LOCK_WAIT, CLI_OPT_VALUE, "--lock-wait", NULL, "S", \
+	"wait up to S seconds (0 to 3600; default 0) for the repo lock" }
+#define O_COMMAND_DEADLINE { OPT_COMMAND_DEADLINE, CLI_OPT_VALUE, "--command-deadline", NULL, "S", \
+	"kill CMD's process group after S seconds (0.001 to 86400; default 600)" }
+#define O_ON_DIVERGE { OPT_ON_DIVERGE, CLI_OPT_CHOICE, "--on-diverge", NULL, "stop|rebase", \
+	"diverged: stop (default), or rebase the writer's own commits" }
+#define O_WRITER_EMAIL { OPT_WRITER_EMAIL, CLI_OPT_VALUE, "--writer-email", NULL, "EMAIL", \
+	"whose commits --on-diverge=rebase may move (default: user.email)" }
+#define O_JOBS { OPT_JOBS, CLI_OPT_VALUE, "--jobs", "-j", "N", \
+	"work on N repos at once (1 to 256; default: the number of cores)" }
+#define O_METRICS_FILE { OPT_METRICS_FILE, CLI_OPT_VALUE, "--metrics-file", NULL, "PATH", \
+	"write Prometheus text metrics to PATH, atomically (node_exporter)" }
+#define O_SHARD { OPT_SHARD, CLI_OPT_VALUE, "--shard", NULL, "I/N|auto", \
+	"only the repos of shard I of N (0 <= I < N); auto: from the Job's index" }
+#define O_FORMAT { OPT_FORMAT, CLI_OPT_VALUE, "--format", NULL, "json|text", \
+	"one JSON line per repo (default, docs/PROTOCOL.md), or a short line for people" }
+
+static const cli_opt fix_opts[] = {
+	O_WRITEBACK, O_COMMIT_MESSAGE, O_LOCK_WAIT, O_COMMAND_DEADLINE, O_ON_DIVERGE, O_WRITER_EMAIL, O_FORMAT,
+};
+static const cli_opt run_opts[] = {
+	O_REMOTE, O_CHECK, O_WRITEBACK, O_COMMIT_MESSAGE, O_ALL, O_LIST, O_LOCK_WAIT, O_COMMAND_DEADLINE,
+	O_ON_DIVERGE, O_WRITER_EMAIL, O_JOBS, O_METRICS_FILE, O_SHARD, O_FORMAT,
+};
+static const cli_opt status_opts[] = {
+	O_REMOTE, O_CHECK, O_COMMAND_DEADLINE, O_ALL, O_LIST, O_JOBS, O_SHARD, O_FORMAT,
+};
+
+#define CMD_NOTES \
+	"CMD runs as `sh -c CMD` in the repo; its stdout goes to stderr.  A killed\n" \
+	"--writeback counts as failed, and its commits are sealed.\n"
+#define TICK_NOTES CMD_NOTES \
+	"REPO..., --all and --list add up.  The JSON lines come in the order given,\n" \
+	"whatever -j.  --shard I/N keeps the repos that hash (canonical path and remote\n" \
+	"URL) to shard I of N: N processes with I = 0..N-1 tick every repo once.\n" \
+	"--shard auto takes I from JOB_COMPLETION_INDEX and N from PUSHSEAL_SHARD_COUNT.\n"
+
+const cli_command cli_fix_command = {
+	"fix", "REPO", "one sealed cycle: C-16 pull, C-17 push the backlog, CMD, push seal",
+	fix_opts, sizeof(fix_opts) / sizeof(fix_opts[0]), CMD_NOTES, cli_cmd_fix, NULL,
+};
+const cli_command cli_run_command = {
+	"run", "REPO...", "one timer tick: fix each repo that needs action, skip clean ones",
+	run_opts, sizeof(run_opts) / sizeof(run_opts[0]), TICK_NOTES, cli_cmd_run, NULL,
+};
+const cli_command cli_status_command = {
+	"status", "REPO...", "what a tick would do, writing nothing",
+	status_opts, sizeof(status_opts) / sizeof(status_opts[0]), TICK_NOTES, cli_cmd_status, NULL,
+};
+
+/* Apply one option; `val` is its value (NULL for a flag). */
+static int apply(cycle_args *a, int id, const char *val)
 {
 	char *end = NULL;
-	if (!strcmp(opt, "--writeback")) {
+	int rc;
+	switch (id) {
+	case OPT_REMOTE:
+		a->remote = 1;
+		break;
+	case OPT_ON_DIVERGE:
+		if (!strcmp(val, "rebase"))
+			a->on_diverge = PUSHSEAL_DIVERGE_REBASE;
+		else if (!strcmp(val, "stop"))
+			a->on_diverge = PUSHSEAL_DIVERGE_STOP;
+		else
+			return cli_usage_error("--on-diverge takes stop or rebase, not", val);
+		break;
+	case OPT_WRITEBACK:
 		a->writeback = val;
-	} else if (!strcmp(opt, "--check")) {
+		break;
+	case OPT_CHECK:
 		a->check = val;
-	} else if (!strcmp(opt, "--writer-email")) {
+		break;
+	case OPT_WRITER_EMAIL:
 		a->writer_email = val;
-	} else if (!strcmp(opt, "--metrics-file")) {
+		break;
+	case OPT_METRICS_FILE:
 		a->metrics_file = val;
-	} else if (!strcmp(opt, "--format")) {
+		break;
+	case OPT_FORMAT:
 		if (strcmp(val, "json") != 0 && strcmp(val, "text") != 0)
 			return cli_usage_error("--format takes json or text, not", val);
 		a->text = !strcmp(val, "text");
-	} else if (!strcmp(opt, "--commit-message")) {
+		break;
+	case OPT_COMMIT_MESSAGE:
 		a->commit_message = *val ? val : NULL;
-	} else if (!strcmp(opt, "--shard")) {
+		break;
+	case OPT_SHARD:
 		return cli_shard_parse(&a->shard, val);
-	} else if (!strcmp(opt, "--all")) {
-		int rc = cli_list_find(&a->repos, val);
+	case OPT_ALL:
+	case OPT_LIST:
+		rc = id == OPT_ALL ? cli_list_find(&a->repos, val) : cli_list_read(&a->repos, val);
 		if (rc < 0)
 			return list_failed(rc);
-	} else if (!strcmp(opt, "--list")) {
-		int rc = cli_list_read(&a->repos, val);
-		if (rc < 0)
-			return list_failed(rc);
-	} else if (!strcmp(opt, "-j") || !strcmp(opt, "--jobs")) {
+		break;
+	case OPT_JOBS: {
 		long j = strtol(val, &end, 10);
 		if (end == val || *end || j < 1 || j > 256)
 			return cli_usage_error("-j takes a number of workers from 1 to 256, not", val);
 		a->jobs = (int)j;
-	} else if (!strcmp(opt, "--command-deadline")) {
-		double s = strtod(val, &end);
-		if (end == val || *end || !(s > 0 && s <= 86400)) /* also refuses NaN */
+		break;
+	}
+	case OPT_COMMAND_DEADLINE: {
+		int ms;
+		if (ps_seconds_parse(&ms, val, PS_SECONDS_DEADLINE_MIN_MS, PS_SECONDS_DEADLINE_MAX_MS) < 0)
 			return cli_usage_error("--command-deadline takes seconds from 0.001 to 86400, not", val);
-		cli_shell_set_deadline((int)(s * 1000 + 0.5) > 0 ? (int)(s * 1000 + 0.5) : 1);
-	} else if (!strcmp(opt, "--lock-wait")) {
-		double s = strtod(val, &end);
-		if (end == val || *end || !(s >= 0 && s <= 3600)) /* also refuses NaN */
+		cli_shell_set_deadline(ms);
+		break;
+	}
+	case OPT_LOCK_WAIT:
+		if (ps_seconds_parse(&a->lock_wait_ms, val, 0, 3600 * 1000) < 0)
 			return cli_usage_error("--lock-wait takes seconds from 0 to 3600, not", val);
-		a->lock_wait_ms = (int)(s * 1000);
+		break;
+	default:
+		break;
 	}
 	return 0;
 }
 
-/* Parse argv[1..] for a command that allows the option letters in `allowed`
- * ("w" writeback, "c" check, "r" remote, "a" --all/--list/-j, "m" message,
- * "l" lock wait, "d" divergence policy, "f" format, "M" metrics file).  Returns 0, or EXIT_USAGE after
- * printing the error. */
-static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
+/* Parse argv[1..] by the table of cmd.  Returns 0; EXIT_USAGE after printing
+ * the error; CLI_HELP_SHOWN after printing cmd's help (-h, --help); or 1
+ * when out of memory. */
+static int parse(cycle_args *a, int argc, char **argv, const cli_command *cmd)
 {
 	int only_paths = 0;
 	memset(a, 0, sizeof(*a));
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const struct valued *v = NULL;
+		const char *arg = argv[i], *val = NULL;
+		const cli_opt *o;
 		int rc;
 		if (only_paths || arg[0] != '-' || arg[1] == '\0') {
 			if (!*arg)
@@ -129,27 +205,18 @@ static int parse(cycle_args *a, int argc, char **argv, const char *allowed)
 			only_paths = 1;
 			continue;
 		}
-		if (!strcmp(arg, "--remote") && strchr(allowed, 'r')) {
-			a->remote = 1;
-			continue;
+		if (cli_opt_is_help(arg)) {
+			cli_command_help(stdout, cmd);
+			return CLI_HELP_SHOWN;
 		}
-		if (!strncmp(arg, "--on-diverge=", 13) && strchr(allowed, 'd')) {
-			if (!strcmp(arg + 13, "rebase"))
-				a->on_diverge = PUSHSEAL_DIVERGE_REBASE;
-			else if (!strcmp(arg + 13, "stop"))
-				a->on_diverge = PUSHSEAL_DIVERGE_STOP;
-			else
-				return cli_usage_error("--on-diverge takes stop or rebase, not", arg + 13);
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
-			if (!strcmp(arg, valued[k].name) && strchr(allowed, valued[k].letter))
-				v = &valued[k];
-		if (!v)
+		if (!(o = cli_opt_find(cmd, arg, &val)))
 			return cli_usage_error("unknown option", arg);
-		if (i + 1 >= argc)
-			return cli_usage_error("option needs a value:", arg);
-		if ((rc = apply(a, v->name, argv[++i])) != 0)
+		if (o->kind == CLI_OPT_VALUE) {
+			if (i + 1 >= argc)
+				return cli_usage_error("option needs a value:", arg);
+			val = argv[++i];
+		}
+		if ((rc = apply(a, o->id, val)) != 0)
 			return rc;
 	}
 	return 0;
@@ -160,7 +227,7 @@ static void cycle_options(pushseal_cycle_options *o, cycle_args *a)
 	pushseal_cycle_options init = PUSHSEAL_CYCLE_OPTIONS_INIT;
 	*o = init;
 	if (a->writeback) {
-		o->writeback = shell_writeback;
+		o->writeback = shell_command;
 		o->writeback_payload = (void *)a->writeback;
 	}
 	o->commit_message = a->commit_message;
@@ -182,7 +249,7 @@ int cli_cmd_fix(int argc, char **argv)
 	cycle_args a;
 	pushseal_cycle_options o;
 	pushseal_report r;
-	int rc = parse(&a, argc, argv, "wmldf");
+	int rc = parse(&a, argc, argv, &cli_fix_command);
 	if (rc)
 		goto done;
 	if (a.repos.len != 1) {
@@ -196,7 +263,7 @@ int cli_cmd_fix(int argc, char **argv)
 	rc = report_failed(&r, 0); /* the same rule as the JSON's "failure" */
 done:
 	cli_list_free(&a.repos);
-	return rc;
+	return rc == CLI_HELP_SHOWN ? 0 : rc;
 }
 
 
@@ -214,7 +281,7 @@ static int repo_ok(int rc, const pushseal_report *r, int dry_run)
  * JSON line to its own temporary file; the lines are printed in the order
  * the repos were given, so the output and the exit code are exactly those
  * of a sequential tick.  Processes rather than threads: every network call
- * already forks (deadline.c), and a worker cannot corrupt another's state.
+ * already forks (net_deadline.c), and a worker cannot corrupt another's state.
  */
 static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs, cli_metrics *metrics)
 {
@@ -309,7 +376,7 @@ static int tick(int argc, char **argv, int dry_run)
 	cycle_args a;
 	pushseal_tick_options o = PUSHSEAL_TICK_OPTIONS_INIT;
 	cli_metrics *metrics = NULL;
-	int rc = parse(&a, argc, argv, dry_run ? "rcaf" : "rcwamldfM"), failed = 0;
+	int rc = parse(&a, argc, argv, dry_run ? &cli_status_command : &cli_run_command), failed = 0;
 	if (rc)
 		goto done;
 	if (a.repos.len == 0) {
@@ -321,7 +388,7 @@ static int tick(int argc, char **argv, int dry_run)
 	o.remote = a.remote;
 	o.dry_run = dry_run;
 	if (a.check) {
-		o.check = shell_check;
+		o.check = shell_command;
 		o.check_payload = (void *)a.check;
 	}
 	{
@@ -351,7 +418,7 @@ static int tick(int argc, char **argv, int dry_run)
 done:
 	cli_metrics_free(metrics);
 	cli_list_free(&a.repos);
-	return rc;
+	return rc == CLI_HELP_SHOWN ? 0 : rc;
 }
 
 int cli_cmd_run(int argc, char **argv)

@@ -122,9 +122,9 @@ void cli_json_report(FILE *out, const char *repo, const pushseal_report *r, int 
 		fputs(",\"ahead\":null", out);
 	json_bool(out, "needs_action", r->needs_action || r->skipped != PUSHSEAL_SKIP_CLEAN);
 	fputs(",\"guards\":[", out);
-	if (r->guards & (1u << PUSHSEAL_SKIP_C16))
+	if (r->guards & PUSHSEAL_GUARD_BEHIND)
 		fputs("\"c16\"", out), first = 0;
-	if (r->guards & (1u << PUSHSEAL_SKIP_C17))
+	if (r->guards & PUSHSEAL_GUARD_BACKLOG)
 		fputs(first ? "\"c17\"" : ",\"c17\"", out);
 	fputs("],\"actions\":[", out);
 	first = 1;

@@ -18,7 +18,7 @@ typedef struct repo_line {
 } repo_line;
 
 struct cli_metrics {
-	size_t seen, clean, sealed, c16, c17, locked, permanent, transient;
+	size_t seen, clean, sealed, skipped_behind, skipped_backlog, locked, permanent, transient;
 	repo_line *repos;
 	size_t nrepos, cap;
 	time_t now;
@@ -43,8 +43,8 @@ void cli_metrics_add(cli_metrics *m, const char *repo, const pushseal_report *r)
 	m->seen++;
 	m->clean += r->skipped == PUSHSEAL_SKIP_CLEAN;
 	m->sealed += r->sealed != 0;
-	m->c16 += r->skipped == PUSHSEAL_SKIP_C16;
-	m->c17 += r->skipped == PUSHSEAL_SKIP_C17;
+	m->skipped_behind += r->skipped == PUSHSEAL_SKIP_BEHIND;
+	m->skipped_backlog += r->skipped == PUSHSEAL_SKIP_BACKLOG;
 	m->locked += r->skipped == PUSHSEAL_SKIP_LOCKED;
 	if (report_failed(r, 0)) {
 		if (pushseal_class_is_permanent(r->error.klass))
@@ -102,8 +102,8 @@ int cli_metrics_write(const cli_metrics *m, const char *path)
 	counter(f, "pushseal_repos_sealed", "Repositories that ended sealed.", m->sealed);
 	fputs("# HELP pushseal_repos_skipped Repositories whose writes a guard skipped.\n"
 	      "# TYPE pushseal_repos_skipped gauge\n", f);
-	fprintf(f, "pushseal_repos_skipped{guard=\"c16\"} %zu\n", m->c16);
-	fprintf(f, "pushseal_repos_skipped{guard=\"c17\"} %zu\n", m->c17);
+	fprintf(f, "pushseal_repos_skipped{guard=\"c16\"} %zu\n", m->skipped_behind);
+	fprintf(f, "pushseal_repos_skipped{guard=\"c17\"} %zu\n", m->skipped_backlog);
 	fprintf(f, "pushseal_repos_skipped{guard=\"locked\"} %zu\n", m->locked);
 	fputs("# HELP pushseal_failures Repositories that failed: permanent ones need a person.\n"
 	      "# TYPE pushseal_failures gauge\n", f);

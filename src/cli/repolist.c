@@ -1,5 +1,6 @@
 /* Repository lists: REPO arguments, --all DIR, --list FILE. */
 #include "cli.h"
+#include "array.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,14 +10,10 @@
 
 int cli_list_add(cli_list *l, const char *path)
 {
-	if (l->len == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **p = realloc(l->items, cap * sizeof(*p));
-		if (!p)
-			return -1;
-		l->items = p;
-		l->cap = cap;
-	}
+	char **p = ps_array_grow(l->items, &l->cap, l->len + 1, sizeof(*p), 16);
+	if (!p)
+		return -1;
+	l->items = p;
 	if (!(l->items[l->len] = strdup(path)))
 		return -1;
 	l->len++;

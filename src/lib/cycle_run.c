@@ -1,5 +1,6 @@
 /*
- * The sealed cycle: C-16, C-17, the writeback, and T04, the push seal.
+ * The sealed cycle: the behind guard (C-16), the backlog guard (C-17), the
+ * writeback, and the seal push (T04).
  *
  * The guards bound the pile-up: a run writes only when local == remote at
  * its start, and every run that writes pushes before it returns.  So at most
@@ -13,8 +14,8 @@
 const char *pushseal_skip_name(pushseal_skip skipped)
 {
 	switch (skipped) {
-	case PUSHSEAL_SKIP_C16: return "c16";
-	case PUSHSEAL_SKIP_C17: return "c17";
+	case PUSHSEAL_SKIP_BEHIND: return "c16";
+	case PUSHSEAL_SKIP_BACKLOG: return "c17";
 	case PUSHSEAL_SKIP_CLEAN: return "clean";
 	case PUSHSEAL_SKIP_LOCKED: return "locked";
 	default: return NULL;
@@ -45,10 +46,10 @@ static void measure_ahead(pushseal_report *r, const char *repo_path)
 		r->ahead_measured = 1;
 }
 
-static int skip_c16(pushseal_report *r, const char *repo_path, int rc, const pushseal_error *e)
+static int skip_behind(pushseal_report *r, const char *repo_path, int rc, const pushseal_error *e)
 {
 	measure_ahead(r, repo_path);
-	return skip(r, PUSHSEAL_SKIP_C16, rc, e);
+	return skip(r, PUSHSEAL_SKIP_BEHIND, rc, e);
 }
 
 int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *err)
@@ -76,12 +77,12 @@ static int check_sealable(const char *repo_path, pushseal_error *err)
 	return rc;
 }
 
-int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run)
+int ps_cycle_catch_up(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run)
 {
 	pushseal_error e;
 	int rc;
 	if ((rc = check_sealable(repo_path, &e)) < 0)
-		return skip_c16(r, repo_path, rc, &e);
+		return skip_behind(r, repo_path, rc, &e);
 	/* C-16-5: a failed fetch (unreachable, timeout, auth) leaves local ==
 	 * remote unproven, so every write is skipped: writing on a possibly
 	 * stale branch turns a network blip into a divergence when someone
@@ -91,24 +92,24 @@ int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle
 	rc = pushseal_count_remote_ahead(&r->behind, repo_path, &o->net, &e);
 	r->actions |= PUSHSEAL_ACT_FETCH;
 	if (rc < 0)
-		return skip_c16(r, repo_path, rc, &e);
+		return skip_behind(r, repo_path, rc, &e);
 	if (r->behind == 0 || dry_run) {
 		if (r->behind > 0)
-			r->guards |= 1u << PUSHSEAL_SKIP_C16;
+			r->guards |= PUSHSEAL_GUARD_BEHIND;
 		return 0;
 	}
-	r->guards |= 1u << PUSHSEAL_SKIP_C16;
+	r->guards |= PUSHSEAL_GUARD_BEHIND;
 	/* the count just fetched: fast-forward to what it saw, without a second fetch */
 	rc = ps_pull_fetched(NULL, repo_path, &e);
 	if (rc == PUSHSEAL_E_DIVERGED && o->on_diverge == PUSHSEAL_DIVERGE_REBASE) {
 		if ((rc = ps_rebase_writer(repo_path, o->writer_email, &e)) == 0)
 			r->actions |= PUSHSEAL_ACT_REBASE;
 		if (rc < 0)
-			return skip_c16(r, repo_path, rc, &e);
+			return skip_behind(r, repo_path, rc, &e);
 		return 0;
 	}
 	if (rc < 0)
-		return skip_c16(r, repo_path, rc, &e);
+		return skip_behind(r, repo_path, rc, &e);
 	r->actions |= PUSHSEAL_ACT_PULL;
 	return 0;
 }
@@ -127,25 +128,25 @@ static int is_sealed(const char *repo_path)
 }
 
 int ps_cycle_locked(pushseal_report *r, const char *repo_path,
-	const pushseal_cycle_options *o, int c16_done)
+	const pushseal_cycle_options *o, int caught_up)
 {
 	pushseal_error e;
 	int rc;
 
-	/* C-16: never write on top of a stale branch */
-	if (!c16_done && (rc = ps_cycle_c16(r, repo_path, o, 0)) < 0)
+	/* the behind guard (C-16): never write on top of a stale branch */
+	if (!caught_up && (rc = ps_cycle_catch_up(r, repo_path, o, 0)) < 0)
 		return rc;
 	if (r->skipped != PUSHSEAL_SKIP_NONE)
 		return r->error.klass;
 
-	/* C-17: never write on top of an unpushed backlog */
+	/* the backlog guard (C-17): never write on top of an unpushed backlog */
 	if ((rc = pushseal_count_local_ahead(&r->ahead, repo_path, &e)) < 0)
-		return skip(r, PUSHSEAL_SKIP_C17, rc, &e);
+		return skip(r, PUSHSEAL_SKIP_BACKLOG, rc, &e);
 	r->ahead_measured = 1;
 	if (r->ahead > 0) {
-		r->guards |= 1u << PUSHSEAL_SKIP_C17;
+		r->guards |= PUSHSEAL_GUARD_BACKLOG;
 		if ((rc = pushseal_push_ff(NULL, repo_path, &o->net, &e)) < 0)
-			return skip(r, PUSHSEAL_SKIP_C17, rc, &e);
+			return skip(r, PUSHSEAL_SKIP_BACKLOG, rc, &e);
 		r->actions |= PUSHSEAL_ACT_PUSH_RETRY;
 	}
 
@@ -165,7 +166,7 @@ int ps_cycle_locked(pushseal_report *r, const char *repo_path,
 		}
 	}
 
-	/* T04, the push seal: unconditional, whatever happened above */
+	/* the seal push (T04): unconditional, whatever happened above */
 	r->actions |= PUSHSEAL_ACT_SEAL;
 	rc = pushseal_push_ff(NULL, repo_path, &o->net, &e);
 	if (rc < 0) {
@@ -220,6 +221,20 @@ static void report_init(pushseal_report *r)
 	ps_error_clear(&r->error);
 }
 
+/* Take the repository's lock, or report the skip (LOCKED when another run
+ * holds it) with what waits unpushed all the same (read-only). */
+static int lock_or_skip(int *fd, pushseal_report *out, const char *repo_path, const char *gitdir, int wait_ms)
+{
+	pushseal_error e;
+	int rc = ps_lock_acquire(fd, gitdir, wait_ms, &e);
+	if (rc < 0) {
+		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_BEHIND, rc, &e);
+		measure_ahead(out, repo_path);
+		ps_measure_backlog(out, repo_path);
+	}
+	return rc;
+}
+
 int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	const pushseal_cycle_options *opts)
 {
@@ -230,14 +245,12 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	int fd, rc;
 
 	report_init(out);
+	if ((rc = ps_cycle_options_check(opts, &e)) < 0)
+		return note(out, rc, &e);
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
-		return skip(out, PUSHSEAL_SKIP_C16, rc, &e);
-	if ((rc = ps_lock_acquire(&fd, gitdir, o->lock_wait_ms, &e)) < 0) {
-		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
-		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
-		ps_measure_backlog(out, repo_path);
+		return skip(out, PUSHSEAL_SKIP_BEHIND, rc, &e);
+	if ((rc = lock_or_skip(&fd, out, repo_path, gitdir, o->lock_wait_ms)) < 0)
 		return rc;
-	}
 	rc = ps_cycle_locked(out, repo_path, o, 0);
 	ps_measure_backlog(out, repo_path);
 	ps_lock_release(fd);
@@ -254,24 +267,22 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	int fd = -1, rc;
 
 	report_init(out);
+	if ((rc = ps_tick_options_check(opts, &e)) < 0)
+		return note(out, rc, &e);
 	/* as fix reports them: a repo that cannot even be opened is a c16 skip */
 	if ((rc = ps_repo_gitdir(gitdir, sizeof(gitdir), repo_path, &e)) < 0)
-		return skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_C16, rc, &e);
-	if (!o->dry_run && (rc = ps_lock_acquire(&fd, gitdir, o->cycle.lock_wait_ms, &e)) < 0) {
-		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_C16, rc, &e);
-		measure_ahead(out, repo_path); /* read-only: what waits unpushed all the same */
-		ps_measure_backlog(out, repo_path);
+		return skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_BEHIND, rc, &e);
+	if (!o->dry_run && (rc = lock_or_skip(&fd, out, repo_path, gitdir, o->cycle.lock_wait_ms)) < 0)
 		return rc;
-	}
 
-	if (o->remote && (rc = ps_cycle_c16(out, repo_path, &o->cycle, o->dry_run)) < 0)
+	if (o->remote && (rc = ps_cycle_catch_up(out, repo_path, &o->cycle, o->dry_run)) < 0)
 		goto done;
 	/* needs-action: the check says so, or there is an unpushed backlog.  The
 	 * backlog alone must count: a repo with unpushed commits is never clean. */
 	if ((rc = pushseal_count_local_ahead(&out->ahead, repo_path, &e)) < 0) {
 		/* it cannot be synced either (unborn, detached, no upstream): the
 		 * cycle's C-16 would skip it, so report it as fix does */
-		skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_C16, rc, &e);
+		skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_BEHIND, rc, &e);
 		goto done;
 	}
 	out->ahead_measured = 1;
@@ -279,7 +290,7 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	if (!out->needs_action && o->check && o->check(repo_path, o->check_payload) != 0)
 		out->needs_action = 1;
 	if (out->ahead > 0)
-		out->guards |= 1u << PUSHSEAL_SKIP_C17;
+		out->guards |= PUSHSEAL_GUARD_BACKLOG;
 	if (!out->needs_action) {
 		/* clean: the C-16 fetch (with --remote) succeeded, or a status
 		 * measured best-effort, with its failure kept in out->error */
@@ -291,7 +302,7 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 		rc = 0;
 		goto done;
 	}
-	out->guards &= ~(1u << PUSHSEAL_SKIP_C17); /* the cycle measures it again */
+	out->guards &= ~PUSHSEAL_GUARD_BACKLOG; /* the cycle measures it again */
 	rc = ps_cycle_locked(out, repo_path, &o->cycle, o->remote);
 done:
 	/* a clean repo has no backlog by definition: no extra open on the hot path */

@@ -20,7 +20,7 @@ typedef struct push_job {
 	char refspec[2100];
 	const char *dst;          /* the remote ref we update */
 	const char *branch_ref;   /* refs/heads/<b>, the local side */
-	const char *remote_dir;   /* non-empty: a remote on a local path (push_local.c) */
+	const char *remote_dir;   /* non-empty: a remote on a local path (net_push_local.c) */
 	char pack_dir[4600];      /* ...and the parent's private directory for its pack */
 	char url[4096];           /* the push URL, resolved as git resolves it */
 } push_job;
@@ -211,6 +211,8 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
 	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
 		return rc;
 	if ((rc = ps_branch_resolve(&b, repo, err)) < 0)

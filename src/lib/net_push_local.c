@@ -18,29 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void ps_test_hook_arg(const char *point, const char *arg)
-{
-	/* test-only: lets the suite inject a competing push, or a crash, at a
-	 * precise point; PUSHSEAL_TEST_HOOK_ARG tells the hook where it is */
-	char name[64];
-	const char *cmd;
-	snprintf(name, sizeof(name), "PUSHSEAL_TEST_HOOK_%s", point);
-	/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
-	if ((cmd = getenv(name)) && *cmd) {
-		setenv("PUSHSEAL_TEST_HOOK_ARG", arg ? arg : "", 1);
-		/* NOLINTNEXTLINE(cert-env33-c): test-only, set by the suite itself */
-		if (system(cmd) != 0) {
-			/* the hook's own result is the test's business */
-		}
-		unsetenv("PUSHSEAL_TEST_HOOK_ARG");
-	}
-}
-
-void ps_test_hook(const char *point)
-{
-	ps_test_hook_arg(point, NULL);
-}
-
 typedef struct pack_sink {
 	git_indexer *idx;
 	git_indexer_progress stats;
@@ -53,39 +30,26 @@ static int to_pack_dir(void *buf, size_t size, void *payload)
 }
 
 /* A shallow clone's history ends at parents it does not have, where
- * libgit2 1.5's revwalk fails: walk it by hand, from head down to what
- * the remote has (or the shallow boundary), and pack those commits. */
+ * libgit2 1.5's revwalk fails: walk it by hand (ps_shallow_walk), from head
+ * down to what the remote has (or the shallow boundary), and pack those
+ * commits. */
+typedef struct shallow_pack {
+	git_packbuilder *pb;
+	git_odb *remote_odb;
+} shallow_pack;
+
+static int pack_unless_remote_has(const git_oid *id, const git_commit *c, void *payload)
+{
+	shallow_pack *sp = payload;
+	if (!c || git_odb_exists(sp->remote_odb, id))
+		return PS_WALK_SKIP; /* beyond our boundary, or the remote has it */
+	return git_packbuilder_insert_commit(sp->pb, id) < 0 ? -1 : PS_WALK_PARENTS;
+}
+
 static int insert_shallow(git_packbuilder *pb, git_repository *local, git_odb *remote_odb, const git_oid *head)
 {
-	git_oid *queue = malloc(64 * sizeof(*queue));
-	size_t qhead = 0, tail = 0, cap = 64;
-	int rc = 0;
-	if (!queue)
-		return -1;
-	git_oid_cpy(&queue[tail++], head);
-	while (qhead < tail && rc == 0) {
-		git_commit *c = NULL;
-		git_oid id;
-		git_oid_cpy(&id, &queue[qhead++]);
-		if (git_odb_exists(remote_odb, &id) || git_commit_lookup(&c, local, &id) < 0)
-			continue; /* the remote has it, or it is beyond our boundary */
-		rc = git_packbuilder_insert_commit(pb, &id);
-		for (unsigned int p = 0; rc == 0 && p < git_commit_parentcount(c); p++) {
-			if (tail == cap) {
-				git_oid *q = realloc(queue, cap * 2 * sizeof(*q));
-				if (!q) {
-					rc = -1;
-					break;
-				}
-				queue = q;
-				cap *= 2;
-			}
-			git_oid_cpy(&queue[tail++], git_commit_parent_id(c, p));
-		}
-		git_commit_free(c);
-	}
-	free(queue);
-	return rc;
+	shallow_pack sp = { pb, remote_odb };
+	return ps_shallow_walk(local, head, 0, pack_unless_remote_has, &sp);
 }
 
 /* Write what `head` needs and `old` (may be NULL) lacks, as a pack, into

@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "seconds.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,18 +41,7 @@
 
 int ps_parse_seconds(int *out_ms, const char *text)
 {
-	char *end = NULL;
-	double s;
-	if (!text || !*text)
-		return -1;
-	errno = 0;
-	s = strtod(text, &end);
-	if (errno || end == text || *end || !(s > 0) || s > 86400)
-		return -1;
-	*out_ms = (int)(s * 1000.0 + 0.5);
-	if (*out_ms < 1)
-		*out_ms = 1;
-	return 0;
+	return ps_seconds_parse(out_ms, text, PS_SECONDS_DEADLINE_MIN_MS, PS_SECONDS_DEADLINE_MAX_MS);
 }
 
 int ps_deadline_ms(int requested_ms, int default_ms)
@@ -67,58 +57,6 @@ long long ps_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ps_buf ------------------------------------------------------------------ */
-
-int ps_buf_put(ps_buf *b, const void *data, size_t len)
-{
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		if (!(p = realloc(b->ptr, cap)))
-			return -1;
-		b->ptr = p;
-		b->cap = cap;
-	}
-	memcpy(b->ptr + b->len, data, len);
-	b->len += len;
-	b->ptr[b->len] = '\0';
-	return 0;
-}
-
-int ps_buf_printf(ps_buf *b, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	if ((size_t)n < sizeof(small))
-		return ps_buf_put(b, small, (size_t)n);
-	{
-		char *big = malloc((size_t)n + 1);
-		int rc;
-		if (!big)
-			return -1;
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): clang 14 false positive */
-		va_end(ap);
-		rc = ps_buf_put(b, big, (size_t)n);
-		free(big);
-		return rc;
-	}
-}
-
-void ps_buf_free(ps_buf *b)
-{
-	free(b->ptr);
-	memset(b, 0, sizeof(*b));
 }
 
 /* the child ---------------------------------------------------------------- */
@@ -160,7 +98,7 @@ static void fresh_libgit2(git_buf *paths, int owner_validation)
 	while (git_libgit2_shutdown() > 0)
 		;
 	git_libgit2_init();
-	ps_transports_register(); /* ssh through OpenSSH (ssh.c) */
+	ps_transports_register(); /* ssh through OpenSSH (net_ssh_transport.c) */
 	for (int i = 0; i < PS_LEVELS; i++)
 		if (paths[i].ptr)
 			git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, search_levels[i], paths[i].ptr);

@@ -17,12 +17,12 @@
  *
  * Then it fails with GIT_EAUTH (class PUSHSEAL_E_AUTH) and says what it tried.
  *
- * ssh never comes here: it runs through the system's OpenSSH (ssh.c), which
+ * ssh never comes here: it runs through the system's OpenSSH (net_ssh_transport.c), which
  * takes the agent, keys and known_hosts from the user's ssh configuration,
  * as git does.  TLS certificates are libgit2's own check.
  *
  * Every network operation runs in its own short-lived child process
- * (deadline.c), and ps_remote_callbacks_init() starts a fresh attempt record,
+ * (net_deadline.c), and ps_remote_callbacks_init() starts a fresh attempt record,
  * so the per-process state below is per operation.  Secrets never reach a
  * message: only method names and file paths do.
  */
@@ -31,20 +31,9 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pwd.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#define HELPER_TIMEOUT_MS 10000
 
 /* What this operation has tried so far. */
 static struct cred_state {
@@ -142,100 +131,6 @@ static int read_first_line(char *dst, size_t n, const char *path)
 	return 0;
 }
 
-/* Run `git credential fill` with no way to prompt; fill user and pass. */
-static int credential_fill(char *user, size_t un, char *pass, size_t pn, const char *url,
-	const char *user_from_url)
-{
-	int in[2], out[2], status, rc = -1;
-	char req[2200], buf[4096];
-	size_t got = 0;
-	pid_t pid;
-	struct timespec t0;
-	if (pipe2(in, O_CLOEXEC) != 0)
-		return -1;
-	if (pipe2(out, O_CLOEXEC) != 0) {
-		close(in[0]);
-		close(in[1]);
-		return -1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-		/* no setsid() here: it runs in the network child's own session,
-		 * which has no controlling terminal (/dev/tty cannot be opened)
-		 * and whose whole group dies at the deadline (deadline.c) */
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		if (devnull >= 0)
-			dup2(devnull, 2);
-		/* the helper asks about this URL, not about a repository a
-		 * hook's environment may name */
-		unsetenv("GIT_DIR");
-		unsetenv("GIT_WORK_TREE");
-		unsetenv("GIT_COMMON_DIR");
-		unsetenv("GIT_CONFIG_PARAMETERS");
-		unsetenv("GIT_CONFIG_COUNT");
-		setenv("GIT_TERMINAL_PROMPT", "0", 1);
-		setenv("GIT_ASKPASS", "", 1); /* empty: beats core.askPass and SSH_ASKPASS */
-		unsetenv("SSH_ASKPASS");
-		execlp("git", "git", "credential", "fill", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	if (pid < 0) {
-		close(in[1]);
-		close(out[0]);
-		return -1;
-	}
-	if (user_from_url && *user_from_url)
-		snprintf(req, sizeof(req), "url=%s\nusername=%s\n\n", url, user_from_url);
-	else
-		snprintf(req, sizeof(req), "url=%s\n\n", url);
-	if (write(in[1], req, strlen(req)) < 0) {
-		/* the helper went away; its exit status tells */
-	}
-	close(in[1]);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = { out[0], POLLIN, 0 };
-		struct timespec now;
-		long elapsed;
-		ssize_t r;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-		if (elapsed >= HELPER_TIMEOUT_MS || got + 1 >= sizeof(buf)) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(&p, 1, (int)(HELPER_TIMEOUT_MS - elapsed)) <= 0)
-			continue;
-		r = read(out[0], buf + got, sizeof(buf) - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(out[0]);
-	buf[got] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		user[0] = pass[0] = '\0';
-		char *save = NULL;
-		for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			if (!strncmp(line, "username=", 9))
-				snprintf(user, un, "%s", line + 9);
-			else if (!strncmp(line, "password=", 9))
-				snprintf(pass, pn, "%s", line + 9);
-		}
-		rc = pass[0] ? 0 : -1;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	return rc;
-}
-
 /* Nothing (more) to offer: say what was tried, never what it was.  Short:
  * a pushseal_error message holds 255 bytes, after "fetch from 'x' failed: ". */
 static int give_up(void)
@@ -289,7 +184,7 @@ int ps_credentials_cb(git_credential **out, const char *url, const char *user_fr
 			char user[512], pass[1024];
 			int rc = -1;
 			st.tried_helper = 1;
-			if (credential_fill(user, sizeof(user), pass, sizeof(pass), url ? url : "", user_from_url) == 0)
+			if (ps_credential_fill(user, sizeof(user), pass, sizeof(pass), url ? url : "", user_from_url) == 0)
 				rc = git_credential_userpass_plaintext_new(out, user, pass);
 			explicit_bzero(pass, sizeof(pass));
 			if (rc == 0)

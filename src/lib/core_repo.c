@@ -77,6 +77,17 @@ static int config_string(char *dst, size_t n, git_config *cfg, const char *key)
 	return rc;
 }
 
+int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, int writable, pushseal_error *err)
+{
+	int rc = ps_repo_open(repo, repo_path, err);
+	if (rc == 0 && ((writable && (rc = ps_repo_check_writable(*repo, err)) < 0) ||
+	                (rc = ps_branch_resolve(b, *repo, err)) < 0)) {
+		git_repository_free(*repo);
+		*repo = NULL;
+	}
+	return rc;
+}
+
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err)
 {
 	git_reference *ref = NULL, *resolved = NULL;

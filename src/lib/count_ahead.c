@@ -5,16 +5,6 @@
 
 #define FETCH_DEFAULT_MS 15000
 
-static int open_branch(git_repository **repo, ps_branch *b, const char *repo_path, pushseal_error *err)
-{
-	int rc = ps_repo_open(repo, repo_path, err);
-	if (rc == 0 && (rc = ps_branch_resolve(b, *repo, err)) < 0) {
-		git_repository_free(*repo);
-		*repo = NULL;
-	}
-	return rc;
-}
-
 static int no_tracking(const ps_branch *b, pushseal_error *err)
 {
 	return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
@@ -29,7 +19,7 @@ int pushseal_count_local_ahead(size_t *out, const char *repo_path, pushseal_erro
 
 	ps_error_clear(err);
 	*out = 0;
-	if ((rc = open_branch(&repo, &b, repo_path, err)) != 0)
+	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) != 0)
 		return rc;
 	if (!b.has_tracking)
 		rc = no_tracking(&b, err);
@@ -50,7 +40,9 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	ps_error_clear(err);
 	ps_error_clear(&fetch_err);
 	*out = 0;
-	if ((rc = open_branch(&repo, &b, repo_path, err)) != 0)
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
+	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) != 0)
 		return rc;
 	fetch_rc = ps_fetch(repo, repo_path, b.remote,
 		ps_deadline_ms(opts ? opts->fetch_deadline_ms : 0, FETCH_DEFAULT_MS), &fetch_err);

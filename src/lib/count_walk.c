@@ -19,86 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* An open-addressing set of object ids. */
-typedef struct oidset {
-	git_oid *slots;
-	unsigned char *used;
-	size_t cap, len;
-} oidset;
-
-static size_t oid_hash(const git_oid *id)
-{
-	size_t h;
-	memcpy(&h, id->id, sizeof(h));
-	return h;
-}
-
-static int oidset_grow(oidset *s)
-{
-	oidset n = { 0 };
-	n.cap = s->cap ? s->cap * 2 : 1024;
-	n.slots = malloc(n.cap * sizeof(*n.slots));
-	n.used = calloc(n.cap, 1);
-	if (!n.slots || !n.used) {
-		free(n.slots);
-		free(n.used);
-		return -1;
-	}
-	for (size_t i = 0; i < s->cap; i++) {
-		if (!s->used[i])
-			continue;
-		size_t j = oid_hash(&s->slots[i]) & (n.cap - 1);
-		while (n.used[j])
-			j = (j + 1) & (n.cap - 1);
-		n.used[j] = 1;
-		n.slots[j] = s->slots[i];
-		n.len++;
-	}
-	free(s->slots);
-	free(s->used);
-	*s = n;
-	return 0;
-}
-
-/* 1 if added, 0 if present, -1 on allocation failure. */
-static int oidset_add(oidset *s, const git_oid *id)
-{
-	size_t j;
-	if ((s->len + 1) * 2 > s->cap && oidset_grow(s) < 0)
-		return -1;
-	j = oid_hash(id) & (s->cap - 1);
-	while (s->used[j]) {
-		if (git_oid_equal(&s->slots[j], id))
-			return 0;
-		j = (j + 1) & (s->cap - 1);
-	}
-	s->used[j] = 1;
-	s->slots[j] = *id;
-	s->len++;
-	return 1;
-}
-
-static int oidset_has(const oidset *s, const git_oid *id)
-{
-	size_t j;
-	if (!s->cap)
-		return 0;
-	j = oid_hash(id) & (s->cap - 1);
-	while (s->used[j]) {
-		if (git_oid_equal(&s->slots[j], id))
-			return 1;
-		j = (j + 1) & (s->cap - 1);
-	}
-	return 0;
-}
-
-static void oidset_free(oidset *s)
-{
-	free(s->slots);
-	free(s->used);
-	memset(s, 0, sizeof(*s));
-}
-
 /* A growable stack of ids to visit. */
 typedef struct oidstack {
 	git_oid *items;
@@ -107,28 +27,24 @@ typedef struct oidstack {
 
 static int oidstack_push(oidstack *s, const git_oid *id)
 {
-	if (s->len == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		git_oid *p = realloc(s->items, cap * sizeof(*p));
-		if (!p)
-			return -1;
-		s->items = p;
-		s->cap = cap;
-	}
+	git_oid *p = ps_array_grow(s->items, &s->cap, s->len + 1, sizeof(*p), 256);
+	if (!p)
+		return -1;
+	s->items = p;
 	s->items[s->len++] = *id;
 	return 0;
 }
 
 /* Add every commit reachable from `start` to `seen`, not entering `stop`
  * (may be NULL).  Returns 0, or a negative class with err set. */
-static int walk(oidset *seen, const oidset *stop, git_repository *repo,
+static int walk(ps_oidset *seen, const ps_oidset *stop, git_repository *repo,
 	const git_oid *start, pushseal_error *err)
 {
 	oidstack todo = { 0 };
 	int rc = 0;
-	if (stop && oidset_has(stop, start))
+	if (stop && ps_oidset_has(stop, start))
 		return 0;
-	if (oidset_add(seen, start) < 0 || oidstack_push(&todo, start) < 0)
+	if (ps_oidset_add(seen, start) < 0 || oidstack_push(&todo, start) < 0)
 		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "out of memory");
 	while (rc == 0 && todo.len > 0) {
 		git_oid id = todo.items[--todo.len];
@@ -140,9 +56,9 @@ static int walk(oidset *seen, const oidset *stop, git_repository *repo,
 		for (unsigned int i = 0; i < git_commit_parentcount(c); i++) {
 			const git_oid *p = git_commit_parent_id(c, i);
 			int added;
-			if (stop && oidset_has(stop, p))
+			if (stop && ps_oidset_has(stop, p))
 				continue;
-			added = oidset_add(seen, p);
+			added = ps_oidset_add(seen, p);
 			if (added < 0 || (added > 0 && oidstack_push(&todo, p) < 0)) {
 				rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "out of memory");
 				break;
@@ -168,10 +84,10 @@ static int walk(oidset *seen, const oidset *stop, git_repository *repo,
 static int bounded_walk(size_t *n, git_repository *repo, const git_oid *from, const git_oid *stop,
 	size_t budget, pushseal_error *err)
 {
-	oidset seen = { 0 };
+	ps_oidset seen = { 0 };
 	oidstack todo = { 0 };
 	int rc = 1;
-	if (oidset_add(&seen, from) < 0 || oidstack_push(&todo, from) < 0)
+	if (ps_oidset_add(&seen, from) < 0 || oidstack_push(&todo, from) < 0)
 		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "out of memory");
 	while (rc == 1 && todo.len > 0) {
 		git_oid id = todo.items[--todo.len];
@@ -193,7 +109,7 @@ static int bounded_walk(size_t *n, git_repository *repo, const git_oid *from, co
 			int added;
 			if (git_oid_equal(p, stop))
 				continue;
-			added = oidset_add(&seen, p);
+			added = ps_oidset_add(&seen, p);
 			if (added < 0 || (added > 0 && oidstack_push(&todo, p) < 0))
 				rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "out of memory");
 		}
@@ -201,7 +117,7 @@ static int bounded_walk(size_t *n, git_repository *repo, const git_oid *from, co
 	}
 	*n = seen.len;
 	free(todo.items);
-	oidset_free(&seen);
+	ps_oidset_free(&seen);
 	return rc;
 }
 
@@ -272,7 +188,7 @@ static int map_grow(gwalk *w)
 		size_t j;
 		if (!w->mused[i])
 			continue;
-		j = oid_hash(&w->mkey[i]) & (cap - 1);
+		j = ps_oid_hash(&w->mkey[i]) & (cap - 1);
 		while (used[j])
 			j = (j + 1) & (cap - 1);
 		used[j] = 1;
@@ -292,7 +208,7 @@ static int map_grow(gwalk *w)
 /* The slot of id in the map (used or the free one where it would go). */
 static size_t map_slot(const gwalk *w, const git_oid *id)
 {
-	size_t j = oid_hash(id) & (w->mcap - 1);
+	size_t j = ps_oid_hash(id) & (w->mcap - 1);
 	while (w->mused[j] && !git_oid_equal(&w->mkey[j], id))
 		j = (j + 1) & (w->mcap - 1);
 	return j;
@@ -304,13 +220,11 @@ static long extra_new(gwalk *w, const git_oid *id)
 	size_t j;
 	if (((w->mlen + 1) * 2 > w->mcap && map_grow(w) < 0) || w->nex >= UINT32_MAX - w->n)
 		return -1;
-	if (w->nex == w->excap) {
-		size_t cap = w->excap ? w->excap * 2 : 64;
-		extra *p = realloc(w->ex, cap * sizeof(*p));
+	{
+		extra *p = ps_array_grow(w->ex, &w->excap, w->nex + 1, sizeof(*p), 64);
 		if (!p)
 			return -1;
 		w->ex = p;
-		w->excap = cap;
 	}
 	memset(&w->ex[w->nex], 0, sizeof(w->ex[w->nex]));
 	w->ex[w->nex].id = *id;
@@ -425,15 +339,11 @@ static int node_of(uint32_t *node, gwalk *w, const git_oid *id, pushseal_error *
 
 static int heap_push(gwalk *w, uint32_t node)
 {
+	hent *p = ps_array_grow(w->heap, &w->hcap, w->hlen + 1, sizeof(*p), 256);
 	size_t i;
-	if (w->hlen == w->hcap) {
-		size_t cap = w->hcap ? w->hcap * 2 : 256;
-		hent *p = realloc(w->heap, cap * sizeof(*p));
-		if (!p)
-			return -1;
-		w->heap = p;
-		w->hcap = cap;
-	}
+	if (!p)
+		return -1;
+	w->heap = p;
 	i = w->hlen++;
 	w->heap[i].gen = node_gen(w, node);
 	w->heap[i].node = node;
@@ -571,7 +481,7 @@ int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 	const git_oid *exclude, pushseal_error *err)
 {
 	ps_commit_graph *g = NULL;
-	oidset hidden = { 0 }, counted = { 0 };
+	ps_oidset hidden = { 0 }, counted = { 0 };
 	size_t n = 0;
 	int rc;
 	*out = 0;
@@ -601,7 +511,7 @@ int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 		rc = walk(&counted, &hidden, repo, include, err);
 	if (rc == 0)
 		*out = counted.len;
-	oidset_free(&hidden);
-	oidset_free(&counted);
+	ps_oidset_free(&hidden);
+	ps_oidset_free(&counted);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * Ref updates under lock files we can prove are ours (journal.c), written
+ * Ref updates under lock files we can prove are ours (safety_journal.c), written
  * the way git writes them: the new value in a loose ref file renamed into
  * place, a reflog line appended where git would append one, and
  * packed-refs rewritten only to delete a ref that is packed.

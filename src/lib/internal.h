@@ -11,9 +11,11 @@
 #include <git2.h>
 #include <stdarg.h>
 
+#include "array.h"
+
 #define PS_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* error.c ---------------------------------------------------------------- */
+/* core_error.c ------------------------------------------------------------ */
 
 /* Reset err to success.  err may be NULL. */
 void ps_error_clear(pushseal_error *err);
@@ -26,7 +28,7 @@ int ps_error_git(pushseal_error *err, int klass, const char *fmt, ...) PS_ATTR_P
 /* Copy src into dst (size n), replacing the user:password part of any
  * "scheme://user:pass@host" with "***". */
 void ps_redact(char *dst, size_t n, const char *src);
-/* server_words.c: what the server said, in a network child (sideband text,
+/* net_server_words.c: what the server said, in a network child (sideband text,
  * ssh's stderr), kept for the message; and the class it implies. */
 void ps_server_words_reset(void);
 void ps_server_words_add(const char *text, size_t len);
@@ -42,7 +44,39 @@ int ps_class_of_server(int git_code, const char *said);
  * the server's own words appended to libgit2's message. */
 int ps_error_net(pushseal_error *err, int git_code, const char *fmt, ...) PS_ATTR_PRINTF(3, 4);
 
-/* repo.c ----------------------------------------------------------------- */
+/* core_options.c: 0 when an options struct is NULL or of the version this
+ * library knows (nested structs included), else INVALID with a message that
+ * names the struct. */
+int ps_options_check(unsigned int version, unsigned int current, const char *type, pushseal_error *err);
+int ps_net_options_check(const pushseal_options *o, pushseal_error *err);
+int ps_cycle_options_check(const pushseal_cycle_options *o, pushseal_error *err);
+int ps_tick_options_check(const pushseal_tick_options *o, pushseal_error *err);
+
+/* core_oidset.c: an open-addressing set of object ids.  Zero-initialise;
+ * owned by whoever holds it, freed with ps_oidset_free. */
+typedef struct ps_oidset {
+	git_oid *slots;
+	unsigned char *used;
+	size_t cap, len;
+} ps_oidset;
+/* 1 if added, 0 if present, -1 on allocation failure. */
+int ps_oidset_add(ps_oidset *s, const git_oid *id);
+int ps_oidset_has(const ps_oidset *s, const git_oid *id);
+void ps_oidset_free(ps_oidset *s);
+/* The hash of an id (its first bytes), for other tables keyed by id. */
+size_t ps_oid_hash(const git_oid *id);
+
+/* core_buf.c: a growable byte buffer, always NUL-terminated.  Owned by
+ * whoever holds it; freed with ps_buf_free. */
+typedef struct ps_buf {
+	char *ptr;
+	size_t len, cap;
+} ps_buf;
+int ps_buf_put(ps_buf *b, const void *data, size_t len);
+int ps_buf_printf(ps_buf *b, const char *fmt, ...) PS_ATTR_PRINTF(2, 3);
+void ps_buf_free(ps_buf *b);
+
+/* core_repo.c ------------------------------------------------------------- */
 
 /* Open a non-bare repository at exactly `path` (never a parent directory).
  * Classes: NOTREPO, BARE, OWNER, INVALID. */
@@ -63,10 +97,14 @@ typedef struct ps_branch {
 /* Resolve HEAD's branch and its upstream.  Classes: DETACHED, UNBORN,
  * NOUPSTREAM (none, ".", or a remote that is not configured). */
 int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err);
+/* Open the repository at repo_path and resolve its branch, refusing first,
+ * when `writable`, as ps_repo_check_writable does.  *repo is the caller's
+ * (git_repository_free) on success, NULL on failure. */
+int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, int writable, pushseal_error *err);
 /* Re-read the tracking ref into b (after a fetch). */
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
 
-/* remote_url.c: the URL git would use for `remote` (fetch, or push with
+/* net_remote_url.c: the URL git would use for `remote` (fetch, or push with
  * for_push), with insteadOf/pushInsteadOf and pushurl applied, a relative
  * path taken from the worktree's top and file:// turned into a path.  When
  * it names this machine's filesystem, local_dir (may be NULL) gets the
@@ -78,23 +116,13 @@ int ps_remote_resolve_url(char *url, size_t n, char *local_dir, size_t ln, git_r
  * merge or rebase is in progress (INPROGRESS). */
 int ps_repo_check_writable(git_repository *repo, pushseal_error *err);
 
-/* deadline.c ------------------------------------------------------------- */
-
-/* A growable byte buffer, always NUL-terminated.  Owned by whoever holds
- * it; freed with ps_buf_free. */
-typedef struct ps_buf {
-	char *ptr;
-	size_t len, cap;
-} ps_buf;
-int ps_buf_put(ps_buf *b, const void *data, size_t len);
-int ps_buf_printf(ps_buf *b, const char *fmt, ...) PS_ATTR_PRINTF(2, 3);
-void ps_buf_free(ps_buf *b);
+/* net_deadline.c ---------------------------------------------------------- */
 
 /* Work run in a child process; what it appends to `out` reaches the parent. */
 typedef int (*ps_child_fn)(ps_buf *out, void *payload, pushseal_error *err);
 
 /* Run fn in a fork()ed child and wait at most deadline_ms.  The child must
- * take no lock: it only talks to a server and downloads (see deadline.c).
+ * take no lock: it only talks to a server and downloads (see net_deadline.c).
  * It leads its own process group, dies with its parent, enforces the
  * deadline itself too, and inherits no descriptor but 0-2 and its pipe.
  * It starts libgit2 afresh (its own TLS random state) when tls is set (a
@@ -108,13 +136,14 @@ int ps_url_may_tls(const char *url);
 
 /* The effective deadline: PUSHSEAL_DEADLINE_S wins, then opts, then dflt. */
 int ps_deadline_ms(int requested_ms, int default_ms);
-/* Parse a positive number of seconds ("2", "0.5") into milliseconds.
+/* Parse PUSHSEAL_DEADLINE_S's seconds ("2", "0.5") into milliseconds, 1 ms
+ * to a day (src/util/seconds.h: the bounds the CLI holds it to as well).
  * Returns 0 on success, -1 on anything else. */
 int ps_parse_seconds(int *out_ms, const char *text);
 /* A monotonic clock, in milliseconds. */
 long long ps_now_ms(void);
 
-/* fetch.c ---------------------------------------------------------------- */
+/* net_fetch.c ------------------------------------------------------------- */
 
 /* Fetch `remote` (with prune) of repo, found at repo_path, under a
  * deadline: the transfer in a child, the ref updates here under provable
@@ -125,11 +154,23 @@ int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, in
 /* Remote callbacks that never prompt: credentials fail fast with AUTH. */
 void ps_remote_callbacks_init(git_remote_callbacks *cbs);
 
-/* ancestry.c: *out = 1 when `ancestor` is a strict ancestor of `commit`, also in a shallow clone, whose missing parents end history as in
+/* ancestry_walk.c: *out = 1 when `ancestor` is a strict ancestor of `commit`, also in a shallow clone, whose missing parents end history as in
  * git.  Returns 0, or a libgit2 error. */
 int ps_descendant_of(int *out, git_repository *repo, const git_oid *commit, const git_oid *ancestor);
+/* ancestry_walk.c: breadth-first from `start` over parents, each commit
+ * once, as git walks a shallow clone: a commit missing here (beyond the
+ * boundary) ends its line.  visit(id, commit, payload) sees every commit,
+ * with commit NULL when it is missing, and says PS_WALK_PARENTS (go on to
+ * its parents), PS_WALK_SKIP (not through this one), PS_WALK_STOP (end the
+ * walk: 0) or a negative error (returned).  max > 0 bounds the commits seen.
+ * Returns 0, or -1 when out of memory, or visit's error. */
+#define PS_WALK_PARENTS 0
+#define PS_WALK_SKIP 1
+#define PS_WALK_STOP 2
+typedef int (*ps_walk_fn)(const git_oid *id, const git_commit *commit, void *payload);
+int ps_shallow_walk(git_repository *repo, const git_oid *start, size_t max, ps_walk_fn visit, void *payload);
 
-/* sparse.c: a worktree's sparse checkout (cone mode's patterns). */
+/* safety_sparse.c: a worktree's sparse checkout (cone mode's patterns). */
 typedef struct ps_sparse {
 	int active, cone;
 	char **recursive;     /* directories included with everything below */
@@ -143,19 +184,19 @@ int ps_sparse_load(ps_sparse *s, git_repository *repo);
 int ps_sparse_includes(const ps_sparse *s, const char *path);
 void ps_sparse_free(ps_sparse *s);
 
-/* shared_perm.c: core.sharedRepository.  ps_shared_perm gives git's value
+/* safety_shared_perm.c: core.sharedRepository.  ps_shared_perm gives git's value
  * (0: umask only, 0660 group, 0664 all, -MODE exact); ps_adjust_shared_perm
  * widens a file or directory pushseal wrote, as git does. */
 int ps_shared_perm(git_repository *repo);
 void ps_adjust_shared_perm(int perm, const char *path);
 
-/* count.c ---------------------------------------------------------------- */
+/* count_walk.c ------------------------------------------------------------ */
 
 /* Exactly `git rev-list --count exclude..include`. */
 int ps_count_between(size_t *out, git_repository *repo, const git_oid *include,
 	const git_oid *exclude, pushseal_error *err);
 
-/* journal.c: the crash journal and provable lock files ------------------ */
+/* safety_journal.c: the crash journal and provable lock files ------------- */
 
 typedef struct ps_journal {
 	char path[4300];
@@ -197,7 +238,7 @@ int ps_lockfile_commit(ps_lockfile *l, ps_journal *j, const char *target, const 
 /* Remove the lock if it is still the one we took. */
 void ps_lockfile_release(ps_lockfile *l);
 
-/* ref_update.c: refs written under provable locks ---------------------- */
+/* safety_ref_update.c: refs written under provable locks ------------------ */
 
 typedef struct ps_ref_lock {
 	ps_lockfile lock;
@@ -225,7 +266,7 @@ int ps_ref_delete(git_repository *repo, ps_journal *j, const char *refname, cons
 /* mkdir -p */
 void ps_mkdir_p(const char *dir);
 
-/* move.c / pull.c -------------------------------------------------------- */
+/* safety_branch_move.c / pull_ff.c ---------------------------------------- */
 
 /* Move branch b (checked out) and its worktree to `to`: lock the ref, check
  * out SAFE (refusing to drop any local, staged, untracked or ignored file),
@@ -235,7 +276,7 @@ int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 /* pull_ff's second half, after a fetch: fast-forward to the tracking ref. */
 int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error *err);
 
-/* push_local.c ----------------------------------------------------------- */
+/* net_push_local.c -------------------------------------------------------- */
 
 /* A push into a remote on a local path, without libgit2's local transport
  * (which overwrites the remote ref unchecked), in two halves:
@@ -246,7 +287,7 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
  *    moved since the copy but the push is still a fast-forward.
  * Classes: DIVERGED, REJECTED (locked, checked out), UNREACHABLE. */
 #define PS_PUSH_AGAIN 1
-/* push.c: every reason known before any transfer that the push of branch b
+/* push_ff.c: every reason known before any transfer that the push of branch b
  * would be refused (push.default=simple's name rule, a local remote's
  * blocking hook), so that a cycle can refuse to write first. */
 int ps_push_check(git_repository *repo, const ps_branch *b, pushseal_error *err);
@@ -261,12 +302,13 @@ int ps_push_local_pack_dir(char *dir, size_t n, ps_journal *j, git_repository *r
 void ps_push_local_pack_publish(git_repository *remote, const char *dir, int publish);
 int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,
 	const char *dst, const char *based, pushseal_error *err);
-/* Test-only injection point: runs $PUSHSEAL_TEST_HOOK_<point> if set, with
- * PUSHSEAL_TEST_HOOK_ARG=arg in its environment. */
+/* core_test_hook.c: test-only injection point: runs
+ * $PUSHSEAL_TEST_HOOK_<point> if set, with PUSHSEAL_TEST_HOOK_ARG=arg in its
+ * environment. */
 void ps_test_hook(const char *point);
 void ps_test_hook_arg(const char *point, const char *arg);
 
-/* rebase.c --------------------------------------------------------------- */
+/* cycle_rebase.c ---------------------------------------------------------- */
 
 /* Replay the local-only commits onto the tracking ref when all are the
  * writer's (author email; NULL: user.email), none is a merge, and each
@@ -274,28 +316,29 @@ void ps_test_hook_arg(const char *point, const char *arg);
  * when it refuses, with the reason. */
 int ps_rebase_writer(const char *repo_path, const char *writer_email, pushseal_error *err);
 
-/* lock.c ----------------------------------------------------------------- */
+/* safety_repo_lock.c ------------------------------------------------------ */
 
 /* Take the per-repo lock (flock on <gitdir>pushseal.lock), waiting at most
  * wait_ms.  Class LOCKED when another run holds it. */
 int ps_lock_acquire(int *fd_out, const char *gitdir, int wait_ms, pushseal_error *err);
 void ps_lock_release(int fd);
 
-/* commit.c --------------------------------------------------------------- */
+/* cycle_commit.c ---------------------------------------------------------- */
 
 /* Stage everything (add -A, ignores respected) and commit it on HEAD with
  * `message`, unless the tree would not change.  *committed says which. */
 int ps_commit_leftovers(int *committed, const char *repo_path, const char *message, pushseal_error *err);
 
-/* cycle.c ---------------------------------------------------------------- */
+/* cycle_run.c ------------------------------------------------------------- */
 
 /* The cycle without taking the lock (the caller holds it).  With
- * c16_done, the C-16 step already ran and filled r->behind. */
+ * caught_up, the behind guard already ran and filled r->behind. */
 int ps_cycle_locked(pushseal_report *r, const char *repo_path,
-	const pushseal_cycle_options *o, int c16_done);
-/* The C-16 step alone: fetch, count, pull when behind.  Fills r; returns
- * 0, or the class that made it skip (r->skipped = C16). */
-int ps_cycle_c16(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run);
+	const pushseal_cycle_options *o, int caught_up);
+/* The behind guard (C-16) alone: fetch, count, pull when behind (or rebase,
+ * by policy).  Fills r; returns 0, or the class that made it skip
+ * (r->skipped = PUSHSEAL_SKIP_BEHIND). */
+int ps_cycle_catch_up(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run);
 /* Fill r->backlog and r->oldest_unpushed from the repository as it is now. */
 void ps_measure_backlog(pushseal_report *r, const char *repo_path);
 /* Open the repo just long enough to find its .git directory. */
@@ -304,18 +347,21 @@ int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *e
 /* The current identity for reflog entries, falling back to "pushseal". */
 int ps_signature(git_signature **out, git_repository *repo);
 
-/* credentials.c (https credentials; owned with fetch.c) ----------------- */
+/* net_https_credentials.c (https credentials; owned with net_fetch.c) ----- */
 
 /* Start a fresh record of the credentials tried: once per network operation
  * (ps_remote_callbacks_init calls it). */
 void ps_credentials_reset(void);
 /* git_credential_acquire_cb for http(s): PUSHSEAL_HTTPS_TOKEN(_FILE), opt-in
  * `git credential fill`; each at most once, then GIT_EAUTH.  Never prompts.
- * ssh never asks: OpenSSH authenticates by itself (ssh.c). */
+ * ssh never asks: OpenSSH authenticates by itself (net_ssh_transport.c). */
 int ps_credentials_cb(git_credential **out, const char *url, const char *user_from_url,
 	unsigned int allowed, void *payload);
+/* net_credential_helper.c: `git credential fill` for url, never prompting,
+ * bounded to 10 s; fills user and pass.  0, or -1 (no password). */
+int ps_credential_fill(char *user, size_t un, char *pass, size_t pn, const char *url, const char *user_from_url);
 
-/* ssh.c: ssh through the system's OpenSSH ------------------------------- */
+/* net_ssh_transport.c: ssh through the system's OpenSSH ------------------- */
 
 /* Serve ssh://, ssh+git://, git+ssh:// and scp-style URLs with OpenSSH (or
  * GIT_SSH_COMMAND, core.sshCommand, GIT_SSH), as git does.  Call after every

@@ -581,18 +581,28 @@ static int outcome(ssh_stream *s)
 
 /* ---- the stream ------------------------------------------------------------------ */
 
+/* Wait until fd is ready for `events`, reading what ssh says on stderr
+ * meanwhile.  1: ready; 0: not yet (ask again); -1: poll failed. */
+static int wait_ready(ssh_stream *s, int fd, short events)
+{
+	struct pollfd p[2] = { { fd, events, 0 }, { s->err, POLLIN, 0 } };
+	if (poll(p, 2, -1) < 0 && errno != EINTR)
+		return set_error(-1, "ssh: poll: %s", strerror(errno));
+	if (p[1].revents)
+		drain_err(s);
+	return p[0].revents != 0;
+}
+
 static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size_t size, size_t *bytes_read)
 {
 	ssh_stream *s = (ssh_stream *)stream;
 	*bytes_read = 0;
 	while (s->out >= 0) {
-		struct pollfd p[2] = { { s->out, POLLIN, 0 }, { s->err, POLLIN, 0 } };
 		ssize_t r;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			return set_error(-1, "ssh: poll: %s", strerror(errno));
-		if (p[1].revents)
-			drain_err(s);
-		if (!p[0].revents)
+		int ready = wait_ready(s, s->out, POLLIN);
+		if (ready < 0)
+			return ready;
+		if (!ready)
 			continue;
 		r = read(s->out, buffer, size);
 		if (r > 0) {
@@ -611,15 +621,13 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *buffe
 {
 	ssh_stream *s = (ssh_stream *)stream;
 	while (len > 0) {
-		struct pollfd p[2] = { { s->in, POLLOUT, 0 }, { s->err, POLLIN, 0 } };
 		ssize_t w;
+		int ready;
 		if (s->in < 0)
 			break;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			return set_error(-1, "ssh: poll: %s", strerror(errno));
-		if (p[1].revents)
-			drain_err(s);
-		if (!p[0].revents)
+		if ((ready = wait_ready(s, s->in, POLLOUT)) < 0)
+			return ready;
+		if (!ready)
 			continue;
 		w = write(s->in, buffer, len);
 		if (w < 0 && (errno == EINTR || errno == EAGAIN))

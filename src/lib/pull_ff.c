@@ -1,6 +1,6 @@
 /*
  * pushseal_pull_ff: `git pull --ff-only`, in-process: fetch with prune, then
- * fast-forward under the branch's lock (move.c).
+ * fast-forward under the branch's lock (safety_branch_move.c).
  */
 #include "internal.h"
 
@@ -8,18 +8,6 @@
 #include <string.h>
 
 #define PULL_DEFAULT_MS 30000
-
-/* Open the repository for a pull: writable (no index.lock, nothing in
- * progress) and on a branch with an upstream. */
-static int open_for_pull(git_repository **repo, ps_branch *b, const char *repo_path, pushseal_error *err)
-{
-	int rc = ps_repo_open(repo, repo_path, err);
-	if (rc == 0 && ((rc = ps_repo_check_writable(*repo, err)) < 0 || (rc = ps_branch_resolve(b, *repo, err)) < 0)) {
-		git_repository_free(*repo);
-		*repo = NULL;
-	}
-	return rc;
-}
 
 int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err)
@@ -31,7 +19,9 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
+	if ((rc = ps_branch_open(&repo, &b, repo_path, 1, err)) != 0)
 		return rc;
 	rc = ps_fetch(repo, repo_path, b.remote,
 		ps_deadline_ms(opts ? opts->pull_deadline_ms : 0, PULL_DEFAULT_MS), err);
@@ -51,7 +41,7 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = open_for_pull(&repo, &b, repo_path, err)) != 0)
+	if ((rc = ps_branch_open(&repo, &b, repo_path, 1, err)) != 0)
 		return rc;
 	if (!b.has_tracking) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
@@ -62,7 +52,7 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 		goto done;
 	/* fast-forward when HEAD is an ancestor of the tracking ref; already up
 	 * to date when the tracking ref is an ancestor of HEAD (git: "Already
-	 * up to date."); diverged otherwise.  Shallow clones too (ancestry.c). */
+	 * up to date."); diverged otherwise.  Shallow clones too (ancestry_walk.c). */
 	if (ps_descendant_of(&ff, repo, &b.tracking_oid, &b.head) < 0 ||
 	    (!ff && ps_descendant_of(&ahead, repo, &b.head, &b.tracking_oid) < 0)) {
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot compare %s with %s", b.name, b.tracking);

@@ -1,10 +1,10 @@
 /*
- * Fetching a remote with prune, in two halves (deadline.c says why):
+ * Fetching a remote with prune, in two halves (net_deadline.c says why):
  *  - the child talks to the server: it lists the remote's refs, downloads a
  *    pack only when some advertised tip is missing here, and says which
  *    tracking refs should change; it takes no lock and writes no ref;
  *  - the parent applies those changes under provable locks
- *    (ref_update.c), each only if the ref still has the value the child saw.
+ *    (safety_ref_update.c), each only if the ref still has the value the child saw.
  * A stable remote therefore costs one ref listing and writes nothing: no
  * pack, no ref, no reflog.  FETCH_HEAD is not written: nothing in pushseal
  * reads it, and a stable tick must change no file (docs/SPEC.md).
@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 /* Never prompt: an unattended timer must fail fast, not wait for a person.
- * credentials.c offers what is configured for https (token, opt-in `git
+ * net_https_credentials.c offers what is configured for https (token, opt-in `git
  * credential fill`), each at most once per operation, then fails with class
- * auth.  ssh authenticates by itself, through OpenSSH (ssh.c). */
+ * auth.  ssh authenticates by itself, through OpenSSH (net_ssh_transport.c). */
 void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 {
 	git_remote_init_callbacks(cbs, GIT_REMOTE_CALLBACKS_VERSION);
@@ -34,7 +34,7 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 typedef struct fetch_job {
 	const char *repo_path;
 	const char *remote;
-	char url[4096];          /* resolved as git resolves it (remote_url.c) */
+	char url[4096];          /* resolved as git resolves it (net_remote_url.c) */
 } fetch_job;
 
 static int advertised(const git_remote_head **heads, size_t n, const char *name)

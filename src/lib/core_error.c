@@ -97,34 +97,36 @@ static char *format_alloc(const char *fmt, va_list ap)
 	return text;
 }
 
+/* The formatted text, then (when why is not NULL) why's first line:
+ * libgit2 messages sometimes end with a newline. */
+static int set_formatted(pushseal_error *err, int klass, const char *why, const char *fmt, va_list ap)
+{
+	char *text = format_alloc(fmt, ap);
+	set_text(err, klass, text, why, why ? strcspn(why, "\r\n") : 0);
+	free(text);
+	return klass;
+}
+
 int ps_error_set(pushseal_error *err, int klass, const char *fmt, ...)
 {
 	va_list ap;
-	char *text;
 	if (!err)
 		return klass;
 	va_start(ap, fmt);
-	text = format_alloc(fmt, ap);
+	set_formatted(err, klass, NULL, fmt, ap);
 	va_end(ap);
-	set_text(err, klass, text, NULL, 0);
-	free(text);
 	return klass;
 }
 
 int ps_error_git(pushseal_error *err, int klass, const char *fmt, ...)
 {
 	const git_error *last = git_error_last();
-	const char *why = last && last->message ? last->message : "";
 	va_list ap;
-	char *text;
 	if (!err)
 		return klass;
 	va_start(ap, fmt);
-	text = format_alloc(fmt, ap);
+	set_formatted(err, klass, last && last->message ? last->message : "", fmt, ap);
 	va_end(ap);
-	/* libgit2 messages sometimes end with a newline: keep the first line */
-	set_text(err, klass, text, why, strcspn(why, "\r\n"));
-	free(text);
 	return klass;
 }
 

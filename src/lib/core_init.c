@@ -1,7 +1,7 @@
 /* Library start-up and shutdown. */
 #include "internal.h"
 
-/* libgit2 starts, and ssh URLs go through the system's OpenSSH (ssh.c). */
+/* libgit2 starts, and ssh URLs go through the system's OpenSSH (net_ssh_transport.c). */
 int pushseal_init(void)
 {
 	if (git_libgit2_init() < 0)
