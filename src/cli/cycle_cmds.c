@@ -276,12 +276,41 @@ static int repo_ok(int rc, const pushseal_report *r, int dry_run)
 	return !report_failed(r, 0); /* the same rule as the JSON's "failure" and the metrics */
 }
 
+/* One worker's result, read back when it ends: its report and its line. */
+typedef struct worker_result {
+	int have;            /* the worker wrote a whole report */
+	pushseal_report report;
+	char *line;          /* the JSON or text line(s), NUL-terminated; owned */
+} worker_result;
+
+/* Read a finished worker's file into res and close it: only running
+ * workers hold a file, so a tick over 100 000 repos keeps N open, not
+ * 100 000 (each fork would inherit them all, and fflush(NULL) before each
+ * fork would walk them all). */
+static void collect(worker_result *res, FILE *f)
+{
+	long size;
+	rewind(f);
+	if (fread(&res->report, sizeof(res->report), 1, f) == 1) {
+		res->have = 1;
+		fseek(f, 0, SEEK_END);
+		size = ftell(f) - (long)sizeof(res->report);
+		fseek(f, (long)sizeof(res->report), SEEK_SET);
+		if (size >= 0 && (res->line = malloc((size_t)size + 1)) != NULL) {
+			size_t got = fread(res->line, 1, (size_t)size, f);
+			res->line[got] = '\0';
+		}
+	}
+	fclose(f);
+}
+
 /*
  * `-j N`: one worker process per repo, at most N at a time.  Each writes its
- * JSON line to its own temporary file; the lines are printed in the order
- * the repos were given, so the output and the exit code are exactly those
- * of a sequential tick.  Processes rather than threads: every network call
- * already forks (net_deadline.c), and a worker cannot corrupt another's state.
+ * JSON line to its own temporary file, read back as soon as it ends; the
+ * lines are printed in the order the repos were given, so the output and
+ * the exit code are exactly those of a sequential tick.  Processes rather
+ * than threads: every network call already forks (net_deadline.c), and a
+ * worker cannot corrupt another's state.
  */
 static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs, cli_metrics *metrics)
 {
@@ -289,11 +318,13 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 	pid_t parent = getpid();
 	pid_t *pids = calloc(n, sizeof(*pids));
 	FILE **outs = calloc(n, sizeof(FILE *));
+	worker_result *results = calloc(n, sizeof(*results));
 	int failed = 0;
 
-	if (!pids || !outs) {
+	if (!pids || !outs || !results) {
 		free(pids);
 		free(outs);
+		free(results);
 		return cli_out_of_memory();
 	}
 	while (done < n) {
@@ -324,6 +355,8 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 			}
 			if (pid < 0) {
 				perror("pushseal: fork");
+				fclose(outs[i]);
+				outs[i] = NULL;
 				failed = 1;
 				done++;
 				continue;
@@ -342,32 +375,31 @@ static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 				failed = 1;
 			pids[i] = -1;
+			collect(&results[i], outs[i]);
+			outs[i] = NULL;
 			running--;
 			done++;
+			break;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		char buf[4096];
-		size_t got;
-		pushseal_report r;
-		if (!outs[i])
-			continue;
-		rewind(outs[i]);
-		if (fread(&r, sizeof(r), 1, outs[i]) != 1) {
+		if (outs[i]) /* a wait() that failed: its worker's result is lost */
+			collect(&results[i], outs[i]);
+		if (!results[i].have) {
 			fprintf(stderr, "pushseal: the worker for %s died without a report\n", a->repos.items[i]);
 			failed = 1;
-			fclose(outs[i]);
 			continue;
 		}
 		if (metrics)
-			cli_metrics_add(metrics, a->repos.items[i], &r);
-		while ((got = fread(buf, 1, sizeof(buf), outs[i])) > 0)
-			fwrite(buf, 1, got, stdout);
-		fclose(outs[i]);
+			cli_metrics_add(metrics, a->repos.items[i], &results[i].report);
+		if (results[i].line)
+			fputs(results[i].line, stdout);
+		free(results[i].line);
 	}
 	fflush(stdout);
 	free(pids);
 	free(outs);
+	free(results);
 	return failed;
 }
 
