@@ -270,6 +270,64 @@ static void parallel_tick_same_as_sequential(ps_ctx *ctx)
 	assert_int_equal(lines, 50);
 }
 
+/* X-PAR-2: a worker killed mid-repository (its writeback kills it, as an OOM
+ * kill would) costs that repository alone: one line saying so, the others
+ * ticked and reported, exit 1, and no worker left behind. */
+static void parallel_worker_death_costs_one_repo(ps_ctx *ctx)
+{
+	int rc;
+	const char *out, *err;
+	char list[8192] = "", wb[1600];
+	use_cli(ctx);
+	if (!against_reference)
+		PS_SKIP("the reference's worker processes: another implementation's -j may be threads");
+	for (int i = 0; i < 8; i++) {
+		char bare[64], clone[64];
+		size_t used = strlen(list);
+		snprintf(bare, sizeof(bare), "w/r%d.git", i);
+		snprintf(clone, sizeof(clone), "w/c%d", i);
+		fx_bare(ctx, bare, 1);
+		fx_clone(ctx, bare, clone);
+		fx_ahead(ctx, clone, 1); /* every repo needs a cycle, so each runs the writeback */
+		snprintf(list + used, sizeof(list) - used, "%s/%s\n", ctx->root, clone);
+	}
+	fx_write(ctx, "w.list", list);
+	/* the writeback's parent is the worker ticking that repo; its child, in
+	 * its process group, would stay (bounded: 20 s) */
+	snprintf(wb, sizeof(wb), "case \"$PWD\" in */c3) sleep 20 >/dev/null 2>&1 & echo $$ > '%s/orphan.pid'; kill -9 $PPID; wait;; esac; "
+		"echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data'", ctx->root);
+	rc = drv_exec(ctx, &out, &err, "run", "-j", "3", "--writeback", wb, "--list", ps_keep(ctx, "w.list"), NULL);
+	assert_int_equal(rc, 1);
+	assert_int_equal(count_lines(out), 8);
+	for (int i = 0; i < 8; i++) {
+		char line[4096], want[64];
+		const char *p = out;
+		for (int k = 0; k < i; k++)
+			p = strchr(p, '\n') + 1;
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+		snprintf(want, sizeof(want), "/w/c%d\"", i);
+		if (!strstr(line, want))
+			fail_msg("line %d is not c%d's: %s", i + 1, i, line);
+		if (i == 3) {
+			if (!strstr(line, "\"class\":\"internal\"") || !strstr(line, "killed (signal 9)"))
+				fail_msg("the killed worker's repo is not reported as such: %s", line);
+		} else if (!strstr(line, "\"sealed\":true")) {
+			fail_msg("c%d was not ticked to the end after another worker died: %s", i, line);
+		}
+	}
+	/* the other repos' commits are on their remotes */
+	assert_str(or_rev(ctx, "w/r5.git", "main"), or_rev(ctx, "w/c5", "HEAD"));
+	/* and the dead worker's writeback (its whole group) did not outlive it */
+	{
+		const char *pid_text = or_file(ctx, "orphan.pid");
+		long pgid = pid_text ? strtol(pid_text, NULL, 10) : 0;
+		if (pgid <= 1)
+			fail_msg("the writeback for c3 never ran");
+		if (ps_group_alive((pid_t)pgid))
+			fail_msg("the killed worker's writeback (process group %ld) still runs after the tick", pgid);
+	}
+}
+
 /* The value of one metric line `name` (with its labels) in a Prometheus
  * text file, after checking that every line of the file is well formed. */
 static long metric(const char *text, const char *name)
@@ -356,6 +414,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("X-COMMIT-1", "--commit-message commits what the writeback left, once, and never makes an empty commit", commit_message_commits_leftovers_once),
 	CLAUSE("X-LOCK-1", "a held repo lock makes a tick report skipped locked; released, --lock-wait runs and seals", held_lock_skips_then_wait_succeeds),
 	CLAUSE("X-STATUS-1", "status reports ahead, needs-action and the c17 guard, and writes nothing", status_writes_nothing),
+	CLAUSE("X-PAR-2", "a worker killed mid-repo costs that repo alone: one line for it, the others sealed, exit 1", parallel_worker_death_costs_one_repo),
 	CLAUSE("X-PAR-1", "run -j 4 over 50 repos prints the same lines in the same order, with the same exit code, as run -j 1", parallel_tick_same_as_sequential),
 	CLAUSE("X-METRICS-1", "--metrics-file writes well-formed Prometheus text atomically: seen, clean, sealed, c17, permanent failures and per-repo backlog and age", metrics_file_parses),
 	CLAUSE("X-FORMAT-1", "--format text prints one human line per repo and no JSON; an unknown format is a usage error", text_format_for_people),

@@ -1,6 +1,7 @@
 /* The sealed-cycle commands: fix, run and status (protocol v1 JSON lines). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "pool.h"
 #include "seconds.h"
 
 #include <signal.h>
@@ -276,130 +277,72 @@ static int repo_ok(int rc, const pushseal_report *r, int dry_run)
 	return !report_failed(r, 0); /* the same rule as the JSON's "failure" and the metrics */
 }
 
-/* One worker's result, read back when it ends: its report and its line. */
-typedef struct worker_result {
-	int have;            /* the worker wrote a whole report */
-	pushseal_report report;
-	char *line;          /* the JSON or text line(s), NUL-terminated; owned */
-} worker_result;
+/* What a pool worker needs to tick one repository. */
+typedef struct tick_job {
+	cycle_args *a;
+	const pushseal_tick_options *o;
+	int dry_run;
+} tick_job;
 
-/* Read a finished worker's file into res and close it: only running
- * workers hold a file, so a tick over 100 000 repos keeps N open, not
- * 100 000 (each fork would inherit them all, and fflush(NULL) before each
- * fork would walk them all). */
-static void collect(worker_result *res, FILE *f)
+static int tick_one(pushseal_report *r, FILE *line, size_t i, void *payload)
 {
-	long size;
-	rewind(f);
-	if (fread(&res->report, sizeof(res->report), 1, f) == 1) {
-		res->have = 1;
-		fseek(f, 0, SEEK_END);
-		size = ftell(f) - (long)sizeof(res->report);
-		fseek(f, (long)sizeof(res->report), SEEK_SET);
-		if (size >= 0 && (res->line = malloc((size_t)size + 1)) != NULL) {
-			size_t got = fread(res->line, 1, (size_t)size, f);
-			res->line[got] = '\0';
-		}
-	}
-	fclose(f);
+	tick_job *job = payload;
+	int one = pushseal_tick_repo(r, job->a->repos.items[i], job->o);
+	print_report(line, job->a, job->a->repos.items[i], r, job->dry_run);
+	return !repo_ok(one, r, job->dry_run);
 }
 
 /*
- * `-j N`: one worker process per repo, at most N at a time.  Each writes its
- * JSON line to its own temporary file, read back as soon as it ends; the
- * lines are printed in the order the repos were given, so the output and
- * the exit code are exactly those of a sequential tick.  Processes rather
- * than threads: every network call already forks (net_deadline.c), and a
- * worker cannot corrupt another's state.
+ * `-j N`: N worker processes (pool.c) tick the repositories; the lines are
+ * printed in the order the repos were given, so the output and the exit
+ * code are exactly those of a sequential tick.  Processes rather than
+ * threads: every network call already forks (net_deadline.c), and a worker
+ * cannot corrupt the supervisor's state.
  */
 static int tick_parallel(cycle_args *a, const pushseal_tick_options *o, int dry_run, int jobs, cli_metrics *metrics)
 {
-	size_t n = a->repos.len, next = 0, running = 0, done = 0;
-	pid_t parent = getpid();
-	pid_t *pids = calloc(n, sizeof(*pids));
-	FILE **outs = calloc(n, sizeof(FILE *));
-	worker_result *results = calloc(n, sizeof(*results));
+	size_t n = a->repos.len;
+	tick_job job = { a, o, dry_run };
+	cli_pool_result *results = calloc(n, sizeof(*results));
 	int failed = 0;
-
-	if (!pids || !outs || !results) {
-		free(pids);
-		free(outs);
-		free(results);
+	if (!results)
 		return cli_out_of_memory();
-	}
-	while (done < n) {
-		int status;
-		pid_t pid;
-		while (running < (size_t)jobs && next < n) {
-			size_t i = next++;
-			if (!(outs[i] = tmpfile())) {
-				perror("pushseal: tmpfile");
-				failed = 1;
-				done++;
-				continue;
-			}
-			fflush(NULL);
-			pid = fork();
-			if (pid == 0) {
-				pushseal_report r;
-				int one;
-				/* a worker never outlives the tick that started it */
-				if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-					_exit(1);
-				one = pushseal_tick_repo(&r, a->repos.items[i], o);
-				/* the report for the parent's metrics, then the line it prints */
-				fwrite(&r, sizeof(r), 1, outs[i]);
-				print_report(outs[i], a, a->repos.items[i], &r, dry_run);
-				fflush(outs[i]);
-				_exit(repo_ok(one, &r, dry_run) ? 0 : 1);
-			}
-			if (pid < 0) {
-				perror("pushseal: fork");
-				fclose(outs[i]);
-				outs[i] = NULL;
-				failed = 1;
-				done++;
-				continue;
-			}
-			pids[i] = pid;
-			running++;
-		}
-		if (running == 0)
-			continue;
-		pid = wait(&status);
-		if (pid < 0)
-			break;
-		for (size_t i = 0; i < n; i++) {
-			if (pids[i] != pid)
-				continue;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				failed = 1;
-			pids[i] = -1;
-			collect(&results[i], outs[i]);
-			outs[i] = NULL;
-			running--;
-			done++;
-			break;
-		}
+	fflush(stdout);
+	if (cli_pool_run(results, n, jobs, tick_one, &job) < 0) {
+		perror("pushseal: cannot start a worker");
+		cli_pool_results_free(results, n);
+		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (outs[i]) /* a wait() that failed: its worker's result is lost */
-			collect(&results[i], outs[i]);
 		if (!results[i].have) {
-			fprintf(stderr, "pushseal: the worker for %s died without a report\n", a->repos.items[i]);
+			/* still one line for the repo: its worker died (an OOM kill, a
+			 * crash); the kernel dropped its repo lock, and its crash journal
+			 * lets the next tick recover whatever it left half done */
+			pushseal_report *r = &results[i].report;
+			memset(r, 0, sizeof(*r));
+			r->error.klass = PUSHSEAL_E_INTERNAL;
+			if (results[i].died_signal)
+				snprintf(r->error.message, sizeof(r->error.message),
+					"the worker ticking this repository was killed (signal %d) before it reported; "
+					"the next tick recovers", results[i].died_signal);
+			else
+				snprintf(r->error.message, sizeof(r->error.message),
+					"the worker ticking this repository died before it reported; the next tick recovers");
+			fprintf(stderr, "pushseal: %s: %s\n", a->repos.items[i], r->error.message);
+			print_report(stdout, a, a->repos.items[i], r, dry_run);
+			if (metrics)
+				cli_metrics_add(metrics, a->repos.items[i], r);
 			failed = 1;
 			continue;
 		}
+		if (results[i].failed)
+			failed = 1;
 		if (metrics)
 			cli_metrics_add(metrics, a->repos.items[i], &results[i].report);
-		if (results[i].line)
-			fputs(results[i].line, stdout);
-		free(results[i].line);
+		fputs(results[i].line, stdout);
 	}
 	fflush(stdout);
-	free(pids);
-	free(outs);
-	free(results);
+	cli_pool_results_free(results, n);
 	return failed;
 }
 

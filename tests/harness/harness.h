@@ -222,6 +222,10 @@ void fx_lock_ref(ps_ctx *ctx, const char *repo_gitdir, const char *branch);
 /* Remove a path recursively (a remote that vanished). */
 void fx_rmrf(ps_ctx *ctx, const char *rel);
 
+/* Is any process of process group pgid still running (zombies, which have
+ * ended, do not count)?  Read from /proc. */
+int ps_group_alive(pid_t pgid);
+
 /* Run argv (NULL-terminated) in dir (NULL: here), stdin from /dev/null, at
  * most 120 s.  stdout and stderr land in ring buffers (untrimmed).  Returns
  * the exit code, or 128+signal. */

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -96,4 +98,30 @@ int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char *
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int ps_group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int alive = 0;
+	if (!d)
+		return 0;
+	while (!alive && (e = readdir(d)) != NULL) {
+		char path[300], line[512], state = 'X';
+		const char *close_paren;
+		long pgrp = 0;
+		FILE *f;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(line, sizeof(line), f) && (close_paren = strrchr(line, ')')) != NULL &&
+		    sscanf(close_paren + 1, " %c %*d %ld", &state, &pgrp) == 2 && pgrp == (long)pgid && state != 'Z')
+			alive = 1;
+		fclose(f);
+	}
+	closedir(d);
+	return alive;
 }
