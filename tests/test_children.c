@@ -162,7 +162,6 @@ static void local_push_leaves_live_ref_lock(ps_ctx *ctx)
 	char tip[64];
 	int in[2], status = 0;
 	pid_t person;
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, remote, "main"));
 	if (pipe(in) != 0)
@@ -331,7 +330,6 @@ static void command_deadline_kills_writeback(ps_ctx *ctx)
 	char field[64];
 	long long t0;
 	int rc;
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	snprintf(marker, sizeof(marker), "sleep 30.%d", (int)getpid());
 	args[5] = ps_fmt(ctx, "echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data' && %s", marker);
@@ -415,7 +413,6 @@ static void children_inherit_no_descriptor(ps_ctx *ctx)
 	pid_t run, child = 0;
 	long long end;
 	int status;
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	/* the writeback, caught while it sleeps: what it holds, it inherited */
@@ -487,7 +484,6 @@ static void recovery_leaves_live_index_lock(ps_ctx *ctx)
 	const char *repos[] = { local };
 	ps_cycle_result r[1];
 	pid_t person;
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	/* a run dies with its journal open, before taking any lock */
@@ -512,7 +508,6 @@ static void linked_worktree_crash_recovers(ps_ctx *ctx)
 	const char *repos[] = { wt };
 	ps_cycle_result r[1];
 	char before[64];
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	{
 		/* the main worktree parks on another branch; the linked one has main */
@@ -617,14 +612,14 @@ static void step_converges(ps_ctx *ctx, const step *st)
 	}
 }
 
-static void step_after_fetch(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[0]); }
-static void step_before_tracking(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[1]); }
-static void step_after_checkout(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[2]); }
-static void step_before_branch(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[3]); }
-static void step_after_branch(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[4]); }
-static void step_after_pack(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[5]); }
-static void step_after_remote_ref(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[6]); }
-static void step_before_push_tracking(ps_ctx *ctx) { PS_REQUIRE_EXT(); step_converges(ctx, &steps[7]); }
+static void step_after_fetch(ps_ctx *ctx) { step_converges(ctx, &steps[0]); }
+static void step_before_tracking(ps_ctx *ctx) { step_converges(ctx, &steps[1]); }
+static void step_after_checkout(ps_ctx *ctx) { step_converges(ctx, &steps[2]); }
+static void step_before_branch(ps_ctx *ctx) { step_converges(ctx, &steps[3]); }
+static void step_after_branch(ps_ctx *ctx) { step_converges(ctx, &steps[4]); }
+static void step_after_pack(ps_ctx *ctx) { step_converges(ctx, &steps[5]); }
+static void step_after_remote_ref(ps_ctx *ctx) { step_converges(ctx, &steps[6]); }
+static void step_before_push_tracking(ps_ctx *ctx) { step_converges(ctx, &steps[7]); }
 
 static const struct CMUnitTest tests[] = {
 	NET_CLAUSE("F-LOCK-1", "a network deadline leaves a live git commit's index.lock, and that commit then completes", deadline_leaves_live_index_lock),

@@ -262,7 +262,6 @@ static void remote_changes_nothing(ps_ctx *ctx)
 
 static void remote_branch_deleted(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT(); /* plain `git fetch` does not prune: family prune */
 	fx_pair(ctx, 2);
 	/* a main-less remote still has a branch, so it is a real remote */
 	fx_commit_bare(ctx, "remote.git", "other", "other.txt", "other\n");

@@ -119,7 +119,6 @@ static void c16_local_change_in_the_way_skips_and_keeps_it(ps_ctx *ctx)
 
 static void c16_unsyncable_repo_gets_no_writes(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_unset_upstream(ctx, "local");
 	ps_clone_state before;
@@ -136,7 +135,6 @@ static void c16_unsyncable_repo_gets_no_writes(ps_ctx *ctx)
  * skips every write instead, and converges once the remote is back. */
 static void c16_failed_fetch_skips_all_writes(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	const char *url;
@@ -488,7 +486,6 @@ static void fs_assert_same(const fs_snap *a, const fs_snap *b)
 
 static void s9_stable_ticks_write_no_file(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 3);
 	or_git(ctx, NULL, "remote.git", "config", "core.logAllRefUpdates", "always", NULL);
 	/* a person's `git fetch` left a FETCH_HEAD: ticks must not rewrite it */

@@ -12,13 +12,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static int against_reference; /* no PUSHSEAL_IMPL given: drive the built CLI */
-
-static void use_cli(ps_ctx *ctx)
-{
-	if (!against_reference)
-		PS_REQUIRE_EXT();
-}
 
 static int count_lines(const char *s)
 {
@@ -56,7 +49,6 @@ static void rebase_heals_writer_race(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char human[64], skipped[16];
-	use_cli(ctx);
 	diverge_by_race(ctx);
 	snprintf(human, sizeof(human), "%s", or_rev(ctx, "remote.git", "main"));
 	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase", NULL);
@@ -78,7 +70,6 @@ static void rebase_never_moves_a_persons_commit(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char remote_before[64], local_before[64], skipped[16];
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_clone(ctx, "remote.git", "human");
 	/* a person committed in the writer's clone; the remote moved meanwhile */
@@ -99,7 +90,6 @@ static void rebase_refuses_conflict(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char local_before[64];
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_commit(ctx, "local", "log.txt", "writer's version\n");
 	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "upstream's version\n");
@@ -116,7 +106,6 @@ static void default_policy_stays_stuck(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char skipped[16];
-	use_cli(ctx);
 	diverge_by_race(ctx);
 	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), NULL), 1);
 	field(skipped, sizeof(skipped), out, "skipped");
@@ -127,7 +116,6 @@ static void default_policy_stays_stuck(ps_ctx *ctx)
 static void commit_message_commits_leftovers_once(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	const char *wb = "echo report > report.txt && echo more >> log.txt";
 	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--writeback", wb,
@@ -147,7 +135,6 @@ static void held_lock_skips_then_wait_succeeds(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char skipped[16];
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	int fd = open(ps_path(ctx, "local/.git/pushseal.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -166,7 +153,6 @@ static void status_writes_nothing(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char v[32];
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 2);
 	char before[64];
@@ -186,7 +172,6 @@ static void status_writes_nothing(ps_ctx *ctx)
 static void all_and_list_cover_a_hub(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_bare(ctx, "remotes/a.git", 1);
 	fx_bare(ctx, "remotes/b.git", 1);
 	fx_clone(ctx, "remotes/a.git", "hub/a");
@@ -242,7 +227,6 @@ static void parallel_tick_same_as_sequential(ps_ctx *ctx)
 {
 	int rc_seq, rc_par;
 	char seq[65536];
-	use_cli(ctx);
 	make_set(ctx, "seq", 50);
 	make_set(ctx, "par", 50);
 	snprintf(seq, sizeof(seq), "%s", run_set(ctx, "seq", "1", &rc_seq));
@@ -305,7 +289,6 @@ static long metric(const char *text, const char *name)
 static void metrics_file_parses(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_bare(ctx, "a.git", 1);
 	fx_bare(ctx, "b.git", 1);
 	fx_bare(ctx, "c.git", 1);
@@ -339,7 +322,6 @@ static void metrics_file_parses(ps_ctx *ctx)
 static void text_format_for_people(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--format", "text", ps_keep(ctx, "local"), NULL), 0);
@@ -367,8 +349,7 @@ int main(void)
 	ps_harness_init();
 	if (!drv_is_exec()) {
 		const char *cli = getenv("PUSHSEAL_REFERENCE_CLI");
-		against_reference = 1;
-		setenv("PUSHSEAL_IMPL", cli && *cli ? cli : PUSHSEAL_CLI_PATH, 1);
+		ps_use_reference_cli(cli && *cli ? cli : PUSHSEAL_CLI_PATH);
 	}
 	return PS_RUN("extended cycle", tests);
 }

@@ -386,7 +386,6 @@ static const char *locks_in_local(ps_ctx *ctx)
 
 static void timeout_class_no_locks(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	/* another writer's lock, held before we start: it is not ours to remove */

@@ -543,13 +543,13 @@ static void crash_after_fetch(ps_ctx *ctx) { crash_row_run(ctx, &crash_rows[0]);
 /* A SIGKILL during the checkout leaves the branch ref lock, index.lock and a
  * half-written worktree; the next run's crash-journal recovery must clear
  * exactly those and complete the pull (src/journal.c). */
-static void crash_during_checkout(ps_ctx *ctx) { PS_REQUIRE_EXT(); crash_row_run(ctx, &crash_rows[1]); }
+static void crash_during_checkout(ps_ctx *ctx) { crash_row_run(ctx, &crash_rows[1]); }
 static void crash_after_commit(ps_ctx *ctx) { crash_row_run(ctx, &crash_rows[2]); }
 /* Killed while the push holds the REMOTE's ref lock (for a path remote the
  * client does the server's work): the next push must clear that lock. */
-static void crash_during_push(ps_ctx *ctx) { PS_REQUIRE_EXT(); crash_row_run(ctx, &crash_rows[3]); }
+static void crash_during_push(ps_ctx *ctx) { crash_row_run(ctx, &crash_rows[3]); }
 /* Killed at seeded random points of a whole cycle (any of the above). */
-static void crash_at_random(ps_ctx *ctx) { PS_REQUIRE_EXT(); crash_row_run(ctx, &crash_rows[4]); }
+static void crash_at_random(ps_ctx *ctx) { crash_row_run(ctx, &crash_rows[4]); }
 
 /* ---- F-STATE -------------------------------------------------------------------- */
 
@@ -631,12 +631,12 @@ static void state_refuses(ps_ctx *ctx, const state_row *row)
 	assert_true(or_exists(ctx, ps_fmt(ctx, "local/.git/%.*s", (int)strcspn(row->file, "/"), row->file)));
 }
 
-static void state_merge(ps_ctx *ctx) { PS_REQUIRE_EXT(); state_refuses(ctx, &state_rows[0]); }
-static void state_rebase_merge(ps_ctx *ctx) { PS_REQUIRE_EXT(); state_refuses(ctx, &state_rows[1]); }
-static void state_rebase_apply(ps_ctx *ctx) { PS_REQUIRE_EXT(); state_refuses(ctx, &state_rows[2]); }
-static void state_cherry_pick(ps_ctx *ctx) { PS_REQUIRE_EXT(); state_refuses(ctx, &state_rows[3]); }
-static void state_bisect(ps_ctx *ctx) { PS_REQUIRE_EXT(); state_refuses(ctx, &state_rows[4]); }
-static void state_index_lock(ps_ctx *ctx) { PS_REQUIRE_EXT(); state_refuses(ctx, &state_rows[5]); }
+static void state_merge(ps_ctx *ctx) { state_refuses(ctx, &state_rows[0]); }
+static void state_rebase_merge(ps_ctx *ctx) { state_refuses(ctx, &state_rows[1]); }
+static void state_rebase_apply(ps_ctx *ctx) { state_refuses(ctx, &state_rows[2]); }
+static void state_cherry_pick(ps_ctx *ctx) { state_refuses(ctx, &state_rows[3]); }
+static void state_bisect(ps_ctx *ctx) { state_refuses(ctx, &state_rows[4]); }
+static void state_index_lock(ps_ctx *ctx) { state_refuses(ctx, &state_rows[5]); }
 
 /* ---- F-PATH ----------------------------------------------------------------------- */
 
@@ -686,7 +686,6 @@ static void all_commands_refuse(ps_ctx *ctx, const char *path, const char *what)
 
 static void path_symlink_loop(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	assert_int_equal(symlink("loop-b", ps_path(ctx, "loop-a")), 0);
 	assert_int_equal(symlink("loop-a", ps_path(ctx, "loop-b")), 0);
 	all_commands_refuse(ctx, ps_keep(ctx, "loop-a"), "symlink loop");
@@ -695,7 +694,6 @@ static void path_symlink_loop(ps_ctx *ctx)
 
 static void path_dangling_symlink(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	assert_int_equal(symlink("nowhere", ps_path(ctx, "dangling")), 0);
 	all_commands_refuse(ctx, ps_keep(ctx, "dangling"), "dangling symlink");
 	assert_false(or_exists(ctx, "nowhere"));
@@ -704,7 +702,6 @@ static void path_dangling_symlink(ps_ctx *ctx)
 static void path_too_long(ps_ctx *ctx)
 {
 	static char longpath[4300];
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	/* a real repository at the start of the path: nothing may resolve to it */
 	int n = snprintf(longpath, sizeof(longpath), "%s/local", ctx->root);
@@ -720,7 +717,6 @@ static void path_too_long(ps_ctx *ctx)
 static void path_odd_names_work(ps_ctx *ctx)
 {
 	static const char *const names[] = { "with space", "new\nline", "bad\xff" "byte\xc3", " lead and trail " };
-	PS_REQUIRE_EXT();
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char bare[32], tip[64];
 		const char *repo;
@@ -830,19 +826,16 @@ static void redact_url(ps_ctx *ctx, const char *url, const char *secret, const c
 
 static void redact_password(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	redact_url(ctx, "https://user:s3cr3t@127.0.0.1:1/x.git", "s3cr3t", NULL);
 }
 
 static void redact_token(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	redact_url(ctx, "http://tok3n@127.0.0.1:1/x", "tok3n", NULL);
 }
 
 static void redact_echoed_url(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	/* libgit2 quotes a malformed URL in its message: it must come out masked */
 	redact_url(ctx, "https://user:s3cr3t@127.0.0.1:99999/x.git", "s3cr3t", "@127.0.0.1:99999/x.git");
 }
@@ -981,7 +974,6 @@ static void conc_clones(ps_ctx *ctx, int rebase)
 
 static void conc_four_clones(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT(); /* the rebase divergence policy is the reference's own */
 	conc_clones(ctx, 1);
 }
 

@@ -456,7 +456,6 @@ static void sparse_commit_message(ps_ctx *ctx)
 	const char *argv[] = { PUSHSEAL_CLI_PATH, "fix", NULL, "--writeback", "echo more >> a/x",
 		"--commit-message", "bot: more", NULL };
 	const char *out, *err;
-	PS_REQUIRE_EXT();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git -C local sparse-checkout set a");
 	local = ps_keep(ctx, "local");
 	argv[2] = local;
@@ -477,7 +476,6 @@ static void insteadof_competing_push(ps_ctx *ctx)
 	const char *local, *person;
 	char theirs[64];
 	ps_result r;
-	PS_REQUIRE_EXT();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git person && "
 		"git -C local remote set-url origin forge:remote.git && git -C local config url.\"$T/\".insteadOf forge: && "
 		"cd person && echo theirs >> top.txt && git commit -qam theirs");
@@ -498,7 +496,6 @@ static void insteadof_competing_push(ps_ctx *ctx)
 static void unsupported_features(ps_ctx *ctx)
 {
 	ps_result r;
-	PS_REQUIRE_EXT();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git split && "
 		"cd split && git config core.splitIndex true && git update-index --split-index && "
 		"echo more >> top.txt && git add top.txt && cd .. && git clone -q remote.git wtc && "

@@ -408,7 +408,6 @@ static const char *wb_commit(void)
 static void forge_push_allowed(ps_ctx *ctx)
 {
 	const char *local, *bare;
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub1", "local", "main");
@@ -446,7 +445,6 @@ static void forge_branch_denied(ps_ctx *ctx)
 	const char *words = "FATAL: W refs/heads/other hub1 bot DENIED by fallthru";
 	const char *local, *bare;
 	char tip[64];
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub1", "local", "other");
@@ -471,7 +469,6 @@ static void forge_read_only_repo(ps_ctx *ctx)
 	const char *words = "FATAL: W any hub2 bot DENIED by fallthru";
 	const char *local, *bare;
 	char tip[64];
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub2", "local", "main");
@@ -527,7 +524,6 @@ static void fetch_refused(ps_ctx *ctx, const char *repo_url_name, const char *wo
 
 static void forge_no_access(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	bot_clone(ctx, "hub3", "local", "main");
@@ -536,7 +532,6 @@ static void forge_no_access(ps_ctx *ctx)
 
 static void forge_missing_repo(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	bot_clone(ctx, "hub1", "local", "main");
@@ -636,7 +631,6 @@ static void systemd_deploy_key_recipe(ps_ctx *ctx)
 	static char readme[32768], unit[8192], script[16384];
 	const char *hub, *repo, *bare, *block, *exec_start;
 	char register_key[1200], bin[1200];
-	PS_REQUIRE_EXT();
 	if (drv_is_exec())
 		PS_SKIP("the reference's own systemd unit and README: run by the in-process suite");
 	if (!read_source(README, readme, sizeof(readme)) || !read_source(UNIT, unit, sizeof(unit)))

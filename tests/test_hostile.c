@@ -152,7 +152,6 @@ static void token_numeric_loopback_only(ps_ctx *ctx)
 	const char *local = ps_keep(ctx, "local");
 	const char *hosts[] = { "127.1", "2130706433", "[::ffff:127.0.0.1]", NULL, NULL };
 	char self[256] = "", good[1024];
-	PS_REQUIRE_EXT();
 	clean_env();
 	snprintf(good, sizeof(good), "%s", ps_http_url(ctx, "remote.git", "private", "pushseal"));
 	setenv("PUSHSEAL_HTTPS_TOKEN", ps_http_password(), 1);
@@ -205,7 +204,6 @@ static void token_decision_after_rewrite(ps_ctx *ctx)
 	const char *local = ps_keep(ctx, "local");
 	const char *path;
 	char tip[64], good[1024], good_base[1024], bad_base[1024];
-	PS_REQUIRE_EXT();
 	clean_env();
 	snprintf(good, sizeof(good), "%s", ps_http_url(ctx, "remote.git", "private", "pushseal"));
 	setenv("PUSHSEAL_HTTPS_TOKEN", ps_http_password(), 1);
@@ -340,7 +338,6 @@ static void tls_fresh_random_any_url(ps_ctx *ctx)
 	const char *local = ps_keep(ctx, "local");
 	char r[4][64];
 	int port;
-	PS_REQUIRE_EXT();
 	clean_env();
 	setenv("PUSHSEAL_DEADLINE_S", "10", 1);
 	port = hello_listener(ctx, 4);
@@ -411,7 +408,6 @@ static void tls_verify_not_disabled(ps_ctx *ctx)
 	const char *key = ps_keep(ctx, "key.pem"), *cert = ps_keep(ctx, "cert.pem");
 	const char *err;
 	int port;
-	PS_REQUIRE_EXT();
 	clean_env();
 	{
 		const char *argv[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
@@ -463,7 +459,6 @@ static void ssh_command_as_git(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	const char *cmd;
-	PS_REQUIRE_EXT();
 	clean_env();
 	cmd = marker_script(ctx, "ssh-command.sh", 1);
 	fx_bare(ctx, "remote.git", 2);
@@ -496,7 +491,6 @@ static void fsmonitor_never_run(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	const char *hook, *out, *err;
-	PS_REQUIRE_EXT();
 	clean_env();
 	hook = marker_script(ctx, "fsmonitor.sh", 1);
 	fx_pair(ctx, 2);
@@ -541,7 +535,6 @@ static void hooks_and_filters_never_run(ps_ctx *ctx)
 	const char *names[] = { "post-merge", "post-checkout", "reference-transaction", "pre-push", "pre-commit",
 		"post-commit", "commit-msg", "pre-auto-gc", NULL };
 	const char *out, *err;
-	PS_REQUIRE_EXT();
 	clean_env();
 	mkdir(hooks, 0755);
 	for (int i = 0; names[i]; i++)
@@ -588,7 +581,6 @@ static void runs_only_what_it_says(ps_ctx *ctx)
 	const char *path = getenv("PATH");
 	char saved[4096];
 	const char *out, *err;
-	PS_REQUIRE_EXT();
 	clean_env();
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);

@@ -220,7 +220,6 @@ static void help_and_version(ps_ctx *ctx)
 	const char *out, *err;
 	int rc;
 	REQUIRE_EXEC();
-	PS_REQUIRE_EXT();
 	for (size_t h = 0; h < 2; h++) {
 		rc = drv_exec(ctx, &out, &err, help[h], NULL);
 		if (rc != 0)
@@ -247,7 +246,6 @@ static void odd_paths(ps_ctx *ctx)
 		"it's \"$HOME\" *.txt \\t; $(false)",
 	};
 	REQUIRE_EXEC();
-	PS_REQUIRE_EXT();
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *name = names[i];
 		char bare[64], tip[64];

@@ -603,7 +603,6 @@ static void pull_remote_unconfigured_fails_unchanged(ps_ctx *ctx)
 
 static void pull_local_upstream_fails(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	/* git itself would fast-forward main to the local branch `other` */
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
@@ -748,7 +747,6 @@ static void pull_many_commits_in_one_call(ps_ctx *ctx)
 
 static void pull_ignored_file_kept(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_write(ctx, "local/.git/info/exclude", "build.out\n");
 	fx_commit_bare(ctx, "remote.git", "main", "build.out", "tracked upstream\n");
@@ -764,7 +762,6 @@ static void pull_ignored_file_kept(ps_ctx *ctx)
 static void pull_gitignored_file_kept(ps_ctx *ctx)
 {
 	/* the same, ignored by a tracked .gitignore pattern in a subdirectory */
-	PS_REQUIRE_EXT();
 	fx_bare(ctx, "remote.git", 1);
 	fx_commit_bare(ctx, "remote.git", "main", ".gitignore", "*.log\n");
 	fx_clone(ctx, "remote.git", "local");
@@ -821,7 +818,6 @@ static void pull_ref_lock_fails(ps_ctx *ctx)
 
 static void pull_ref_lock_no_new_worktree(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_behind_with_branch_locked(ctx);
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
@@ -864,7 +860,6 @@ static void expect_pull_class(ps_ctx *ctx, const char *repo, int klass)
 
 static void pull_failure_classes(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair_named(ctx, "r1.git", "diverged", 2);
 	fx_ahead(ctx, "diverged", 1);
 	fx_behind(ctx, "r1.git", 1);

@@ -577,7 +577,6 @@ static void push_keeps_uncommitted_edits(ps_ctx *ctx)
 
 static void class_diverged(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_ahead(ctx, "local", 1);
 	fx_behind(ctx, "remote.git", 1);
@@ -587,7 +586,6 @@ static void class_diverged(ps_ctx *ctx)
 
 static void class_behind_is_diverged(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_behind(ctx, "remote.git", 1);
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
@@ -596,7 +594,6 @@ static void class_behind_is_diverged(ps_ctx *ctx)
 
 static void class_rejected(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_ahead(ctx, "local", 1);
 	fx_lock_ref(ctx, "remote.git", "main");
@@ -612,7 +609,6 @@ static void class_rejected(ps_ctx *ctx)
 static void class_rejected_by_hook(ps_ctx *ctx)
 {
 	char tip[64];
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_ahead(ctx, "local", 1);
 	fx_write(ctx, "remote.git/hooks/pre-receive", "#!/bin/sh\necho 'policy: no pushes' >&2\nexit 1\n");
@@ -627,7 +623,6 @@ static void class_rejected_by_hook(ps_ctx *ctx)
 
 static void class_no_upstream(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_ahead(ctx, "local", 1);
 	fx_unset_upstream(ctx, "local");
@@ -637,7 +632,6 @@ static void class_no_upstream(ps_ctx *ctx)
 
 static void class_no_upstream_remote_gone(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_ahead(ctx, "local", 1);
 	fx_remove_remote(ctx, "local", "origin");
@@ -647,7 +641,6 @@ static void class_no_upstream_remote_gone(ps_ctx *ctx)
 
 static void class_detached(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_detach(ctx, "local");
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
@@ -656,7 +649,6 @@ static void class_detached(ps_ctx *ctx)
 
 static void class_unreachable(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 1);
 	fx_ahead(ctx, "local", 1);
 	fx_rmrf(ctx, "remote.git");
@@ -707,13 +699,11 @@ static void race_at(ps_ctx *ctx, const char *point)
 
 static void race_during_push_loses_nothing(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	race_at(ctx, "AFTER_LOCK");
 }
 
 static void race_before_push_loses_nothing(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	race_at(ctx, "BEFORE_LOCK");
 }
 

@@ -24,10 +24,8 @@
 static int against_reference; /* no PUSHSEAL_IMPL given: drive the built CLI */
 static int checks;            /* lines files checked so far (for unique names) */
 
-static void use_cli(ps_ctx *ctx)
+static void no_inherited_credentials(void)
 {
-	if (!against_reference)
-		PS_REQUIRE_EXT();
 	/* no credentials from an earlier test or the caller's environment */
 	static const char *const vars[] = { "PUSHSEAL_HTTPS_TOKEN", "PUSHSEAL_HTTPS_TOKEN_FILE",
 		"PUSHSEAL_CREDENTIAL_HELPER", "PUSHSEAL_SSH_KEY", "SSH_AUTH_SOCK", "PUSHSEAL_DEADLINE_S" };
@@ -288,7 +286,7 @@ static void expect_row_metrics(const row *r, const char *samples)
 
 static void every_outcome_row(ps_ctx *ctx)
 {
-	use_cli(ctx);
+	no_inherited_credentials();
 	setenv("PUSHSEAL_DEADLINE_S", "2", 1); /* the timeout row; local fetches take milliseconds */
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const row *r = &rows[i];
@@ -334,7 +332,7 @@ static void clean_repo_failures_are_not_silent(ps_ctx *ctx)
 {
 	const char *out, *samples;
 	char url[4096];
-	use_cli(ctx);
+	no_inherited_credentials();
 	fx_bare(ctx, "a.git", 2);
 	fx_clone(ctx, "a.git", "a");
 	snprintf(url, sizeof(url), "%s", ps_http_url(ctx, "a.git", "private", NULL));
@@ -369,7 +367,7 @@ static void clean_repo_failures_are_not_silent(ps_ctx *ctx)
 static void unstageable_leftover_is_a_failure(ps_ctx *ctx)
 {
 	const char *out, *samples;
-	use_cli(ctx);
+	no_inherited_credentials();
 	fx_bare(ctx, "r.git", 2);
 	fx_clone(ctx, "r.git", "r");
 	const char *prom = ps_keep(ctx, "r.prom");
@@ -396,7 +394,7 @@ static void unstageable_leftover_is_a_failure(ps_ctx *ctx)
 static void fix_reports_its_backlog(ps_ctx *ctx)
 {
 	const char *out;
-	use_cli(ctx);
+	no_inherited_credentials();
 	fx_bare(ctx, "r.git", 2);
 	fx_clone(ctx, "r.git", "r");
 	fx_ahead(ctx, "r", 2);
@@ -416,7 +414,7 @@ static void fix_reports_its_backlog(ps_ctx *ctx)
 static void ahead_null_when_unmeasured(ps_ctx *ctx)
 {
 	const char *out;
-	use_cli(ctx);
+	no_inherited_credentials();
 	fx_bare(ctx, "r.git", 2);
 	fx_clone(ctx, "r.git", "r");
 	fx_ahead(ctx, "r", 3);
@@ -457,7 +455,7 @@ static void ahead_null_when_unmeasured(ps_ctx *ctx)
 static void metrics_for_non_utf8_paths(ps_ctx *ctx)
 {
 	const char *out, *samples;
-	use_cli(ctx);
+	no_inherited_credentials();
 	const char *name = "caf\xe9 \xff\xfe\n\"q\\";
 	fx_bare(ctx, "latin1.git", 2);
 	fx_clone(ctx, "latin1.git", name);
@@ -477,7 +475,7 @@ static void metrics_for_non_utf8_paths(ps_ctx *ctx)
 static void out_of_memory_exits_1(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
+	no_inherited_credentials();
 	const char *cli_env = getenv("PUSHSEAL_REFERENCE_CLI");
 	if (!against_reference || (cli_env && *cli_env)) {
 		/* the address-space limit below would measure the wrapper, not pushseal */
@@ -507,7 +505,7 @@ static void every_line_matches_the_schema(ps_ctx *ctx)
 	const char *args[64];
 	int fds[sizeof(rows) / sizeof(rows[0])];
 	size_t n = 0, nrows = sizeof(rows) / sizeof(rows[0]);
-	use_cli(ctx);
+	no_inherited_credentials();
 	setenv("PUSHSEAL_DEADLINE_S", "2", 1);
 	for (size_t i = 0; i < nrows; i++)
 		fds[i] = build_row(ctx, &rows[i], ps_fmt(ctx, "all-%zu", i));
@@ -564,7 +562,7 @@ int main(void)
 	if (!drv_is_exec()) {
 		const char *cli_env = getenv("PUSHSEAL_REFERENCE_CLI");
 		against_reference = 1;
-		setenv("PUSHSEAL_IMPL", cli_env && *cli_env ? cli_env : PUSHSEAL_CLI_PATH, 1);
+		ps_use_reference_cli(cli_env && *cli_env ? cli_env : PUSHSEAL_CLI_PATH);
 	}
 	failed = PS_RUN("honest reports", tests);
 	if (silent_fd >= 0)

@@ -17,10 +17,7 @@
 
 #define HUB_REPOS 1000
 
-static int against_reference; /* no PUSHSEAL_IMPL given: drive the built CLI */
 
-/* Extended clauses: always against the reference, else when opted in. */
-#define REQUIRE_EXT() do { if (!against_reference) PS_REQUIRE_EXT(); } while (0)
 
 /* The hub: HUB_REPOS clones of one template (a commit, origin/main equal to
  * it, upstream configured), each with its own remote URL.  Built once per
@@ -149,7 +146,6 @@ static void shards_cover_the_hub_once(ps_ctx *ctx)
 {
 	static int shard_of[HUB_REPOS];
 	int sizes[4];
-	REQUIRE_EXT();
 	make_hub(ctx);
 	round_of(ctx, "run", 4, shard_of, sizes);
 	for (int s = 0; s < 4; s++)
@@ -174,7 +170,6 @@ static void growing_moves_few(ps_ctx *ctx)
 {
 	static int four[HUB_REPOS], five[HUB_REPOS];
 	int sizes[5], moved = 0;
-	REQUIRE_EXT();
 	make_hub(ctx);
 	round_of(ctx, "status", 4, four, sizes);
 	round_of(ctx, "status", 5, five, sizes);
@@ -196,7 +191,6 @@ static void growing_moves_few(ps_ctx *ctx)
 static void shard_auto_and_usage(ps_ctx *ctx)
 {
 	const char *out, *err;
-	REQUIRE_EXT();
 	make_hub(ctx);
 	{
 		const char *args[] = { "status", "--all", hub, "--shard", "2/3", NULL };
@@ -232,7 +226,6 @@ static void manifests_are_sound(ps_ctx *ctx)
 	const char *out, *err;
 	const char *argv[] = { "python3", PUSHSEAL_SOURCE_DIR "/ci/k8s-check",
 		PUSHSEAL_SOURCE_DIR "/contrib/kubernetes/pushseal-shards.yaml", NULL };
-	REQUIRE_EXT();
 	if (ps_spawn(ctx, NULL, argv, &out, &err) != 0)
 		fail_msg("ci/k8s-check: %s%s", out, err);
 	{
@@ -252,10 +245,8 @@ int main(void)
 	};
 	int failed;
 	ps_harness_init();
-	if (!drv_is_exec()) {
-		against_reference = 1;
-		setenv("PUSHSEAL_IMPL", PUSHSEAL_CLI_PATH, 1);
-	}
+	if (!drv_is_exec())
+		ps_use_reference_cli(PUSHSEAL_CLI_PATH);
 	failed = PS_RUN("shard", tests);
 	return failed ? 1 : 0;
 }

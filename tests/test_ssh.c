@@ -218,7 +218,6 @@ static void fetch_works(ps_ctx *ctx, const char *local_rel)
  * ssh's own words, and no askpass program ever runs. */
 static void ssh_no_key_never_prompts(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	all_ops_fail(ctx, "local", PUSHSEAL_E_AUTH, "Permission denied (publickey)");
@@ -244,7 +243,6 @@ static void ssh_no_key_never_prompts(ps_ctx *ctx)
 static void ssh_refused_key_once(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "other_ed25519"), 1);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
@@ -265,7 +263,6 @@ static void ssh_refused_key_once(ps_ctx *ctx)
  * IdentityFile the server refuses. */
 static void ssh_pushseal_key(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "other_ed25519"), NULL);
 	setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "client_ed25519"), 1);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", ""));
@@ -277,7 +274,6 @@ static void ssh_pushseal_key(ps_ctx *ctx)
 static void ssh_unreachable(ps_ctx *ctx)
 {
 	int port;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, ps_fmt(ctx, "Host nowhere\n  HostName nonexistent.invalid\n"), NULL);
 	{
 		/* a port nobody listens on: bind, note, close */
@@ -313,7 +309,6 @@ static void ssh_host_keys(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "client_ed25519"), "# nothing known\n");
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	from = file_size(sshd_log(ctx));
@@ -346,7 +341,6 @@ static void ssh_host_keys(ps_ctx *ctx)
 static void ssh_rsa_and_ed25519(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "client_rsa"), NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	from = file_size(sshd_log(ctx));
@@ -390,7 +384,6 @@ static void start_agent(ps_ctx *ctx, const char *key)
 static void ssh_agent(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	start_agent(ctx, "client_ed25519");
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
@@ -406,7 +399,6 @@ static void ssh_agent(ps_ctx *ctx)
 static void ssh_host_alias(ps_ctx *ctx)
 {
 	char good[1200], bad[1200];
-	PS_REQUIRE_EXT();
 	snprintf(good, sizeof(good), "%s", ps_ssh_file(ctx, "client_ed25519"));
 	snprintf(bad, sizeof(bad), "%s", ps_ssh_file(ctx, "other_ed25519"));
 	ssh_home(ctx, ps_fmt(ctx,
@@ -432,7 +424,6 @@ static void ssh_git_ssh_command(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	char key[1200];
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	mkdir(ps_path(ctx, "deploy keys"), 0700);
 	fx_write(ctx, "deploy keys/repo 1", or_file(ctx, ps_ssh_file(ctx, "client_ed25519")));
@@ -468,7 +459,6 @@ static void ssh_git_ssh_command(ps_ctx *ctx)
  * each with its own deploy key; each uses its own. */
 static void ssh_core_ssh_command(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	fx_clone(ctx, "remote.git", "second");
@@ -490,7 +480,6 @@ static void ssh_proxy_jump(ps_ctx *ctx)
 {
 	char key[1200], known[8192];
 	long from;
-	PS_REQUIRE_EXT();
 	snprintf(key, sizeof(key), "%s", ps_ssh_file(ctx, "client_ed25519"));
 	snprintf(known, sizeof(known), "%s", ps_ssh_known_host(ctx, 1));
 	snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s", ps_ssh_known_host(ctx, 0));
@@ -511,7 +500,6 @@ static void ssh_proxy_jump(ps_ctx *ctx)
 static void ssh_revoked_key(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "revoked_ed25519"), NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	from = file_size(sshd_log(ctx));
@@ -569,7 +557,6 @@ static void ssh_silent_server(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	int port;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "client_ed25519"), NULL);
 	port = silent_server(ctx);
 	pair_at(ctx, ps_fmt(ctx, "ssh://127.0.0.1:%d%s", port, ps_path(ctx, "remote.git")));
@@ -609,7 +596,6 @@ static void ssh_refusing_hook(ps_ctx *ctx)
 	const char *local = ps_keep(ctx, "local");
 	const char *bare = ps_keep(ctx, "remote.git");
 	char tip[64];
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "client_ed25519"), NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	fx_write(ctx, "remote.git/hooks/pre-receive", "#!/bin/sh\necho 'denied by policy' >&2\nexit 1\n");

@@ -128,7 +128,6 @@ static void expect_no_secret(const ps_result *r, const char *secret)
  * the server saw at most two unauthenticated attempts per operation. */
 static void http_missing_credentials(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	clean_env();
 	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", NULL));
 	fx_behind(ctx, "remote.git", 1);
@@ -155,7 +154,6 @@ static void http_missing_credentials(ps_ctx *ctx)
 static void http_wrong_token(ps_ctx *ctx)
 {
 	const char *secret = "wrong-token-7f3a9c";
-	PS_REQUIRE_EXT();
 	clean_env();
 	setenv("PUSHSEAL_HTTPS_TOKEN", secret, 1);
 	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", "pushseal"));
@@ -178,7 +176,6 @@ static void http_wrong_token(ps_ctx *ctx)
 static void http_right_token(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
 	clean_env();
 	setenv("PUSHSEAL_HTTPS_TOKEN", ps_http_password(), 1);
 	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", "pushseal"));
@@ -207,7 +204,6 @@ static void http_secret_never_shown(ps_ctx *ctx)
 {
 	const char *url_secret = "urlpass-55e1d0";
 	const char *token = "tok-9bd2aa61";
-	PS_REQUIRE_EXT();
 	clean_env();
 	setenv("PUSHSEAL_HTTPS_TOKEN", token, 1);
 	pair_at(ctx, ps_http_url(ctx, "remote.git", "private", ps_fmt(ctx, "pushseal:%s", url_secret)));
@@ -294,7 +290,6 @@ static void https_random_not_shared(ps_ctx *ctx)
 {
 	char r1[80];
 	int port;
-	PS_REQUIRE_EXT();
 	clean_env();
 	setenv("PUSHSEAL_DEADLINE_S", "10", 1);
 	port = hello_listener(ctx, 2);
@@ -332,7 +327,6 @@ static void configure_helper(ps_ctx *ctx, const char *pass)
 static void cred_helper_opt_in(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
 	clean_env();
 	configure_helper(ctx, ps_http_password());
 	pair_at(ctx, ps_http_url(ctx, "remote.git", "git", NULL));
@@ -352,7 +346,6 @@ static void cred_helper_hang_killed(ps_ctx *ctx)
 	const char *local = ps_keep(ctx, "local");
 	char marker[64];
 	long long t0;
-	PS_REQUIRE_EXT();
 	clean_env();
 	snprintf(marker, sizeof(marker), "sleep 600.%d", (int)getpid());
 	/* the helper starts a grandchild of its own, then waits on it */
@@ -385,7 +378,6 @@ static void cred_helper_hang_killed(ps_ctx *ctx)
  * and the askpass program never runs. */
 static void cred_helper_never_prompts(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	clean_env();
 	fx_write(ctx, "askpass.sh", ps_fmt(ctx, "#!/bin/sh\necho ran >> '%s'\necho x\n", ps_path(ctx, "askpass-ran")));
 	chmod(ps_path(ctx, "askpass.sh"), 0755);
@@ -406,7 +398,6 @@ static void cred_helper_never_prompts(ps_ctx *ctx)
  * the helper ran once per operation. */
 static void cred_helper_wrong_once(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	clean_env();
 	configure_helper(ctx, "not-the-password");
 	setenv("PUSHSEAL_CREDENTIAL_HELPER", "1", 1);

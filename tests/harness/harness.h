@@ -270,14 +270,21 @@ typedef struct ps_result {
 
 /* 1 when running a protocol v1 command (PUSHSEAL_IMPL), 0 in-process. */
 int drv_is_exec(void);
-/* Extended clauses (docs/SPEC.md level "ext") always run in-process.  Against
- * an exec implementation they run only when PUSHSEAL_EXT opts in: "all", or a
- * comma-separated list of family names (docs/SPEC.md, "Extended families"),
- * clause IDs or ID prefixes ("X-DIVERGE").  Call first in an ext test: it
- * skips the test otherwise. */
-#define PS_REQUIRE_EXT() do { if (!ps_ext_enabled(ctx->clause)) \
-		PS_SKIP("extended clause not opted into (--with FAMILY or ID; see --list-clauses)"); } while (0)
+/* Extended clauses (docs/SPEC.md level "ext") are gated by the harness, not
+ * by the test: before the body runs, ps_run_body looks up each ID of the
+ * test's name in docs/SPEC.md's table (built in from clauses.inc) and fails
+ * the test when one is not there.  An ext clause always runs in-process and
+ * against the reference's own command (ps_use_reference_cli); against any
+ * other exec implementation it runs only when PUSHSEAL_EXT opts in: "all",
+ * "reference", or a comma-separated list of family names (docs/SPEC.md,
+ * "Extended families"), clause IDs or ID prefixes ("X-DIVERGE").  Skipped
+ * otherwise, with the reason on the output. */
 int ps_ext_enabled(const char *clause);
+/* "core" or "ext" for the clause ID id[0..n), NULL when docs/SPEC.md has none. */
+const char *ps_clause_level(const char *id, size_t n);
+/* Drive `cli`, the reference's own command, as PUSHSEAL_IMPL: every ext
+ * clause runs (for suites that test the CLI when no implementation is given). */
+void ps_use_reference_cli(const char *cli);
 ps_result drv_pull(ps_ctx *ctx, const char *repo);
 ps_result drv_push(ps_ctx *ctx, const char *repo);
 ps_result drv_remote_ahead(ps_ctx *ctx, const char *repo);
