@@ -73,21 +73,21 @@ static void remote_in_sync(ps_ctx *ctx)
 	fx_pair(ctx, 4);
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	expect_count(ctx, r, 0, "local", "HEAD..origin/main");
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
 }
 
 static void remote_behind_fetches(ps_ctx *ctx)
 {
 	fx_pair(ctx, 3);
-	hex before = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
+	ps_rev before = or_rev(ctx, "local", "refs/remotes/origin/main");
 	fx_behind(ctx, "remote.git", 4);
 	/* not fetched yet: the stale tracking ref says 0 */
 	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 0);
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	expect_count(ctx, r, 4, "local", "HEAD..origin/main");
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, or_rev(ctx, "remote.git", "main").hex);
 	/* a count, not a pull */
-	assert_str(or_rev(ctx, "local", "HEAD"), before.s);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, before.hex);
 }
 
 static void remote_only_ahead(ps_ctx *ctx)
@@ -108,7 +108,7 @@ static void remote_diverged(ps_ctx *ctx)
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	expect_count(ctx, r, 5, "local", "HEAD..origin/main");
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, or_rev(ctx, "remote.git", "main").hex);
 }
 
 static void remote_fetch_fails_stale_count(ps_ctx *ctx)
@@ -117,8 +117,8 @@ static void remote_fetch_fails_stale_count(ps_ctx *ctx)
 	fx_behind(ctx, "remote.git", 2);
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
-	hex tracking = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
-	assert_str(tracking.s, or_rev(ctx, "remote.git", "main"));
+	ps_rev tracking = or_rev(ctx, "local", "refs/remotes/origin/main");
+	assert_str(tracking.hex, or_rev(ctx, "remote.git", "main").hex);
 
 	/* three more upstream commits that can never be fetched */
 	for (int k = 0; k < 3; k++)
@@ -131,7 +131,7 @@ static void remote_fetch_fails_stale_count(ps_ctx *ctx)
 	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
 	if (r.class_known)
 		assert_int_equal(r.klass, ps_missing_repo_class());
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, tracking.hex);
 
 	/* (b) the URL is right again, but the repository is gone */
 	fx_set_url(ctx, "local", "origin", ps_remote_url(ctx, "remote.git"));
@@ -141,7 +141,7 @@ static void remote_fetch_fails_stale_count(ps_ctx *ctx)
 	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
 	if (r.class_known)
 		assert_int_equal(r.klass, ps_missing_repo_class());
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, tracking.hex);
 }
 
 /* Three clones where a naive count would find 3 upstream commits. */
@@ -165,8 +165,8 @@ static void no_count_cases(ps_ctx *ctx, int local)
 	fx_config(ctx, "unborn", "branch.fresh.merge", "refs/heads/main");
 
 	for (int i = 0; i < 3; i++) {
-		hex head = keep(or_rev(ctx, names[i], "HEAD"));
-		hex tracking = keep(or_rev(ctx, names[i], "refs/remotes/origin/main"));
+		ps_rev head = or_rev(ctx, names[i], "HEAD");
+		ps_rev tracking = or_rev(ctx, names[i], "refs/remotes/origin/main");
 		/* the trap: the tracking ref that a count from the wrong ref would use */
 		if (local && i < 2)
 			assert_int_equal(or_count(ctx, names[i], "origin/main..HEAD"), 2);
@@ -176,10 +176,10 @@ static void no_count_cases(ps_ctx *ctx, int local)
 		ps_result r = local ? drv_local_ahead(ctx, ps_path(ctx, names[i]))
 			: drv_remote_ahead(ctx, ps_path(ctx, names[i]));
 		expect_zero(r, names[i]);
-		assert_str(or_rev(ctx, names[i], "HEAD"), head.s);
-		assert_str(or_rev(ctx, names[i], "refs/remotes/origin/main"), tracking.s);
+		assert_str(or_rev(ctx, names[i], "HEAD").hex, head.hex);
+		assert_str(or_rev(ctx, names[i], "refs/remotes/origin/main").hex, tracking.hex);
 	}
-	assert_str(or_rev(ctx, "unborn", "HEAD"), "");
+	assert_str(or_rev(ctx, "unborn", "HEAD").hex, "");
 }
 
 static void remote_no_upstream_detached_unborn(ps_ctx *ctx)
@@ -205,13 +205,13 @@ static void remote_fetches_upstreams_remote(ps_ctx *ctx)
 	fx_behind(ctx, "remote.git", 3);      /* the upstream's remote */
 	for (int k = 0; k < 5; k++)           /* and the decoy called origin */
 		fx_commit_bare(ctx, "decoy.git", "main", ps_fmt(ctx, "decoy-%d.txt", k), "decoy\n");
-	hex origin_before = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
+	ps_rev origin_before = or_rev(ctx, "local", "refs/remotes/origin/main");
 
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	expect_count(ctx, r, 3, "local", "HEAD..upstream/main");
-	assert_str(or_rev(ctx, "local", "refs/remotes/upstream/main"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "refs/remotes/upstream/main").hex, or_rev(ctx, "remote.git", "main").hex);
 	/* origin was neither fetched nor counted */
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), origin_before.s);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, origin_before.hex);
 	assert_int_equal(or_count(ctx, "decoy.git", "main"), 7);
 }
 
@@ -227,7 +227,7 @@ static void remote_changes_nothing(ps_ctx *ctx)
 	git_ok(ctx, "local", "add", "staged.txt");
 	fx_write(ctx, "local/untracked.txt", "mine\n");
 
-	hex head = keep(or_rev(ctx, "local", "HEAD"));
+	ps_rev head = or_rev(ctx, "local", "HEAD");
 	char status[4096];
 	snprintf(status, sizeof(status), "%s", or_status(ctx, "local"));
 	char index[4096];
@@ -244,7 +244,7 @@ static void remote_changes_nothing(ps_ctx *ctx)
 	/* the local commit makes the clone diverged 1/2 */
 	expect_count(ctx, r, 2, "local", "HEAD..origin/main");
 
-	assert_str(or_rev(ctx, "local", "HEAD"), head.s);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, head.hex);
 	if (or_git(ctx, &out, "local", "symbolic-ref", "HEAD", NULL) != 0)
 		fail_msg("oracle: symbolic-ref HEAD");
 	assert_str(out, symref.s);
@@ -273,8 +273,8 @@ static void remote_branch_deleted(ps_ctx *ctx)
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	expect_zero(r, "upstream branch deleted");
 	/* pruned, as `git fetch --prune` does */
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), "");
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/other"), or_rev(ctx, "remote.git", "other"));
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, "");
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/other").hex, or_rev(ctx, "remote.git", "other").hex);
 }
 
 /* ---- P-LOCAL ------------------------------------------------------------------ */
@@ -319,17 +319,17 @@ static void local_no_network(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 2);
-	hex tracking = keep(or_rev(ctx, "local", "refs/remotes/origin/main"));
+	ps_rev tracking = or_rev(ctx, "local", "refs/remotes/origin/main");
 	int tracking_log = or_reflog(ctx, "local/.git", "refs/remotes/origin/main");
 	/* The remote receives our two commits behind the clone's back, plus one
 	 * more: a fetch would move the tracking ref and make the count 0. */
 	git_ok(ctx, "remote.git", "fetch", "-q", ps_path(ctx, "local"), "main:main");
 	fx_behind(ctx, "remote.git", 1);
-	assert_int_equal(or_count(ctx, "remote.git", ps_fmt(ctx, "%s..main", or_rev(ctx, "local", "HEAD"))), 1);
+	assert_int_equal(or_count(ctx, "remote.git", ps_fmt(ctx, "%s..main", or_rev(ctx, "local", "HEAD").hex)), 1);
 
 	ps_result r = drv_local_ahead(ctx, ps_path(ctx, "local"));
 	expect_count(ctx, r, 2, "local", "origin/main..HEAD");
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, tracking.hex);
 	assert_int_equal(or_reflog(ctx, "local/.git", "refs/remotes/origin/main"), tracking_log);
 
 	/* and with the remote gone entirely */
@@ -340,7 +340,7 @@ static void local_no_network(ps_ctx *ctx)
 	if (r.class_known)
 		assert_int_equal(r.klass, PUSHSEAL_OK);
 	expect_count(ctx, r, 2, "local", "origin/main..HEAD");
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking.s);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, tracking.hex);
 }
 
 static void local_no_upstream_detached_unborn(ps_ctx *ctx)
@@ -752,7 +752,7 @@ static void local_random_histories(ps_ctx *ctx)
 					fail_msg("round %d pair %d (skew up to %ds, no commit-graph): counted %ld; the set "
 						"difference (what git status reports as ahead) is %ld; git rev-list --count "
 						"origin/main..HEAD says %ld; HEAD %s upstream %s%s", round, k, SMALL_SKEW, res.count,
-						want, git, or_rev(ctx, "local", "HEAD"), or_rev(ctx, "local", "origin/main"),
+						want, git, or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "local", "origin/main").hex,
 						skew_note(res.count, git, want));
 				if (git == want)
 					nograph++;
@@ -772,7 +772,7 @@ static void local_random_histories(ps_ctx *ctx)
 				fail_msg("round %d pair %d (skew up to %lds): counted %ld; the set difference (what git "
 					"status reports as ahead) is %ld; git rev-list --count --topo-order origin/main..HEAD "
 					"(commit-graph) says %ld; HEAD %s upstream %s%s", round, k, (long)skew, res.count, want,
-					git, or_rev(ctx, "local", "HEAD"), or_rev(ctx, "local", "origin/main"),
+					git, or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "local", "origin/main").hex,
 					skew_note(res.count, git_count(ctx, "local", "origin/main..HEAD", 1, 0), want));
 			plain_wrong += git_count(ctx, "local", "origin/main..HEAD", 1, 0) != want;
 			lg2_wrong += graph_is_wrong(repo, &p.v[head[k]].id, &p.v[up[k]].id, want);
@@ -839,7 +839,7 @@ static void remote_random_histories(ps_ctx *ctx)
 			GP(git_reference_name_to_id(&tracking, both[0], "refs/remotes/origin/main"));
 			if (!git_oid_equal(&tracking, &p.v[up].id))
 				fail_msg("round %d pair %d: tracking ref is %s after the fetch, the remote has %s",
-					round, k, git_oid_tostr_s(&tracking), or_rev(ctx, "remote.git", "main"));
+					round, k, git_oid_tostr_s(&tracking), or_rev(ctx, "remote.git", "main").hex);
 			git_ok(ctx, "local", "commit-graph", "write", "--reachable");
 			long git = git_count(ctx, "local", "HEAD..origin/main", 1, 1);
 			long want = table_count(&p, up, head);
@@ -847,7 +847,7 @@ static void remote_random_histories(ps_ctx *ctx)
 				fail_msg("round %d pair %d (skew up to %lds): counted %ld; the set difference (what git "
 					"status reports as behind) is %ld; git rev-list --count --topo-order HEAD..origin/main "
 					"(commit-graph) says %ld; HEAD %s upstream %s%s", round, k, (long)skew, res.count, want,
-					git, or_rev(ctx, "local", "HEAD"), git_oid_tostr_s(&p.v[up].id),
+					git, or_rev(ctx, "local", "HEAD").hex, git_oid_tostr_s(&p.v[up].id),
 					skew_note(res.count, git_count(ctx, "local", "HEAD..origin/main", 1, 0), want));
 			lg2_wrong += graph_is_wrong(both[0], &p.v[up].id, &p.v[head].id, want);
 			nonzero += want > 0;
@@ -870,19 +870,17 @@ static void remote_random_histories(ps_ctx *ctx)
 static void remote_head_dangles(ps_ctx *ctx, int other_branch)
 {
 	fx_other_head_pair(ctx, other_branch);
-	const char *tip = fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 3\n");
-	char want[64];
-	snprintf(want, sizeof(want), "%s", tip);
+	ps_rev want = fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 3\n");
 	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
 	if (r.count != 1)
 		fail_msg("remote-ahead printed %ld; the remote's feature/x is 1 commit ahead (its HEAD %s)", r.count,
 			other_branch ? "names another branch, main" : "dangles: main was never pushed");
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature/x"), want);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature/x").hex, want.hex);
 	/* every ref the fetch wrote points at an object it downloaded */
-	if (system(ps_fmt(ctx, "cd '%s/local' && git cat-file -e %s^{commit} 2>/dev/null", ctx->root, want)) != 0)
-		fail_msg("refs/remotes/origin/feature/x points at %s, which the clone does not have", want);
+	if (system(ps_fmt(ctx, "cd '%s/local' && git cat-file -e %s^{commit} 2>/dev/null", ctx->root, want.hex)) != 0)
+		fail_msg("refs/remotes/origin/feature/x points at %s, which the clone does not have", want.hex);
 	or_fsck_clean(ctx, "local");
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "feature/x~1"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "feature/x~1").hex);
 }
 
 static void remote_head_dangling(ps_ctx *ctx) { remote_head_dangles(ctx, 0); }
@@ -911,8 +909,8 @@ static void cg_check(ps_ctx *ctx, git_repository *repo, const pool *p, rng *r, c
 			long want = table_count(p, head, up);
 			if (res.count != want)
 				fail_msg("%s, pair %d: counted %ld, the parent table says %ld; HEAD %s upstream %s (%s)",
-					state, k, res.count, want, or_rev(ctx, "local", "HEAD"),
-					or_rev(ctx, "local", "origin/main"), res.line);
+					state, k, res.count, want, or_rev(ctx, "local", "HEAD").hex,
+					or_rev(ctx, "local", "origin/main").hex, res.line);
 			for (int graph = 0; git_oracle && graph < 2; graph++) {
 				const char *out;
 				long behind = -1, ahead = -1;

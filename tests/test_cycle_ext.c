@@ -48,17 +48,18 @@ static void diverge_by_race(ps_ctx *ctx)
 static void rebase_heals_writer_race(ps_ctx *ctx)
 {
 	const char *out, *err;
-	char human[64], skipped[16];
+	char skipped[16];
+	ps_rev human;
 	diverge_by_race(ctx);
-	snprintf(human, sizeof(human), "%s", or_rev(ctx, "remote.git", "main"));
+	human = or_rev(ctx, "remote.git", "main");
 	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase", NULL);
 	if (rc != 0)
 		fail_msg("fix --on-diverge=rebase exited %d: %s %s", rc, out, err);
 	field(skipped, sizeof(skipped), out, "skipped");
 	assert_str(skipped, "null");
 	/* healed in one tick: the person's commit kept, ours on top, no merge */
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
-	assert_str(or_rev(ctx, "local", "HEAD~1"), human);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
+	assert_str(or_rev(ctx, "local", "HEAD~1").hex, human.hex);
 	assert_int_equal(or_count(ctx, "local", "HEAD"), 4);
 	const char *m;
 	or_git(ctx, &m, "local", "rev-list", "--merges", "--count", "HEAD", NULL);
@@ -69,36 +70,38 @@ static void rebase_heals_writer_race(ps_ctx *ctx)
 static void rebase_never_moves_a_persons_commit(ps_ctx *ctx)
 {
 	const char *out, *err;
-	char remote_before[64], local_before[64], skipped[16];
+	char skipped[16];
+	ps_rev remote_before;
+	ps_rev local_before;
 	fx_pair(ctx, 2);
 	fx_clone(ctx, "remote.git", "human");
 	/* a person committed in the writer's clone; the remote moved meanwhile */
 	or_git(ctx, NULL, "local", "-c", "user.email=person@example.invalid", "commit", "-q", "--allow-empty", "-m", "person in bot clone", NULL);
 	fx_behind(ctx, "remote.git", 1);
-	snprintf(remote_before, sizeof(remote_before), "%s", or_rev(ctx, "remote.git", "main"));
-	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
+	remote_before = or_rev(ctx, "remote.git", "main");
+	local_before = or_rev(ctx, "local", "HEAD");
 	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase", NULL);
 	assert_int_equal(rc, 1);
 	field(skipped, sizeof(skipped), out, "skipped");
 	assert_str(skipped, "c16");
 	assert_non_null(strstr(out, "never rebased"));
-	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
-	assert_str(or_rev(ctx, "remote.git", "main"), remote_before);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, local_before.hex);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, remote_before.hex);
 }
 
 static void rebase_refuses_conflict(ps_ctx *ctx)
 {
 	const char *out, *err;
-	char local_before[64];
+	ps_rev local_before;
 	fx_pair(ctx, 2);
 	fx_commit(ctx, "local", "log.txt", "writer's version\n");
 	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "upstream's version\n");
-	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
+	local_before = or_rev(ctx, "local", "HEAD");
 	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase",
 		"--writer-email", "test@pushseal.invalid", NULL);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(out, "rebase cleanly"));
-	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, local_before.hex);
 	assert_str(or_file(ctx, "local/log.txt"), "writer's version\n");
 }
 
@@ -146,7 +149,7 @@ static void held_lock_skips_then_wait_succeeds(ps_ctx *ctx)
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 1);
 	close(fd); /* released: the next run seals */
 	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--lock-wait", "2", ps_keep(ctx, "local"), NULL), 0);
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, "local", "HEAD").hex);
 }
 
 static void status_writes_nothing(ps_ctx *ctx)
@@ -155,8 +158,8 @@ static void status_writes_nothing(ps_ctx *ctx)
 	char v[32];
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 2);
-	char before[64];
-	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_rev before;
+	before = or_rev(ctx, "remote.git", "main");
 	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
 	assert_int_equal(drv_exec(ctx, &out, &err, "status", "--check", "false", ps_keep(ctx, "local"), NULL), 0);
 	field(v, sizeof(v), out, "ahead");
@@ -164,7 +167,7 @@ static void status_writes_nothing(ps_ctx *ctx)
 	field(v, sizeof(v), out, "needs_action");
 	assert_str(v, "true");
 	assert_non_null(strstr(out, "\"c17\""));
-	assert_str(or_rev(ctx, "remote.git", "main"), before);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, before.hex);
 	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog);
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
 }
@@ -182,7 +185,7 @@ static void all_and_list_cover_a_hub(ps_ctx *ctx)
 	assert_int_equal(count_lines(out), 2);
 	assert_non_null(strstr(out, "hub/a\""));
 	assert_non_null(strstr(out, "hub/nested/b\""));
-	assert_str(or_rev(ctx, "remotes/b.git", "main"), or_rev(ctx, "hub/nested/b", "HEAD"));
+	assert_str(or_rev(ctx, "remotes/b.git", "main").hex, or_rev(ctx, "hub/nested/b", "HEAD").hex);
 	fx_write(ctx, "repos.txt", ps_fmt(ctx, "# the hub\n%s/hub/a\n\n%s/hub/nested/b\n", ctx->root, ctx->root));
 	assert_int_equal(drv_exec(ctx, &out, &err, "status", "--list", ps_keep(ctx, "repos.txt"), NULL), 0);
 	assert_int_equal(count_lines(out), 2);

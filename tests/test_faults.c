@@ -398,8 +398,8 @@ static int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader
 				/* hit: the fetch's transfer landed (the remote's tip is
 				 * here, whether or not a tracking ref moved yet) and the
 				 * branch did not move */
-				return strcmp(or_rev(ctx, local, "HEAD"), old_head) == 0 &&
-					*or_rev(ctx, local, or_rev(ctx, remote, "main"));
+				return strcmp(or_rev(ctx, local, "HEAD").hex, old_head) == 0 &&
+					*or_rev(ctx, local, or_rev(ctx, remote, "main").hex).hex;
 			}
 			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
 				return 0;
@@ -423,7 +423,7 @@ static int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader
 			char st = 0;
 			if (object_entries(ctx, remote) != objects_before) {
 				freeze(leader);
-				return strcmp(or_rev(ctx, remote, "main"), old_head) == 0;
+				return strcmp(or_rev(ctx, remote, "main").hex, old_head) == 0;
 			}
 			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
 				return 0;
@@ -463,10 +463,10 @@ static void crash_converges(ps_ctx *ctx, const char *p, const char *before_remot
 	}
 	/* converged: local == tracking == remote, the worktree is HEAD's tree */
 	{
-		char tip[64];
-		snprintf(tip, sizeof(tip), "%s", or_rev(ctx, remote, "main"));
-		assert_str(or_rev(ctx, local, "HEAD"), tip);
-		assert_str(or_rev(ctx, local, "origin/main"), tip);
+		ps_rev tip;
+		tip = or_rev(ctx, remote, "main");
+		assert_str(or_rev(ctx, local, "HEAD").hex, tip.hex);
+		assert_str(or_rev(ctx, local, "origin/main").hex, tip.hex);
 	}
 	{
 		/* a kill inside the writeback itself may leave the writeback's own
@@ -503,14 +503,16 @@ static void crash_row_run(ps_ctx *ctx, const crash_row *row)
 	long span_ms = 0;
 	int hits = 0;
 	for (int k = 0; k < row->runs; k++) {
-		char p[64], before_remote[64], before_local[64];
+		char p[64];
+		ps_rev before_remote;
+		ps_rev before_local;
 		long delay = 0;
 		pid_t leader;
 		int objects;
 		snprintf(p, sizeof(p), "%s-%d", row->name, k);
 		crash_setup(ctx, p, row->point);
-		snprintf(before_remote, sizeof(before_remote), "%s", or_rev(ctx, ps_fmt(ctx, "%s/remote.git", p), "main"));
-		snprintf(before_local, sizeof(before_local), "%s", or_rev(ctx, ps_fmt(ctx, "%s/local", p), "HEAD"));
+		before_remote = or_rev(ctx, ps_fmt(ctx, "%s/remote.git", p), "main");
+		before_local = or_rev(ctx, ps_fmt(ctx, "%s/local", p), "HEAD");
 		objects = object_entries(ctx, ps_fmt(ctx, "%s/remote.git", p));
 		if (row->point == AT_RANDOM) {
 			if (span_ms == 0) {
@@ -527,13 +529,13 @@ static void crash_row_run(ps_ctx *ctx, const crash_row *row)
 		}
 		leader = start_cycle(ctx, ps_keep(ctx, ps_fmt(ctx, "%s/local", p)),
 			crash_writeback(ctx, p, row->point), 0);
-		hits += crash_hit(ctx, p, row->point, leader, row->point == DURING_PUSH ? before_remote : before_local,
+		hits += crash_hit(ctx, p, row->point, leader, row->point == DURING_PUSH ? before_remote.hex : before_local.hex,
 			objects, delay);
 		/* the process running fix dies; what it started runs on, as after an
 		 * OOM kill.  During the push its whole group dies, or the push (in a
 		 * child process, in the reference) would simply finish. */
 		kill_cycle(leader, row->point == DURING_PUSH);
-		crash_converges(ctx, p, before_remote, before_local);
+		crash_converges(ctx, p, before_remote.hex, before_local.hex);
 	}
 	print_message("F-CRASH %s: step hit in %d of %d run(s)%s\n", row->name, hits, row->runs,
 		row->point == AT_RANDOM ? ps_fmt(ctx, " (delays in [0, %ld) ms, seed 0xF417)", span_ms) : "");
@@ -570,7 +572,9 @@ static const state_row state_rows[] = {
 
 static void state_refuses(ps_ctx *ctx, const state_row *row)
 {
-	char head[64], remote_tip[64], first[2048];
+	char first[2048];
+	ps_rev remote_tip;
+	ps_rev head;
 	const char *local = ps_keep(ctx, "local");
 	const char *wb = ps_fmt(ctx, "echo run >> '%s/marker' && echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data'",
 		ctx->root);
@@ -580,18 +584,18 @@ static void state_refuses(ps_ctx *ctx, const state_row *row)
 
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1); /* there is something to pull, too */
-	snprintf(head, sizeof(head), "%s", or_rev(ctx, "local", "HEAD"));
-	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, "remote.git", "main"));
+	head = or_rev(ctx, "local", "HEAD");
+	remote_tip = or_rev(ctx, "remote.git", "main");
 	if (row->file[strlen(row->file) - 1] == '/') {
 		char dir[1100];
 		snprintf(dir, sizeof(dir), "local/.git/%.*s", (int)strlen(row->file) - 1, row->file);
 		fx_write(ctx, ps_fmt(ctx, "%s/head-name", dir), "refs/heads/main\n");
-		fx_write(ctx, ps_fmt(ctx, "%s/onto", dir), ps_fmt(ctx, "%s\n", head));
+		fx_write(ctx, ps_fmt(ctx, "%s/onto", dir), ps_fmt(ctx, "%s\n", head.hex));
 		if (!strcmp(row->name, "rebase-apply"))
 			fx_write(ctx, ps_fmt(ctx, "%s/rebasing", dir), "");
 	} else {
 		fx_write(ctx, ps_fmt(ctx, "local/.git/%s", row->file),
-			strcmp(row->file, "index.lock") ? ps_fmt(ctx, "%s\n", head) : "");
+			strcmp(row->file, "index.lock") ? ps_fmt(ctx, "%s\n", head.hex) : "");
 	}
 	reflog = or_reflog(ctx, "local/.git", "HEAD");
 
@@ -625,8 +629,8 @@ static void state_refuses(ps_ctx *ctx, const state_row *row)
 	}
 	/* nothing written, the other operation's state kept */
 	assert_int_equal(marker_runs(ctx, "marker"), 0);
-	assert_str(or_rev(ctx, "local", "HEAD"), head);
-	assert_str(or_rev(ctx, "remote.git", "main"), remote_tip);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, head.hex);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, remote_tip.hex);
 	assert_int_equal(or_reflog(ctx, "local/.git", "HEAD"), reflog);
 	assert_true(or_exists(ctx, ps_fmt(ctx, "local/.git/%.*s", (int)strcspn(row->file, "/"), row->file)));
 }
@@ -718,7 +722,8 @@ static void path_odd_names_work(ps_ctx *ctx)
 {
 	static const char *const names[] = { "with space", "new\nline", "bad\xff" "byte\xc3", " lead and trail " };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char bare[32], tip[64];
+		char bare[32];
+		ps_rev tip;
 		const char *repo;
 		ps_cycle_result r;
 		snprintf(bare, sizeof(bare), "p%zu.git", i);
@@ -730,8 +735,8 @@ static void path_odd_names_work(ps_ctx *ctx)
 		r = drv_fix(ctx, repo, ps_fmt(ctx, "echo x >> data.txt && git add data.txt && git commit -qm 'bot: %zu'", i));
 		if (r.exit_code != 0 || !r.sealed)
 			fail_msg("fix on %s did not seal: %s", names[i], r.json);
-		snprintf(tip, sizeof(tip), "%s", or_rev(ctx, names[i], "HEAD"));
-		assert_str(or_rev(ctx, bare, "main"), tip);
+		tip = or_rev(ctx, names[i], "HEAD");
+		assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 		assert_int_equal(or_count(ctx, bare, "main"), 4);
 		/* a tick pulls what landed upstream, then writes and seals */
 		fx_behind(ctx, bare, 1);
@@ -741,8 +746,8 @@ static void path_odd_names_work(ps_ctx *ctx)
 			if (drv_run(ctx, 1, "false", "echo y >> data.txt && git commit -qam 'bot: tick'", repos, 1, t) != 0 || !t[0].sealed)
 				fail_msg("run on %s did not seal: %s", names[i], t[0].json);
 		}
-		snprintf(tip, sizeof(tip), "%s", or_rev(ctx, names[i], "HEAD"));
-		assert_str(or_rev(ctx, bare, "main"), tip);
+		tip = or_rev(ctx, names[i], "HEAD");
+		assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 		assert_int_equal(or_count(ctx, bare, "main"), 6);
 		assert_str(or_status(ctx, names[i]), "");
 		assert_int_equal(drv_local_ahead(ctx, repo).count, 0);
@@ -897,7 +902,7 @@ static void conc_two_runs_one_repo(ps_ctx *ctx)
 		fail_msg("two runs ended %d and %d (0 sealed, 10 locked)", codes[0], codes[1]);
 	assert_int_equal(marker_runs(ctx, "marker"), ran);
 	assert_int_equal(or_count(ctx, "remote.git", "main"), 2 + ran);
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, "local", "HEAD").hex);
 	assert_int_equal(merges(ctx, "local", "HEAD"), 0);
 	assert_str(or_status(ctx, "local"), "");
 	assert_fsck_clean(ctx, "local");
@@ -940,12 +945,13 @@ static void conc_clones(ps_ctx *ctx, int rebase)
 			if (conc_tick(ctx, ps_keep(ctx, ps_fmt(ctx, "c%d", c)), "true", rebase) != 0)
 				fail_msg("clone c%d did not converge in round %d", c, round + 1);
 	{
-		char tip[64], made[4096], subjects[4096 * 4];
+		char made[4096], subjects[4096 * 4];
+		ps_rev tip;
 		const char *log;
-		snprintf(tip, sizeof(tip), "%s", or_rev(ctx, "remote.git", "main"));
+		tip = or_rev(ctx, "remote.git", "main");
 		for (int c = 0; c < CONC_CLONES; c++) {
 			const char *clone = ps_fmt(ctx, "c%d", c);
-			assert_str(or_rev(ctx, clone, "HEAD"), tip);
+			assert_str(or_rev(ctx, clone, "HEAD").hex, tip.hex);
 			assert_str(or_status(ctx, clone), "");
 			assert_no_locks(ctx, ps_fmt(ctx, "c%d/.git", c));
 		}
@@ -984,7 +990,9 @@ static void conc_four_clones(ps_ctx *ctx)
 static void conc_push_race_drops_nothing(ps_ctx *ctx)
 {
 	for (int attempt = 0; attempt < 3; attempt++) {
-		char p[32], remote[64], human[64], base[64], person[64];
+		char p[32], remote[64], human[64];
+		ps_rev person;
+		ps_rev base;
 		const char *wb;
 		pid_t leader;
 		int objects, st;
@@ -994,11 +1002,11 @@ static void conc_push_race_drops_nothing(ps_ctx *ctx)
 		fx_bare(ctx, remote, 2);
 		fx_clone(ctx, remote, ps_fmt(ctx, "%s/local", p));
 		fx_clone(ctx, remote, human);
-		snprintf(base, sizeof(base), "%s", or_rev(ctx, remote, "main"));
+		base = or_rev(ctx, remote, "main");
 		objects = object_entries(ctx, remote);
 		wb = crash_writeback(ctx, p, DURING_PUSH);
 		leader = start_cycle(ctx, ps_keep(ctx, ps_fmt(ctx, "%s/local", p)), wb, 0);
-		if (!crash_hit(ctx, p, DURING_PUSH, leader, base, objects, 0)) {
+		if (!crash_hit(ctx, p, DURING_PUSH, leader, base.hex, objects, 0)) {
 			kill_cycle(leader, 1);
 			continue; /* the push finished before it could be frozen: again */
 		}
@@ -1007,17 +1015,17 @@ static void conc_push_race_drops_nothing(ps_ctx *ctx)
 		 * stays theirs, or it lands and ours must not overwrite it. */
 		int person_pushed = system(ps_fmt(ctx, "cd '%s/%s' && git commit -q --allow-empty -m 'human: work' && git push -q origin main 2>/dev/null",
 			ctx->root, human)) == 0;
-		snprintf(person, sizeof(person), "%s", or_rev(ctx, human, "HEAD"));
+		person = or_rev(ctx, human, "HEAD");
 		kill(-leader, SIGCONT);
 		st = reap(leader);
 		kill_cycle(leader, 1);
-		if (person_pushed && !or_is_ancestor(ctx, remote, person, "main"))
+		if (person_pushed && !or_is_ancestor(ctx, remote, person.hex, "main"))
 			fail_msg("the person's commit %s was dropped from the remote by a racing push (fix exited %d; remote main is %s, base %s)",
-				person, WIFEXITED(st) ? WEXITSTATUS(st) : -1, or_rev(ctx, remote, "main"), base);
-		if (!person_pushed && strcmp(or_rev(ctx, human, "HEAD"), person) != 0)
+				person.hex, WIFEXITED(st) ? WEXITSTATUS(st) : -1, or_rev(ctx, remote, "main").hex, base.hex);
+		if (!person_pushed && strcmp(or_rev(ctx, human, "HEAD").hex, person.hex) != 0)
 			fail_msg("the person's refused push lost their commit");
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
-		    !or_is_ancestor(ctx, remote, or_rev(ctx, ps_fmt(ctx, "%s/local", p), "HEAD"), "main"))
+		    !or_is_ancestor(ctx, remote, or_rev(ctx, ps_fmt(ctx, "%s/local", p), "HEAD").hex, "main"))
 			fail_msg("fix reported sealed but its commit is not on the remote");
 		return;
 	}
@@ -1038,17 +1046,17 @@ static void install_hook(ps_ctx *ctx, const char *name, const char *body)
  * C-17 without writing; nothing is lost; once the hook accepts, it seals. */
 static void hook_refusal_cycle(ps_ctx *ctx, const char *hook, const char *body)
 {
-	char before[64];
+	ps_rev before;
 	fx_pair(ctx, 2);
-	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
+	before = or_rev(ctx, "remote.git", "main");
 	install_hook(ctx, hook, body);
 	const char *wb = ps_fmt(ctx, "echo run >> '%s/marker' && echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data'", ctx->root);
 	ps_cycle_result r = drv_fix(ctx, ps_keep(ctx, "local"), wb);
 	assert_int_equal(r.exit_code, 1);
 	assert_false(r.sealed);
-	assert_str(or_rev(ctx, "remote.git", "main"), before);
-	char ours[64];
-	snprintf(ours, sizeof(ours), "%s", or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, before.hex);
+	ps_rev ours;
+	ours = or_rev(ctx, "local", "HEAD");
 	/* an implementation that knows the push will be refused (the reference
 	 * over a local path, whose hooks libgit2 cannot run) may refuse before
 	 * writing at all: stricter, and just as lossless */
@@ -1056,7 +1064,7 @@ static void hook_refusal_cycle(ps_ctx *ctx, const char *hook, const char *body)
 	r = drv_fix(ctx, ps_keep(ctx, "local"), wb);
 	assert_int_equal(r.exit_code, 1);
 	assert_str(r.skipped, wrote_first ? "c17" : "c16");
-	assert_str(or_rev(ctx, "local", "HEAD"), ours); /* kept, and nothing new */
+	assert_str(or_rev(ctx, "local", "HEAD").hex, ours.hex); /* kept, and nothing new */
 	if (wrote_first)
 		assert_str(or_file(ctx, "marker"), "run\n");
 	else
@@ -1064,7 +1072,7 @@ static void hook_refusal_cycle(ps_ctx *ctx, const char *hook, const char *body)
 	unlink(ps_path(ctx, ps_fmt(ctx, "remote.git/hooks/%s", hook)));
 	r = drv_fix(ctx, ps_keep(ctx, "local"), NULL);
 	assert_int_equal(r.exit_code, 0);
-	assert_str(or_rev(ctx, "remote.git", "main"), ours);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, ours.hex);
 }
 
 static void hook_pre_receive(ps_ctx *ctx)
@@ -1078,19 +1086,20 @@ static void hook_update_one_ref(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	install_hook(ctx, "update", "#!/bin/sh\n[ \"$1\" = refs/heads/main ] && { echo 'main is frozen' >&2; exit 1; }\nexit 0\n");
 	fx_ahead(ctx, "local", 1);
-	char before[64], tracking[64];
-	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
-	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	ps_rev tracking;
+	ps_rev before;
+	before = or_rev(ctx, "remote.git", "main");
+	tracking = or_rev(ctx, "local", "refs/remotes/origin/main");
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_REJECTED);
-	assert_str(or_rev(ctx, "remote.git", "main"), before);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, before.hex);
 	/* a refusal is no success: the tracking ref stays where the remote is */
-	if (strcmp(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking) != 0)
-		fail_msg("the refused push moved refs/remotes/origin/main from %s to %s (%s)", tracking,
-			or_rev(ctx, "local", "refs/remotes/origin/main"), ps_transport());
+	if (strcmp(or_rev(ctx, "local", "refs/remotes/origin/main").hex, tracking.hex) != 0)
+		fail_msg("the refused push moved refs/remotes/origin/main from %s to %s (%s)", tracking.hex,
+			or_rev(ctx, "local", "refs/remotes/origin/main").hex, ps_transport());
 	/* the hook refuses only main: another ref is accepted by the same server */
 	assert_int_equal(or_git(ctx, NULL, "local", "push", "-q", "origin", "HEAD:refs/heads/other", NULL), 0);
-	assert_str(or_rev(ctx, "remote.git", "other"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "other").hex, or_rev(ctx, "local", "HEAD").hex);
 }
 
 static const struct CMUnitTest tests[] = {

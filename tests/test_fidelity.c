@@ -401,13 +401,13 @@ static ps_cycle_result fix_as_command(ps_ctx *ctx, const char *repo, const char 
 static void git_env_does_not_redirect(ps_ctx *ctx)
 {
 	const char *local, *other;
-	char other_head[64];
+	ps_rev other_head;
 	ps_cycle_result r;
 	NEED_PATH();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git other");
 	local = ps_keep(ctx, "local");
 	other = ps_keep(ctx, "other");
-	snprintf(other_head, sizeof(other_head), "%s", or_rev(ctx, other, "HEAD"));
+	other_head = or_rev(ctx, other, "HEAD");
 	setenv("GIT_DIR", ps_fmt(ctx, "%s/.git", other), 1);
 	setenv("GIT_WORK_TREE", other, 1);
 	setenv("GIT_INDEX_FILE", ps_fmt(ctx, "%s/.git/index", other), 1);
@@ -418,8 +418,8 @@ static void git_env_does_not_redirect(ps_ctx *ctx)
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(r.sealed, 1);
 	assert_str(or_file(ctx, "local/bot.txt"), "bot\n");
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
-	assert_str(or_rev(ctx, other, "HEAD"), other_head);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, local, "HEAD").hex);
+	assert_str(or_rev(ctx, other, "HEAD").hex, other_head.hex);
 	assert_false(or_exists(ctx, "other/bot.txt"));
 	assert_str(or_status(ctx, other), "");
 }
@@ -445,7 +445,7 @@ static void bare_hook_env(ps_ctx *ctx)
 	unsetenv("GIT_DIR");
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(r.sealed, 1);
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, local, "HEAD").hex);
 }
 
 /* G-SPARSE-2: --commit-message commits what `git add -A` would: the real
@@ -465,7 +465,7 @@ static void sparse_commit_message(ps_ctx *ctx)
 		assert_int_equal(ps_spawn(ctx, NULL, show, &out, &err), 0);
 		assert_str(out, "bot: more\n\nM\ta/x\n");
 	}
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, local, "HEAD").hex);
 }
 
 /* G-URL-7: a person's push that lands while ours, through an insteadOf
@@ -474,21 +474,21 @@ static void sparse_commit_message(ps_ctx *ctx)
 static void insteadof_competing_push(ps_ctx *ctx)
 {
 	const char *local, *person;
-	char theirs[64];
+	ps_rev theirs;
 	ps_result r;
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git person && "
 		"git -C local remote set-url origin forge:remote.git && git -C local config url.\"$T/\".insteadOf forge: && "
 		"cd person && echo theirs >> top.txt && git commit -qam theirs");
 	local = ps_keep(ctx, "local");
 	person = ps_keep(ctx, "person");
-	snprintf(theirs, sizeof(theirs), "%s", or_rev(ctx, person, "HEAD"));
+	theirs = or_rev(ctx, person, "HEAD");
 	sh_in(ctx, ctx->root, LOCAL_COMMIT("local"));
 	setenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK", ps_fmt(ctx, "git -C '%s' push -q origin main", person), 1);
 	r = drv_push(ctx, local);
 	unsetenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK");
 	/* the person's push landed first: ours must be refused, theirs kept */
 	assert_false(r.ok);
-	assert_str(or_rev(ctx, "remote.git", "main"), theirs);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, theirs.hex);
 }
 
 /* G-UNSUPPORTED-1: what libgit2 1.5 cannot read fails with a class that

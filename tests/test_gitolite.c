@@ -422,20 +422,20 @@ static void forge_push_allowed(ps_ctx *ctx)
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
 	fx_ahead(ctx, "local", 1);
 	{ ps_result r = drv_push(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	{
 		ps_cycle_result c = drv_fix(ctx, local, wb_commit());
 		if (c.exit_code != 0 || !c.sealed)
 			fail_msg("fix did not seal through gitolite: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	fx_ahead(ctx, "local", 1);
 	{
 		const char *line = tick(ctx, local, 0, "null", 0, 0, NULL);
 		if (!strstr(line, "\"sealed\":true"))
 			fail_msg("the tick did not seal: %s", line);
 	}
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	or_fsck_clean(ctx, forge_repo(ctx, "hub1"));
 }
 
@@ -444,12 +444,12 @@ static void forge_branch_denied(ps_ctx *ctx)
 {
 	const char *words = "FATAL: W refs/heads/other hub1 bot DENIED by fallthru";
 	const char *local, *bare;
-	char tip[64];
+	ps_rev tip;
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub1", "local", "other");
 	bare = ps_keep(ctx, forge_repo(ctx, "hub1"));
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, bare, "other"));
+	tip = or_rev(ctx, bare, "other");
 	fx_ahead(ctx, "local", 1);
 	{
 		ps_result r = drv_push(ctx, local);
@@ -459,7 +459,7 @@ static void forge_branch_denied(ps_ctx *ctx)
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
 	tick(ctx, local, 1, "permanent", PUSHSEAL_E_REJECTED, PUSHSEAL_E_REJECTED, words);
 	git_also_refuses(ctx, local, "push", words);
-	assert_str(or_rev(ctx, bare, "other"), tip);
+	assert_str(or_rev(ctx, bare, "other").hex, tip.hex);
 }
 
 /* W-8: hub2 is read-only for the bot: gitolite refuses the push at the
@@ -468,7 +468,7 @@ static void forge_read_only_repo(ps_ctx *ctx)
 {
 	const char *words = "FATAL: W any hub2 bot DENIED by fallthru";
 	const char *local, *bare;
-	char tip[64];
+	ps_rev tip;
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub2", "local", "main");
@@ -481,7 +481,7 @@ static void forge_read_only_repo(ps_ctx *ctx)
 		assert_int_equal(r.count, 1);
 	}
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, bare, "main"));
+	tip = or_rev(ctx, bare, "main");
 	fx_ahead(ctx, "local", 1);
 	{
 		ps_result r = drv_push(ctx, local);
@@ -489,7 +489,7 @@ static void forge_read_only_repo(ps_ctx *ctx)
 	}
 	tick(ctx, local, 1, "permanent", PUSHSEAL_E_AUTH, PUSHSEAL_E_REJECTED, words);
 	git_also_refuses(ctx, local, "push", words);
-	assert_str(or_rev(ctx, bare, "main"), tip);
+	assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 }
 
 /* W-9 and W-10: no access to hub3, and a repository that does not exist:
@@ -719,10 +719,10 @@ static void systemd_deploy_key_recipe(ps_ctx *ctx)
 		fail_msg("pushseal@.service has no ExecStart=/usr/bin/pushseal line");
 	exec_start += strlen("\nExecStart=/usr/bin/pushseal ");
 	unit_tick(ctx, exec_start, hub, "false");
-	assert_str(or_rev(ctx, repo, "HEAD"), or_rev(ctx, bare, "main"));
+	assert_str(or_rev(ctx, repo, "HEAD").hex, or_rev(ctx, bare, "main").hex);
 	fx_ahead(ctx, "srv/bots/repo1", 2);
 	unit_tick(ctx, exec_start, hub, "true");
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, repo, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, repo, "HEAD").hex);
 	assert_int_equal(or_count(ctx, repo, "origin/main..HEAD"), 0);
 	or_fsck_clean(ctx, forge_repo(ctx, "org/repo1"));
 	/* the README's ControlMaster is still there (one connection per host

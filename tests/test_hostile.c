@@ -171,18 +171,18 @@ static void token_numeric_loopback_only(ps_ctx *ctx)
 	}
 	for (int i = 0; hosts[i]; i++) {
 		const char *url = with_host(ctx, good, hosts[i]);
-		char tip[64];
-		snprintf(tip, sizeof(tip), "%s", or_rev(ctx, "local", "HEAD"));
+		ps_rev tip;
+		tip = or_rev(ctx, "local", "HEAD");
 		fx_set_url(ctx, "local", "origin", url);
 		expect_token_refused(drv_pull(ctx, local), url);
-		assert_str(or_rev(ctx, "local", "HEAD"), tip);
+		assert_str(or_rev(ctx, "local", "HEAD").hex, tip.hex);
 	}
 	/* the server never answered 200 to this sandbox: no request carried the token */
 	assert_int_equal(http_lines(ctx, "\" 200 "), 0);
 	/* localhost and 127.0.0.1 may have it */
 	fx_set_url(ctx, "local", "origin", with_host(ctx, good, "localhost"));
 	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
 	/* git: its credential helper's password goes to 127.1 over plain http */
 	fx_clone(ctx, "remote.git", "twin");
 	fx_set_url(ctx, "twin", "origin", with_host(ctx, good, "127.1"));
@@ -203,7 +203,8 @@ static void token_decision_after_rewrite(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	const char *path;
-	char tip[64], good[1024], good_base[1024], bad_base[1024];
+	char good[1024], good_base[1024], bad_base[1024];
+	ps_rev tip;
 	clean_env();
 	snprintf(good, sizeof(good), "%s", ps_http_url(ctx, "remote.git", "private", "pushseal"));
 	setenv("PUSHSEAL_HTTPS_TOKEN", ps_http_password(), 1);
@@ -228,28 +229,28 @@ static void token_decision_after_rewrite(ps_ctx *ctx)
 	fx_config(ctx, "local", ps_fmt(ctx, "url.%s.insteadOf", good_base), "http://unknown.example/");
 	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "http://unknown.example/%s", path));
 	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
 
 	/* pushInsteadOf: fetches go to loopback, pushes to 127.1 */
 	fx_set_url(ctx, "local", "origin", good);
 	fx_config(ctx, "local", ps_fmt(ctx, "url.%s.pushInsteadOf", bad_base), good_base);
 	fx_ahead(ctx, "local", 1);
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, "remote.git", "main"));
+	tip = or_rev(ctx, "remote.git", "main");
 	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }      /* the fetch still goes to loopback */
 	expect_token_refused(drv_push(ctx, local), "pushInsteadOf");
-	assert_str(or_rev(ctx, "remote.git", "main"), tip);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, tip.hex);
 	fx_config_delete(ctx, "local", ps_fmt(ctx, "url.%s.pushInsteadOf", bad_base));
 	/* an explicit pushurl */
 	fx_config(ctx, "local", "remote.origin.pushurl", with_host(ctx, good, "127.1"));
 	expect_token_refused(drv_push(ctx, local), "pushurl");
-	assert_str(or_rev(ctx, "remote.git", "main"), tip);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, tip.hex);
 	fx_config(ctx, "local", "remote.origin.pushurl", good);
 	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, "local", "HEAD").hex);
 	fx_config_delete(ctx, "local", "remote.origin.pushurl");
 
 	/* a writeback that points the remote elsewhere: the seal push refuses */
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, "remote.git", "main"));
+	tip = or_rev(ctx, "remote.git", "main");
 	{
 		ps_cycle_result r = drv_fix(ctx, local, ps_fmt(ctx,
 			"git config remote.origin.url '%s' && echo w >> w.txt && git add w.txt && git commit -qm w",
@@ -257,7 +258,7 @@ static void token_decision_after_rewrite(ps_ctx *ctx)
 		assert_int_equal(r.exit_code, 1);
 		assert_false(r.sealed);
 	}
-	assert_str(or_rev(ctx, "remote.git", "main"), tip);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, tip.hex);
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 1);
 	clean_env();
 }
@@ -506,7 +507,7 @@ static void fsmonitor_never_run(ps_ctx *ctx)
 	assert_int_equal(cli(ctx, &out, &err, "run", "--remote", local, NULL), 0);
 	if (cli(ctx, &out, &err, "fix", local, "--writeback", "echo w >> w.txt", "--commit-message", "w", NULL) != 0)
 		fail_msg("fix failed: %s %s", out, err);
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, "local", "HEAD").hex);
 	expect_no_marker(ctx, "pull, push, counts, status, run, fix");
 	/* git, on a twin with the same config */
 	fx_clone(ctx, "remote.git", "twin");
@@ -553,7 +554,7 @@ static void hooks_and_filters_never_run(ps_ctx *ctx)
 	fx_behind(ctx, "remote.git", 1);
 	if (cli(ctx, &out, &err, "fix", local, "--writeback", "echo w >> w.txt", "--commit-message", "w", NULL) != 0)
 		fail_msg("fix failed: %s %s", out, err);
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, "local", "HEAD").hex);
 	expect_no_marker(ctx, "pull, push, fix with hooks and filters configured");
 	/* git runs them */
 	fx_clone(ctx, "remote.git", "twin");
@@ -610,7 +611,7 @@ static void runs_only_what_it_says(ps_ctx *ctx)
 	}
 	expect_no_marker(ctx, "remote-ahead, local-ahead, status, run, pull-ff, push-ff, fix");
 	assert_str(or_file(ctx, "local/w.txt"), "w\n");
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, "local", "HEAD").hex);
 }
 
 int main(void)

@@ -227,8 +227,8 @@ static void pull_behind_fast_forwards(ps_ctx *ctx)
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	assert_moved(&r, 1);
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
-	assert_str(or_rev(ctx, "local", "refs/heads/main"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
+	assert_str(or_rev(ctx, "local", "refs/heads/main").hex, or_rev(ctx, "remote.git", "main").hex);
 	assert_file(ctx, "local/remote-0.txt", "remote 0\n");
 	assert_file(ctx, "local/remote-1.txt", "remote 1\n");
 	assert_file(ctx, "local/log.txt", "rewritten upstream\n");
@@ -241,13 +241,13 @@ static void pull_equal_changes_nothing(ps_ctx *ctx)
 {
 	fx_pair(ctx, 3);
 	snapshot before = snap(ctx);
-	char tracking[64];
-	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	ps_rev tracking;
+	tracking = or_rev(ctx, "local", "refs/remotes/origin/main");
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	assert_moved(&r, 0);
 	assert_unchanged(ctx, &before);
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, tracking.hex);
 }
 
 /* P-PULL-2 as a hub sees it: the remote moved another branch and two tags
@@ -283,23 +283,23 @@ static void pull_ahead_while_others_move(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 2);
 	fx_remote_moves_others(ctx, "remote.git");
-	char remote_tip[64];
-	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_rev remote_tip;
+	remote_tip = or_rev(ctx, "remote.git", "main");
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	assert_moved(&r, 0);
 	assert_unchanged(ctx, &before);
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
-	assert_str(or_rev(ctx, "remote.git", "main"), remote_tip);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, remote_tip.hex);
 }
 
 static void pull_ahead_keeps_branch(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 2);
-	char remote_tip[64];
-	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_rev remote_tip;
+	remote_tip = or_rev(ctx, "remote.git", "main");
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
@@ -309,7 +309,7 @@ static void pull_ahead_keeps_branch(ps_ctx *ctx)
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
 	assert_file(ctx, "local/local-1.txt", "local 1\n");
 	/* a pull never pushes */
-	assert_str(or_rev(ctx, "remote.git", "main"), remote_tip);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, remote_tip.hex);
 }
 
 /* ---- P-PULL-4, -5, -8: refused before anything is touched ------------------ */
@@ -525,15 +525,15 @@ static void pull_remote_deleted_fails_unchanged(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
 	fx_fetch(ctx, "local", "origin"); /* a stale tracking ref one fast-forward ahead */
-	char tracking[64];
-	snprintf(tracking, sizeof(tracking), "%s", or_rev(ctx, "local", "refs/remotes/origin/main"));
+	ps_rev tracking;
+	tracking = or_rev(ctx, "local", "refs/remotes/origin/main");
 	fx_rmrf(ctx, "remote.git");
 	snapshot before = snap(ctx);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_fail(r, ps_missing_repo_class());
 	assert_unchanged(ctx, &before);
 	assert_absent(ctx, "local/remote-0.txt");
-	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main"), tracking);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, tracking.hex);
 }
 
 static void pull_remote_never_existed_fails_unchanged(ps_ctx *ctx)
@@ -634,7 +634,7 @@ static void pull_keeps_unrelated_edits(ps_ctx *ctx)
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	assert_moved(&r, 1);
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
 	assert_file(ctx, "local/other.txt", "other, changed upstream\n");
 	assert_file(ctx, "local/remote-0.txt", "remote 0\n");
 	assert_file(ctx, "local/log.txt", "unstaged edit, not touched by the pull\n");
@@ -647,17 +647,18 @@ static void pull_writes_one_reflog_entry(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 3);
-	char old_head[64], new_head[64];
-	snprintf(old_head, sizeof(old_head), "%s", or_rev(ctx, "local", "HEAD"));
-	snprintf(new_head, sizeof(new_head), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_rev old_head;
+	ps_rev new_head;
+	old_head = or_rev(ctx, "local", "HEAD");
+	new_head = or_rev(ctx, "remote.git", "main");
 	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog + 1);
-	assert_last_reflog(ctx, "local/.git", "refs/heads/main", old_head, new_head);
+	assert_last_reflog(ctx, "local/.git", "refs/heads/main", old_head.hex, new_head.hex);
 	/* git's own reader agrees */
-	assert_str(or_rev(ctx, "local", "main@{1}"), old_head);
-	assert_str(or_rev(ctx, "local", "main@{0}"), new_head);
+	assert_str(or_rev(ctx, "local", "main@{1}").hex, old_head.hex);
+	assert_str(or_rev(ctx, "local", "main@{0}").hex, new_head.hex);
 }
 
 static void pull_uses_configured_remote(ps_ctx *ctx)
@@ -672,8 +673,8 @@ static void pull_uses_configured_remote(ps_ctx *ctx)
 	fx_behind(ctx, "remote.git", 2);
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
-	assert_str(or_rev(ctx, "local", "refs/remotes/upstream/main"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
+	assert_str(or_rev(ctx, "local", "refs/remotes/upstream/main").hex, or_rev(ctx, "remote.git", "main").hex);
 	assert_file(ctx, "local/remote-1.txt", "remote 1\n");
 	assert_absent(ctx, "local/decoy.txt");
 	assert_str(or_status(ctx, "local"), "");
@@ -697,7 +698,7 @@ static void pull_mirrors_added_and_deleted_files(ps_ctx *ctx)
 
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
 
 	char upstream[2048], files[2048];
 	const char *out;
@@ -730,14 +731,14 @@ static void pull_many_commits_in_one_call(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_behind_packed(ctx, "remote.git", 300);
-	char old_head[64];
-	snprintf(old_head, sizeof(old_head), "%s", or_rev(ctx, "local", "HEAD"));
+	ps_rev old_head;
+	old_head = or_rev(ctx, "local", "HEAD");
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	/* only this clause's requirement: the tip in one call (the reflog entry
 	 * is P-PULL-11's, the tree's bytes P-PULL-1's) */
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
-	assert_int_equal(or_count(ctx, "local", ps_fmt(ctx, "%s..HEAD", old_head)), 300);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
+	assert_int_equal(or_count(ctx, "local", ps_fmt(ctx, "%s..HEAD", old_head.hex)), 300);
 	assert_int_equal(or_count(ctx, "local", "HEAD..origin/main"), 0);
 	assert_file(ctx, "local/many.txt", "upstream commit 299\n");
 	assert_str(or_status(ctx, "local"), "");
@@ -834,7 +835,7 @@ static void pull_merge_in_progress_fails(ps_ctx *ctx)
 {
 	fx_pair(ctx, 2);
 	fx_behind(ctx, "remote.git", 1);
-	const char *merge_head = ps_fmt(ctx, "%s\n", or_rev(ctx, "local", "HEAD"));
+	const char *merge_head = ps_fmt(ctx, "%s\n", or_rev(ctx, "local", "HEAD").hex);
 	fx_write(ctx, "local/.git/MERGE_HEAD", merge_head);
 	char kept[128];
 	snprintf(kept, sizeof(kept), "%s", or_file(ctx, "local/.git/MERGE_HEAD"));
@@ -889,12 +890,12 @@ static void pull_failure_classes(ps_ctx *ctx)
 static void pull_remote_head_elsewhere(ps_ctx *ctx, int other_branch)
 {
 	fx_other_head_pair(ctx, other_branch);
-	char tip[64];
-	snprintf(tip, sizeof(tip), "%s", fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 3\n"));
+	ps_rev tip;
+	tip = fx_commit_bare(ctx, "remote.git", "feature/x", "x.txt", "x 3\n");
 	ps_result r = drv_pull(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
-	assert_str(or_rev(ctx, "local", "HEAD"), tip);
-	assert_str(or_rev(ctx, "local", "refs/heads/feature/x"), tip);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, tip.hex);
+	assert_str(or_rev(ctx, "local", "refs/heads/feature/x").hex, tip.hex);
 	assert_str(or_file(ctx, "local/x.txt"), "x 3\n");
 	assert_false(or_exists(ctx, "local/main.txt"));
 	assert_str(or_status(ctx, "local"), "");

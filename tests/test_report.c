@@ -468,7 +468,7 @@ static void metrics_for_non_utf8_paths(ps_ctx *ctx)
 	 * each repo label with the decoded JSON "repo" */
 	assert_int_equal(checked(ctx, args, "m.prom", &out, &samples), 0);
 	assert_non_null(strstr(samples, "caf\xc3\xa9 \xc3\xbf\xc3\xbe\\n\\\"q\\\\\"} 0"));
-	assert_str(or_rev(ctx, "latin1.git", "main"), or_rev(ctx, name, "HEAD"));
+	assert_str(or_rev(ctx, "latin1.git", "main").hex, or_rev(ctx, name, "HEAD").hex);
 }
 
 /* X-REPORT-6: out of memory is a failure (exit 1), never a usage error. */

@@ -136,17 +136,17 @@ static void all_ops_work(ps_ctx *ctx, const char *local_rel)
 		assert_int_equal(r.count, 1);
 	}
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, bare, "main"));
+	assert_str(or_rev(ctx, local, "HEAD").hex, or_rev(ctx, bare, "main").hex);
 	fx_ahead(ctx, local_rel, 1);
 	{ ps_result r = drv_push(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	fx_behind(ctx, "remote.git", 1);
 	{
 		ps_cycle_result c = drv_fix(ctx, local, wb_commit());
 		if (c.exit_code != 0 || !c.sealed)
 			fail_msg("fix did not seal: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	assert_int_equal(or_count(ctx, local, "HEAD..origin/main"), 0);
 }
 
@@ -174,11 +174,12 @@ static void all_ops_fail(ps_ctx *ctx, const char *local_rel, int klass, const ch
 {
 	const char *local = ps_keep(ctx, local_rel);
 	const char *bare = ps_keep(ctx, "remote.git");
-	char remote_tip[64], local_tip[64];
+	ps_rev remote_tip;
+	ps_rev local_tip;
 	fx_behind(ctx, "remote.git", 1);
 	fx_ahead(ctx, local_rel, 1);
-	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, bare, "main"));
-	snprintf(local_tip, sizeof(local_tip), "%s", or_rev(ctx, local, "HEAD"));
+	remote_tip = or_rev(ctx, bare, "main");
+	local_tip = or_rev(ctx, local, "HEAD");
 	fails_fast(ctx, drv_pull, local, klass, needle);
 	fails_fast(ctx, drv_push, local, klass, needle);
 	{
@@ -192,8 +193,8 @@ static void all_ops_fail(ps_ctx *ctx, const char *local_rel, int klass, const ch
 		if (c.exit_code != 1 || c.sealed || c.wrote || !c.skipped[0])
 			fail_msg("fix must skip its writes: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), remote_tip);
-	assert_str(or_rev(ctx, local, "HEAD"), local_tip);
+	assert_str(or_rev(ctx, bare, "main").hex, remote_tip.hex);
+	assert_str(or_rev(ctx, local, "HEAD").hex, local_tip.hex);
 }
 
 /* A fetch (remote-ahead) over local's origin works, whatever local holds:
@@ -208,7 +209,7 @@ static void fetch_works(ps_ctx *ctx, const char *local_rel)
 			fail_msg("remote-ahead failed: %s", r.line);
 		assert_true(r.count >= 1);
 	}
-	assert_str(or_rev(ctx, local, "origin/main"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	assert_str(or_rev(ctx, local, "origin/main").hex, or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex);
 }
 
 /* ---- the reference's own (PUSHSEAL_SSH_KEY, messages) ------------------------------ */
@@ -452,7 +453,7 @@ static void ssh_git_ssh_command(ps_ctx *ctx)
 	setenv("GIT_SSH", "/usr/bin/ssh", 1);
 	fx_behind(ctx, "remote.git", 1);
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	assert_str(or_rev(ctx, local, "HEAD").hex, or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex);
 }
 
 /* T-SSH-9: core.sshCommand set per repository: two clones of one remote,
@@ -595,7 +596,7 @@ static void ssh_refusing_hook(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	const char *bare = ps_keep(ctx, "remote.git");
-	char tip[64];
+	ps_rev tip;
 	ssh_home(ctx, key_for_loopback(ctx, "client_ed25519"), NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	fx_write(ctx, "remote.git/hooks/pre-receive", "#!/bin/sh\necho 'denied by policy' >&2\nexit 1\n");
@@ -603,18 +604,18 @@ static void ssh_refusing_hook(ps_ctx *ctx)
 	fx_behind(ctx, "remote.git", 1);
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
 	fx_ahead(ctx, "local", 1);
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, bare, "main"));
+	tip = or_rev(ctx, bare, "main");
 	{
 		ps_result r = drv_push(ctx, local);
 		expect_fail(r, PUSHSEAL_E_REJECTED);
 	}
-	assert_str(or_rev(ctx, bare, "main"), tip);
+	assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 	{
 		ps_cycle_result c = drv_fix(ctx, local, wb_commit());
 		if (c.exit_code != 1 || c.sealed)
 			fail_msg("fix must report the refused seal: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), tip);
+	assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 }
 
 int main(void)

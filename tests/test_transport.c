@@ -140,11 +140,9 @@ static void http_missing_credentials(ps_ctx *ctx)
 	fx_set_url(ctx, "local", "origin", ps_http_url(ctx, "remote.git", "git", NULL));
 	fx_ahead(ctx, "local", 1);
 	{
-		const char *before = or_rev(ctx, ps_path(ctx, "remote.git"), "main");
-		char tip[64];
-		snprintf(tip, sizeof(tip), "%s", before);
+		ps_rev tip = or_rev(ctx, ps_path(ctx, "remote.git"), "main");
 		expect_auth_fast(ctx, drv_push, ps_path(ctx, "local"));
-		assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), tip);
+		assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex, tip.hex);
 	}
 	assert_in_range(http_requests(ctx, "\" 401 ", 2), 2, 4);
 }
@@ -184,7 +182,7 @@ static void http_right_token(ps_ctx *ctx)
 		ps_result r = drv_pull(ctx, local);
 		expect_ok(r);
 	}
-	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	assert_str(or_rev(ctx, local, "HEAD").hex, or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex);
 	unsetenv("PUSHSEAL_HTTPS_TOKEN");
 	fx_write(ctx, "token", ps_fmt(ctx, "%s\n", ps_http_password()));
 	setenv("PUSHSEAL_HTTPS_TOKEN_FILE", ps_path(ctx, "token"), 1);
@@ -193,7 +191,7 @@ static void http_right_token(ps_ctx *ctx)
 		ps_result r = drv_push(ctx, local);
 		expect_ok(r);
 	}
-	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex, or_rev(ctx, local, "HEAD").hex);
 	/* every authenticated request was made as the configured user */
 	assert_true(count_lines(ctx, ps_http_access_log(ctx), 0, sandbox_name(ctx), " pushseal [") > 0);
 }
@@ -336,7 +334,7 @@ static void cred_helper_opt_in(ps_ctx *ctx)
 	setenv("PUSHSEAL_CREDENTIAL_HELPER", "1", 1);
 	{ ps_result r_ = drv_push(ctx, local); expect_ok(r_); }
 	assert_true(or_exists(ctx, "helper-ran"));
-	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex, or_rev(ctx, local, "HEAD").hex);
 }
 
 /* T-CRED-4: a credential helper that hangs, and the helper it starts, are

@@ -6,8 +6,21 @@
  *
  * Every helper asserts on failure with libgit2's or git's own message, like
  * clar's cl_git_pass, so a fixture problem never looks like a product bug.
- * Strings returned by helpers live in a per-test ring of buffers: copy one
- * if you need it after the next eight calls.
+ *
+ * How long a helper's result lives, by kind:
+ * - By value (ps_rev from or_rev and fx_commit*, ps_result, ps_cycle_result)
+ *   or written into the caller's struct or buffer (or_clone_state,
+ *   or_worktree_listing, ps_json_field): the caller's, no limit.
+ * - ps_keep paths: the whole test, for the last 16 kept.
+ * - Everything else that returns `const char *` (ps_fmt, ps_path, or_file,
+ *   or_status, or_git_lock, the URL and file helpers, and the *out / *errout
+ *   of or_git, ps_spawn and drv_exec) is a ring string: one of 8 slots per
+ *   test, overwritten by the 8th slot taken after it.  ps_fmt and ps_path
+ *   take 1 slot, or_file 2, ps_spawn 2, or_git and drv_exec 3 or more (they
+ *   format their arguments too).  Use a ring string in the statement that
+ *   made it, or before the next harness call; to keep it longer, copy it
+ *   into your own buffer (or, for a sandbox path, use ps_keep).
+ * Pointers into the sandbox's libgit2 objects never leave a helper.
  */
 #ifndef PS_HARNESS_H
 #define PS_HARNESS_H
@@ -24,6 +37,15 @@
 #include <git2.h>
 
 /* ---- the test context ---------------------------------------------------- */
+
+/* A commit id as hex, returned by value: it lives as long as the variable
+ * that holds it ("" when there is none).  Use `.hex` in place, e.g.
+ * assert_str(or_rev(ctx, "local", "HEAD").hex, tip.hex), or keep the whole
+ * struct (ps_rev tip = or_rev(...)); never keep a pointer to the `.hex` of a
+ * temporary, which ends with its statement.  65 bytes: SHA-256's 64 digits. */
+typedef struct ps_rev {
+	char hex[65];
+} ps_rev;
 
 typedef struct ps_ctx ps_ctx;
 typedef void (*ps_body_fn)(ps_ctx *ctx);
@@ -163,9 +185,9 @@ const char *fx_other_head_pair(ps_ctx *ctx, int other_branch);
 /* What "changes nothing" means for a clone (oracle_state.c): read with git
  * and a directory walk into the caller's struct. */
 typedef struct ps_clone_state {
-	char head[64];        /* HEAD's commit */
+	char head[65];        /* HEAD's commit */
 	char symref[256];     /* HEAD's branch, "" when detached */
-	char branch[64];      /* refs/heads/main */
+	char branch[65];      /* refs/heads/main */
 	char status[4096];    /* git status --porcelain --untracked-files=all */
 	char index[4096];     /* git ls-files -s: the staged blobs */
 	char worktree[8192];  /* every path, mode and byte hash */
@@ -183,18 +205,19 @@ void or_worktree_listing(ps_ctx *ctx, const char *repo, int with_hash, int with_
 void or_fsck_clean(ps_ctx *ctx, const char *dir);
 
 /* Commit `content` as `file` on HEAD of the non-bare repo `repo` (worktree,
- * index and branch).  Returns the new commit's hex id. */
-const char *fx_commit(ps_ctx *ctx, const char *repo, const char *file, const char *content);
-/* Commit `content` as `file` on `branch` of the bare repo `bare`. */
-const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
+ * index and branch).  Returns the new commit (by value). */
+ps_rev fx_commit(ps_ctx *ctx, const char *repo, const char *file, const char *content);
+/* Commit `content` as `file` on `branch` of the bare repo `bare`; returns
+ * the new commit (by value). */
+ps_rev fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
 	const char *file, const char *content);
 /* What a real hub's remote does between two ticks: besides the upstream,
  * other refs move in the same fetch.  With git: a new branch "feature"
  * (one commit past main), an annotated tag "v1" and a lightweight tag "v1-lw"
  * on main, in `bare`.  main itself does not move. */
 void fx_remote_moves_others(ps_ctx *ctx, const char *bare);
-/* Delete `file` in a new commit on branch of the bare repo. */
-const char *fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file);
+/* Delete `file` in a new commit on branch of the bare repo; returns it. */
+ps_rev fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file);
 /* a local commits in `repo` (files local-<k>.txt), b remote commits in `bare`
  * (files remote-<k>.txt). */
 void fx_ahead(ps_ctx *ctx, const char *repo, int a);
@@ -234,8 +257,9 @@ long long ps_mono_ms(void);
 /* Run git with args (NULL-terminated) in `dir`; returns its exit code and
  * puts its stdout, trimmed of the final newline, in a ring buffer (*out). */
 int or_git(ps_ctx *ctx, const char **out, const char *dir, ...) __attribute__((sentinel));
-/* The hex id `rev` resolves to in `dir`, or "" when it does not resolve. */
-const char *or_rev(ps_ctx *ctx, const char *dir, const char *rev);
+/* The commit `rev` resolves to in `dir` (by value; .hex is "" when it does
+ * not resolve), e.g. assert_str(or_rev(ctx, "local", "HEAD").hex, tip.hex). */
+ps_rev or_rev(ps_ctx *ctx, const char *dir, const char *rev);
 /* 1 when `commit` is an ancestor of (or equal to) `rev` in dir
  * (`git merge-base --is-ancestor`). */
 int or_is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char *rev);

@@ -39,12 +39,13 @@ int or_git(ps_ctx *ctx, const char **out, const char *dir, ...)
 	return rc;
 }
 
-const char *or_rev(ps_ctx *ctx, const char *dir, const char *rev)
+ps_rev or_rev(ps_ctx *ctx, const char *dir, const char *rev)
 {
+	ps_rev r = { "" };
 	const char *out;
-	if (or_git(ctx, &out, dir, "rev-parse", "--verify", "--quiet", ps_fmt(ctx, "%s^{commit}", rev), NULL) != 0)
-		return "";
-	return out;
+	if (or_git(ctx, &out, dir, "rev-parse", "--verify", "--quiet", ps_fmt(ctx, "%s^{commit}", rev), NULL) == 0)
+		snprintf(r.hex, sizeof(r.hex), "%s", out);
+	return r;
 }
 
 long or_count(ps_ctx *ctx, const char *dir, const char *range)
