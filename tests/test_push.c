@@ -7,50 +7,6 @@
 
 #define TRACKING "refs/remotes/origin/main"
 
-/* ---- helpers (candidates for the harness) -------------------------------- */
-
-/* Every ref of a repository with its target, one per line. */
-static const char *all_refs(ps_ctx *ctx, const char *dir)
-{
-	const char *out;
-	if (or_git(ctx, &out, dir, "for-each-ref", "--format=%(refname) %(objectname)", NULL) != 0)
-		fail_msg("oracle: git for-each-ref failed in %s", dir);
-	return out;
-}
-
-
-/* 1 when the object named by `what` exists in dir. */
-static int has_object(ps_ctx *ctx, const char *dir, const char *what)
-{
-	return or_git(ctx, NULL, dir, "cat-file", "-e", what, NULL) == 0;
-}
-
-/* The inode and mtime of a file: a ref file rewritten (even with the same
- * value) through a lock file gets a new inode. */
-static const char *file_stamp(ps_ctx *ctx, const char *rel)
-{
-	struct stat st;
-	if (stat(ps_path(ctx, rel), &st) != 0)
-		return "absent";
-	return ps_fmt(ctx, "%lu %ld.%09ld", (unsigned long)st.st_ino,
-		(long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
-}
-
-/* A commit on top of `parent` in `repo` (same tree), stored in refs/heads/<branch>
- * without touching HEAD, index or worktree. */
-static ps_rev commit_on_branch(ps_ctx *ctx, const char *repo, const char *branch,
-	const char *parent, const char *msg)
-{
-	const char *out;
-	ps_rev id;
-	if (or_git(ctx, &out, repo, "commit-tree", ps_fmt(ctx, "%s^{tree}", parent), "-p", parent, "-m", msg, NULL) != 0)
-		fail_msg("fixture: git commit-tree failed in %s", repo);
-	snprintf(id.hex, sizeof(id.hex), "%s", out);
-	if (or_git(ctx, NULL, repo, "update-ref", ps_fmt(ctx, "refs/heads/%s", branch), id.hex, NULL) != 0)
-		fail_msg("fixture: git update-ref failed in %s", repo);
-	return id;
-}
-
 /* What a failed push must leave alone, in the clone and in the remote. */
 typedef struct snapshot {
 	ps_rev head;
@@ -73,7 +29,7 @@ static snapshot snap(ps_ctx *ctx)
 	s.reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
 	s.tracking_reflog = or_reflog(ctx, "local/.git", TRACKING);
 	if (or_exists(ctx, "remote.git")) {
-		snprintf(s.remote_refs, sizeof(s.remote_refs), "%s", all_refs(ctx, "remote.git"));
+		snprintf(s.remote_refs, sizeof(s.remote_refs), "%s", or_all_refs(ctx, "remote.git"));
 		s.remote_objects = or_objects(ctx, "remote.git");
 	} else {
 		s.remote_refs[0] = '\0';
@@ -97,7 +53,7 @@ static void assert_local_unchanged(ps_ctx *ctx, const snapshot *before)
 /* The remote's refs are exactly as they were. */
 static void assert_remote_unchanged(ps_ctx *ctx, const snapshot *before)
 {
-	assert_str(all_refs(ctx, "remote.git"), before->remote_refs);
+	assert_str(or_all_refs(ctx, "remote.git"), before->remote_refs);
 }
 
 /* ---- P-PUSH-1 ------------------------------------------------------------- */
@@ -143,7 +99,7 @@ static void push_in_sync_touches_nothing(ps_ctx *ctx)
 	fx_pair(ctx, 3);
 	snapshot before = snap(ctx);
 	char stamp[128];
-	snprintf(stamp, sizeof(stamp), "%s", file_stamp(ctx, "remote.git/refs/heads/main"));
+	snprintf(stamp, sizeof(stamp), "%s", or_file_stamp(ctx, "remote.git/refs/heads/main"));
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	if (!drv_is_exec())
@@ -151,7 +107,7 @@ static void push_in_sync_touches_nothing(ps_ctx *ctx)
 	assert_remote_unchanged(ctx, &before);
 	assert_int_equal(or_objects(ctx, "remote.git"), before.remote_objects);
 	/* not even rewritten with the same value */
-	assert_str(file_stamp(ctx, "remote.git/refs/heads/main"), stamp);
+	assert_str(or_file_stamp(ctx, "remote.git/refs/heads/main"), stamp);
 	assert_false(or_exists(ctx, "remote.git/refs/heads/main.lock"));
 	assert_local_unchanged(ctx, &before);
 }
@@ -331,7 +287,7 @@ static void push_detached_fails(ps_ctx *ctx)
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_DETACHED);
 	assert_remote_unchanged(ctx, &before);
-	assert_false(has_object(ctx, "remote.git", before.head.hex));
+	assert_false(or_has_object(ctx, "remote.git", before.head.hex));
 	assert_local_unchanged(ctx, &before);
 	/* still detached */
 	assert_int_not_equal(or_git(ctx, NULL, "local", "symbolic-ref", "-q", "HEAD", NULL), 0);
@@ -388,7 +344,7 @@ static void push_uses_configured_remote(ps_ctx *ctx)
 	assert_str(or_rev(ctx, "remote.git", "main").hex, head.hex);
 	assert_str(or_rev(ctx, "local", "refs/remotes/upstream/main").hex, head.hex);
 	assert_str(or_rev(ctx, "decoy.git", "main").hex, decoy.hex);
-	assert_false(has_object(ctx, "decoy.git", head.hex));
+	assert_false(or_has_object(ctx, "decoy.git", head.hex));
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/main").hex, "");
 }
 
@@ -438,7 +394,7 @@ static void push_remote_not_configured_fails(ps_ctx *ctx)
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_fail(r, PUSHSEAL_E_NOUPSTREAM);
 	assert_remote_unchanged(ctx, &before);
-	assert_false(has_object(ctx, "remote.git", before.head.hex));
+	assert_false(or_has_object(ctx, "remote.git", before.head.hex));
 	assert_local_unchanged(ctx, &before);
 }
 
@@ -462,7 +418,7 @@ static void push_upstream_name_mismatch_fails(ps_ctx *ctx)
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_fail(r, 0);
 	assert_remote_unchanged(ctx, &before);
-	assert_false(has_object(ctx, "remote.git", before.head.hex));
+	assert_false(or_has_object(ctx, "remote.git", before.head.hex));
 	assert_local_unchanged(ctx, &before);
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/other").hex, other_tracking.hex);
 }
@@ -476,13 +432,13 @@ static void push_only_current_branch_new(ps_ctx *ctx)
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	head = or_rev(ctx, "local", "HEAD");
-	feature = commit_on_branch(ctx, "local", "feature", head.hex, "feature work");
+	feature = fx_commit_on_branch(ctx, "local", "feature", head.hex, "feature work");
 	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	assert_str(or_rev(ctx, "remote.git", "main").hex, head.hex);
 	assert_str(or_rev(ctx, "remote.git", "refs/heads/feature").hex, "");
-	assert_false(has_object(ctx, "remote.git", feature.hex));
-	assert_str(all_refs(ctx, "remote.git"), ps_fmt(ctx, "refs/heads/main %s", head.hex));
+	assert_false(or_has_object(ctx, "remote.git", feature.hex));
+	assert_str(or_all_refs(ctx, "remote.git"), ps_fmt(ctx, "refs/heads/main %s", head.hex));
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature").hex, "");
 }
 
@@ -496,7 +452,7 @@ static void push_only_current_branch_matching(ps_ctx *ctx)
 	base = or_rev(ctx, "remote.git", "main");
 	assert_int_equal(or_git(ctx, NULL, "remote.git", "branch", "feature", "main", NULL), 0);
 	assert_int_equal(or_git(ctx, NULL, "local", "fetch", "-q", "origin", NULL), 0);
-	feature = commit_on_branch(ctx, "local", "feature", base.hex, "feature work");
+	feature = fx_commit_on_branch(ctx, "local", "feature", base.hex, "feature work");
 	fx_config(ctx, "local", "branch.feature.remote", "origin");
 	fx_config(ctx, "local", "branch.feature.merge", "refs/heads/feature");
 	fx_ahead(ctx, "local", 1);
@@ -505,7 +461,7 @@ static void push_only_current_branch_matching(ps_ctx *ctx)
 	expect_ok(r);
 	assert_str(or_rev(ctx, "remote.git", "main").hex, head.hex);
 	assert_str(or_rev(ctx, "remote.git", "feature").hex, base.hex);
-	assert_false(has_object(ctx, "remote.git", feature.hex));
+	assert_false(or_has_object(ctx, "remote.git", feature.hex));
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature").hex, base.hex);
 	assert_str(or_rev(ctx, "local", "refs/heads/feature").hex, feature.hex);
 }
@@ -569,7 +525,7 @@ static void push_keeps_uncommitted_edits(ps_ctx *ctx)
 	assert_str(or_rev(ctx, "remote.git", "main").hex, head.hex);
 	assert_int_equal(or_git(ctx, &out, "remote.git", "show", "main:log.txt", NULL), 0);
 	assert_str(out, committed);
-	assert_false(has_object(ctx, "remote.git", "main:staged.txt"));
+	assert_false(or_has_object(ctx, "remote.git", "main:staged.txt"));
 	/* the edits, byte for byte */
 	assert_str(or_file(ctx, "local/log.txt"), "uncommitted edit\r\nno final newline");
 	assert_str(or_file(ctx, "local/staged.txt"), "staged only\n");

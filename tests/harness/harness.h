@@ -245,6 +245,28 @@ void fx_lock_ref(ps_ctx *ctx, const char *repo_gitdir, const char *branch);
 /* Remove a path recursively (a remote that vanished). */
 void fx_rmrf(ps_ctx *ctx, const char *rel);
 
+/* fixture_git.c.  Paths are sandbox-relative; every libgit2 object they open
+ * is freed before they return; a failure fails the test (GIT_PASS). */
+/* `git fetch <remote_name>` in repo with libgit2 (over the transport's
+ * callbacks): the tracking refs learn the remote's tips. */
+void fx_fetch(ps_ctx *ctx, const char *repo, const char *remote_name);
+/* `git add <file>` in the non-bare repo. */
+void fx_stage(ps_ctx *ctx, const char *repo, const char *file);
+/* `git rm --cached <file>`; keep_file 0 also deletes it from the worktree. */
+void fx_unstage_delete(ps_ctx *ctx, const char *repo, const char *file, int keep_file);
+/* `git branch <name> <rev>`: HEAD, index and worktree untouched. */
+void fx_branch_at(ps_ctx *ctx, const char *repo, const char *name, const char *rev);
+/* n commits on main of the bare repo, commit k setting many.txt to
+ * "upstream commit k\n", written as one pack (fast for hundreds). */
+void fx_behind_packed(ps_ctx *ctx, const char *bare, int n);
+/* fx_pair with any names: bare `remote` with n commits and its clone `local`. */
+void fx_pair_named(ps_ctx *ctx, const char *remote, const char *local, int n);
+/* A commit on top of `parent` (same tree) stored in refs/heads/<branch> with
+ * git commit-tree and update-ref: HEAD, index and worktree untouched.
+ * Returns it by value. */
+ps_rev fx_commit_on_branch(ps_ctx *ctx, const char *repo, const char *branch,
+	const char *parent, const char *msg);
+
 /* Run argv (NULL-terminated) in dir (NULL: here), stdin from /dev/null, at
  * most 120 s.  stdout and stderr land in ring buffers (untrimmed).  Returns
  * the exit code, or 128+signal. */
@@ -278,6 +300,14 @@ const char *or_status(ps_ctx *ctx, const char *dir);
 const char *or_git_lock(ps_ctx *ctx, const char *gitdir);
 /* 1 when `rel` (relative to a git dir) names one of git's own lock files. */
 int or_is_git_lock(const char *rel);
+/* Every ref of a repository and its target, one "refname id" per line
+ * (`git for-each-ref`; a ring string). */
+const char *or_all_refs(ps_ctx *ctx, const char *dir);
+/* 1 when the object `what` names exists in dir (`git cat-file -e`). */
+int or_has_object(ps_ctx *ctx, const char *dir, const char *what);
+/* A file's inode and mtime as text ("absent" when missing; a ring string):
+ * a ref rewritten through a lock file, even to the same value, changes it. */
+const char *or_file_stamp(ps_ctx *ctx, const char *rel);
 /* The number of objects in a repository (`git count-objects -v`, loose + packed). */
 long or_objects(ps_ctx *ctx, const char *dir);
 

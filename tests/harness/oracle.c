@@ -175,3 +175,29 @@ const char *or_git_lock(ps_ctx *ctx, const char *gitdir)
 	first[0] = '\0';
 	return find_git_locks(first, sizeof(ctx->ring[0]), dir, strlen(dir) + 1, 0) > 0 ? first : NULL;
 }
+
+/* Every ref of a repository with its target, one per line. */
+const char *or_all_refs(ps_ctx *ctx, const char *dir)
+{
+	const char *out;
+	if (or_git(ctx, &out, dir, "for-each-ref", "--format=%(refname) %(objectname)", NULL) != 0)
+		fail_msg("oracle: git for-each-ref failed in %s", dir);
+	return out;
+}
+
+/* 1 when the object named by `what` exists in dir. */
+int or_has_object(ps_ctx *ctx, const char *dir, const char *what)
+{
+	return or_git(ctx, NULL, dir, "cat-file", "-e", what, NULL) == 0;
+}
+
+/* The inode and mtime of a file: a ref file rewritten (even with the same
+ * value) through a lock file gets a new inode. */
+const char *or_file_stamp(ps_ctx *ctx, const char *rel)
+{
+	struct stat st;
+	if (stat(ps_path(ctx, rel), &st) != 0)
+		return "absent";
+	return ps_fmt(ctx, "%lu %ld.%09ld", (unsigned long)st.st_ino,
+		(long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+}
