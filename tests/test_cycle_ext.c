@@ -334,17 +334,17 @@ static void text_format_for_people(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("X-DIVERGE-1", "with --on-diverge=rebase a writer's race is healed in one tick: the person's commit kept, ours rebased on top, no merge", rebase_heals_writer_race),
+	CLAUSE("X-DIVERGE-1", "--on-diverge=rebase heals a writer's race in one tick, keeping the person's commit", rebase_heals_writer_race),
 	CLAUSE("X-DIVERGE-2", "the rebase policy never moves a person's commit: it stops at c16 and both tips stay", rebase_never_moves_a_persons_commit),
-	CLAUSE("X-DIVERGE-3", "the rebase policy stops when the writer's commit does not apply cleanly, keeping the worktree", rebase_refuses_conflict),
+	CLAUSE("X-DIVERGE-3", "the rebase policy stops, worktree kept, when the writer's commit conflicts", rebase_refuses_conflict),
 	CLAUSE("X-DIVERGE-4", "by default a diverged repo stays skipped at c16 with the reason in the report", default_policy_stays_stuck),
 	CLAUSE("X-COMMIT-1", "--commit-message commits what the writeback left, once, and never makes an empty commit", commit_message_commits_leftovers_once),
-	CLAUSE("X-LOCK-1", "a held repo lock makes a tick report skipped locked; released, --lock-wait runs and seals", held_lock_skips_then_wait_succeeds),
+	CLAUSE("X-LOCK-1", "a held repo lock skips the tick as locked, and --lock-wait then seals", held_lock_skips_then_wait_succeeds),
 	CLAUSE("X-STATUS-1", "status reports ahead, needs-action and the c17 guard, and writes nothing", status_writes_nothing),
-	CLAUSE("X-PAR-1", "run -j 4 over 50 repos prints the same lines in the same order, with the same exit code, as run -j 1", parallel_tick_same_as_sequential),
-	CLAUSE("X-METRICS-1", "--metrics-file writes well-formed Prometheus text atomically: seen, clean, sealed, c17, permanent failures and per-repo backlog and age", metrics_file_parses),
-	CLAUSE("X-FORMAT-1", "--format text prints one human line per repo and no JSON; an unknown format is a usage error", text_format_for_people),
-	CLAUSE("X-HUB-1", "--all finds every worktree under a hub and --list reads a repo list; a missing list is a usage error", all_and_list_cover_a_hub),
+	CLAUSE("X-PAR-1", "run -j 4 over 50 repos prints what run -j 1 prints, in the same order", parallel_tick_same_as_sequential),
+	CLAUSE("X-METRICS-1", "--metrics-file writes well-formed Prometheus text atomically, with every counter", metrics_file_parses),
+	CLAUSE("X-FORMAT-1", "--format text prints one human line per repo and an unknown format is refused", text_format_for_people),
+	CLAUSE("X-HUB-1", "--all finds every worktree under a hub and --list reads a repo list", all_and_list_cover_a_hub),
 };
 
 int main(void)

@@ -454,15 +454,15 @@ static void server_dies_mid_transfer(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	NET_CLAUSE("P-DEADLINE-5", "a server that hangs up halfway through its answer fails pull and push at once (not at the deadline), changes nothing and leaves no lock", server_dies_mid_transfer),
-	NET_CLAUSE("P-DEADLINE-1", "a pull against a server that accepts and never answers fails within the deadline and leaves the clone unchanged", pull_hang),
-	NET_CLAUSE("P-DEADLINE-1", "a pull against a server that dribbles a byte every 200 ms (never idle) still fails within the deadline", pull_dribble),
-	NET_CLAUSE("P-DEADLINE-2", "a push to a server that accepts and never answers fails within the deadline; remote and tracking ref unchanged", push_hang),
-	NET_CLAUSE("P-DEADLINE-2", "a push to a server that dribbles a byte every 200 ms (never idle) still fails within the deadline", push_dribble),
-	NET_CLAUSE("P-DEADLINE-3", "remote-ahead against a server that never answers ends within the deadline and prints the count against the last-fetched tracking ref", remote_ahead_hang),
-	NET_CLAUSE("P-DEADLINE-3", "remote-ahead against a dribbling server ends within the deadline and prints the stale count", remote_ahead_dribble),
+	NET_CLAUSE("P-DEADLINE-5", "a server hanging up mid-answer fails pull and push at once, changing nothing", server_dies_mid_transfer),
+	NET_CLAUSE("P-DEADLINE-1", "a pull from a silent server fails within the deadline, clone unchanged", pull_hang),
+	NET_CLAUSE("P-DEADLINE-1", "a pull from a server dribbling a byte every 200 ms fails within the deadline", pull_dribble),
+	NET_CLAUSE("P-DEADLINE-2", "a push to a silent server fails within the deadline, remote and tracking unchanged", push_hang),
+	NET_CLAUSE("P-DEADLINE-2", "a push to a server dribbling a byte every 200 ms fails within the deadline", push_dribble),
+	NET_CLAUSE("P-DEADLINE-3", "remote-ahead against a silent server ends in time with the last-fetched count", remote_ahead_hang),
+	NET_CLAUSE("P-DEADLINE-3", "remote-ahead against a dribbling server ends in time with the stale count", remote_ahead_dribble),
 	CLAUSE("P-DEADLINE-6", "a push to a local-path remote whose pre-receive hook hangs ends within the deadline", push_local_hook_hangs),
-	NET_CLAUSE("P-DEADLINE-4", "timed-out pull, push and fetch report class timeout and leave no lock file under .git, and another writer's lock stays", timeout_class_no_locks),
+	NET_CLAUSE("P-DEADLINE-4", "timed-out pull, push and fetch report class timeout and leave no lock of theirs", timeout_class_no_locks),
 };
 
 int main(void)

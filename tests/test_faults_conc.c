@@ -205,9 +205,9 @@ static void conc_push_race_drops_nothing(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("F-CONC-1", "two runs on one repo at once: one seals, the other is locked out or serialised; no lost or merged commit, fsck clean", conc_two_runs_one_repo),
-	CLAUSE("F-CONC-2", "four clones of one remote ticking concurrently (rebase policy) lose no commit, merge nothing, and converge to the remote", conc_four_clones),
-	SERVER_CLAUSE("F-CONC-3", "a person's push landing while our seal push is in flight is never overwritten: their commit stays on the remote, and a run that reports sealed has its commit there too", conc_push_race_drops_nothing),
+	CLAUSE("F-CONC-1", "two runs on one repo at once lose and merge no commit, and one of them seals", conc_two_runs_one_repo),
+	CLAUSE("F-CONC-2", "four clones ticking at once (rebase policy) lose no commit and converge", conc_four_clones),
+	SERVER_CLAUSE("F-CONC-3", "a person's push landing while our seal push is in flight is never overwritten", conc_push_race_drops_nothing),
 };
 
 int main(void)

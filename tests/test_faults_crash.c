@@ -168,11 +168,11 @@ static void crash_during_push(ps_ctx *ctx) { crash_row_run(ctx, &crash_rows[3]);
 static void crash_at_random(ps_ctx *ctx) { crash_row_run(ctx, &crash_rows[4]); }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("F-CRASH-1", "a fix killed with SIGKILL right after its fetch converges on the next tick: no lost commit, fsck clean, no stale lock, worktree == HEAD == remote", crash_after_fetch),
-	CLAUSE("F-CRASH-2", "a fix killed with SIGKILL in the middle of the pull's checkout converges on the next tick: no stale ref or index lock blocks it, the half-written worktree is completed, nothing lost", crash_during_checkout),
-	CLAUSE("F-CRASH-3", "a fix killed with SIGKILL right after the writeback's commit converges on the next tick: the commit is sealed, fsck clean, no stale lock", crash_after_commit),
-	CLAUSE("F-CRASH-4", "a fix killed with SIGKILL (its whole process group) while the seal push writes into the remote converges on the next tick: the commit is sealed, both repositories fsck clean, no stale lock", crash_during_push),
-	CLAUSE("F-CRASH-5", "fixes killed with SIGKILL at 6 seeded random points of a whole cycle each converge on the next tick with nothing lost", crash_at_random),
+	CLAUSE("F-CRASH-1", "a fix killed right after its fetch converges next tick with nothing lost and no lock", crash_after_fetch),
+	CLAUSE("F-CRASH-2", "a fix killed mid checkout converges next tick: no stale lock, worktree done, nothing lost", crash_during_checkout),
+	CLAUSE("F-CRASH-3", "a fix killed right after the writeback's commit converges: sealed, fsck clean, no lock", crash_after_commit),
+	CLAUSE("F-CRASH-4", "a fix killed (whole group) mid seal push converges next tick: sealed, fsck clean, no lock", crash_during_push),
+	CLAUSE("F-CRASH-5", "fixes killed at 6 seeded random points each converge next tick, losing nothing", crash_at_random),
 };
 
 int main(void)

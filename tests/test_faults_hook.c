@@ -85,8 +85,8 @@ static void hook_update_one_ref(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	SERVER_CLAUSE("F-HOOK-1", "a pre-receive hook that refuses: the seal fails visibly, the next tick stops at c17 writing nothing, nothing is lost, and once accepted it seals", hook_pre_receive),
-	NET_CLAUSE("F-HOOK-2", "over a real server, an update hook that refuses one ref makes the push of main fail (rejected) and leaves the tracking ref, while the server accepts another ref", hook_update_one_ref),
+	SERVER_CLAUSE("F-HOOK-1", "a refusing pre-receive hook fails the seal visibly and later ticks stop at c17", hook_pre_receive),
+	NET_CLAUSE("F-HOOK-2", "an update hook refusing main fails its push as rejected and keeps the tracking ref", hook_update_one_ref),
 };
 
 int main(void)

@@ -106,9 +106,9 @@ static void redact_echoed_url(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("F-REDACT-1", "a password in the remote URL never appears in any command's stdout or stderr nor in the library's messages", redact_password),
-	CLAUSE("F-REDACT-2", "a token as the URL's user never appears in any command's stdout or stderr nor in the library's messages", redact_token),
-	CLAUSE("F-REDACT-3", "a URL that libgit2 quotes in its error (malformed port) is shown with its credentials masked, in every command's output and the library's messages", redact_echoed_url),
+	CLAUSE("F-REDACT-1", "a password in the remote URL never appears in any output or library message", redact_password),
+	CLAUSE("F-REDACT-2", "a token as the URL's user never appears in any output or library message", redact_token),
+	CLAUSE("F-REDACT-3", "a URL that libgit2 quotes in an error is shown with its credentials masked", redact_echoed_url),
 };
 
 int main(void)

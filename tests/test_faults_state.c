@@ -106,12 +106,12 @@ static void state_bisect(ps_ctx *ctx) { state_refuses(ctx, &state_rows[4]); }
 static void state_index_lock(ps_ctx *ctx) { state_refuses(ctx, &state_rows[5]); }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("F-STATE-1", "during a merge (MERGE_HEAD) fix and run refuse every write as c16, run no writeback and report the same thing on each of 3 ticks (in-progress)", state_merge),
-	CLAUSE("F-STATE-2", "during a rebase (.git/rebase-merge) fix and run refuse every write the same way on each tick (in-progress)", state_rebase_merge),
-	CLAUSE("F-STATE-3", "during a rebase or am (.git/rebase-apply) fix and run refuse every write the same way on each tick (in-progress)", state_rebase_apply),
-	CLAUSE("F-STATE-4", "during a cherry-pick (CHERRY_PICK_HEAD) fix and run refuse every write the same way on each tick (in-progress)", state_cherry_pick),
-	CLAUSE("F-STATE-5", "during a bisect (BISECT_LOG) fix and run refuse every write the same way on each tick (in-progress)", state_bisect),
-	CLAUSE("F-STATE-6", "with a stale .git/index.lock fix and run refuse every write the same way on each tick (locked) and leave the lock", state_index_lock),
+	CLAUSE("F-STATE-1", "during a merge (MERGE_HEAD) fix and run refuse every write as c16, tick after tick", state_merge),
+	CLAUSE("F-STATE-2", "during a rebase (.git/rebase-merge) fix and run refuse every write", state_rebase_merge),
+	CLAUSE("F-STATE-3", "during a rebase or am (.git/rebase-apply) fix and run refuse every write", state_rebase_apply),
+	CLAUSE("F-STATE-4", "during a cherry-pick (CHERRY_PICK_HEAD) fix and run refuse every write", state_cherry_pick),
+	CLAUSE("F-STATE-5", "during a bisect (BISECT_LOG) fix and run refuse every write", state_bisect),
+	CLAUSE("F-STATE-6", "a stale .git/index.lock makes fix and run refuse every write (locked) and keep it", state_index_lock),
 };
 
 int main(void)

@@ -737,12 +737,12 @@ static void systemd_deploy_key_recipe(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("W-6", "a real gitolite forge over ssh: the bot's own branch (RW main) counts, pulls, pushes, and fix and a tick seal", forge_push_allowed),
-	CLAUSE("W-7", "gitolite's update hook refuses a branch the bot may not write: rejected, permanent, its FATAL line in the message, counted", forge_branch_denied),
-	CLAUSE("W-8", "a read-only gitolite repository refuses the push at the repository: auth, permanent, gitolite's words, counted", forge_read_only_repo),
-	CLAUSE("W-9", "a gitolite repository without access: fetch, pull and push fail permanent in gitolite's words; the tick stops at c16", forge_no_access),
+	CLAUSE("W-6", "on a real gitolite forge the bot's own branch counts, pulls, pushes and seals", forge_push_allowed),
+	CLAUSE("W-7", "gitolite refusing a branch is rejected and permanent, with its FATAL line", forge_branch_denied),
+	CLAUSE("W-8", "a read-only gitolite repo refuses the push as auth, permanent, in its words", forge_read_only_repo),
+	CLAUSE("W-9", "a gitolite repo without access fails permanent in gitolite's words", forge_no_access),
 	CLAUSE("W-10", "a repository gitolite does not have reads as no access: permanent, gitolite's words, counted", forge_missing_repo),
-	CLAUSE("T-SSH-15", "contrib/systemd/README.md's deploy-key recipe, run as written against a gitolite forge, then the unit's ExecStart, seals", systemd_deploy_key_recipe),
+	CLAUSE("T-SSH-15", "contrib/systemd's deploy-key recipe, run as written against gitolite, seals", systemd_deploy_key_recipe),
 };
 
 int main(void)

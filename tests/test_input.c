@@ -286,7 +286,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-INPUT-6", "a subdirectory of a worktree never resolves to the parent repository", subdirectory_is_not_a_repo),
 	CLAUSE("P-INPUT-9", "a symlink loop, a path over 4096 bytes or with a newline: no crash, exit 1 or a count of 0", bad_paths_never_crash),
 	CLAUSE("P-INPUT-7", "bad input carries the classes not-a-repo, bare and unborn", classes_for_bad_input),
-	CLAUSE("P-INPUT-8", "a repository owned by another user is refused with class owner and a message naming the owner", foreign_owner_refused),
+	CLAUSE("P-INPUT-8", "a repository owned by another user is refused as owner, naming the owner", foreign_owner_refused),
 };
 
 int main(void)

@@ -238,10 +238,10 @@ static void manifests_are_sound(ps_ctx *ctx)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		CLAUSE("X-SHARD-1", "four run --shard I/4 processes over a hub of 1000 clones tick every repository exactly once, each shard within 20% of the mean; status --shard selects the same", shards_cover_the_hub_once),
+		CLAUSE("X-SHARD-1", "four --shard I/4 runs over 1000 clones tick each repo once, each shard near the mean", shards_cover_the_hub_once),
 		CLAUSE("X-SHARD-2", "going from 4 to 5 shards moves at most 25% of the repositories, each to the new shard", growing_moves_few),
-		CLAUSE("X-SHARD-3", "--shard auto takes JOB_COMPLETION_INDEX and PUSHSEAL_SHARD_COUNT; a bad or missing shard is a usage error", shard_auto_and_usage),
-		CLAUSE("X-SHARD-4", "the Kubernetes CronJob (Indexed, parallelism = completions, Forbid, hub volume, metrics per shard) parses as YAML; the systemd shard units exist", manifests_are_sound),
+		CLAUSE("X-SHARD-3", "--shard auto reads JOB_COMPLETION_INDEX and PUSHSEAL_SHARD_COUNT", shard_auto_and_usage),
+		CLAUSE("X-SHARD-4", "the shard CronJob parses as YAML with sound settings, and the systemd shard units exist", manifests_are_sound),
 	};
 	int failed;
 	ps_harness_init();

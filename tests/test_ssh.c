@@ -621,20 +621,20 @@ static void ssh_refusing_hook(ps_ctx *ctx)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		CLAUSE("T-SSH-1", "with no key anywhere, or only one with a passphrase, every operation over ssh fails fast with class auth, ssh's words, and no askpass run", ssh_no_key_never_prompts),
-		CLAUSE("T-SSH-2", "a key from PUSHSEAL_SSH_KEY that the server refuses fails with class auth after one offer per operation; an unreadable one is named", ssh_refused_key_once),
-		CLAUSE("T-SSH-3", "the right ed25519 key from PUSHSEAL_SSH_KEY works for every operation and the cycle, with no user in the URL, beside a refused IdentityFile", ssh_pushseal_key),
-		CLAUSE("T-SSH-4", "an unknown or changed host key fails every operation with class auth before any key is offered; a hashed entry and the user's accept-new are accepted", ssh_host_keys),
-		CLAUSE("T-SSH-5", "an RSA key (rsa-sha2, no ssh-rsa on the server) and an ed25519 key each work for every operation and the cycle", ssh_rsa_and_ed25519),
+		CLAUSE("T-SSH-1", "with no usable key every ssh operation fails fast as auth and runs no askpass", ssh_no_key_never_prompts),
+		CLAUSE("T-SSH-2", "a refused PUSHSEAL_SSH_KEY fails as auth after one offer, and an unreadable one is named", ssh_refused_key_once),
+		CLAUSE("T-SSH-3", "the right ed25519 key from PUSHSEAL_SSH_KEY works for every operation and the cycle", ssh_pushseal_key),
+		CLAUSE("T-SSH-4", "an unknown or changed host key fails as auth before any key is offered", ssh_host_keys),
+		CLAUSE("T-SSH-5", "an RSA key (rsa-sha2 only) and an ed25519 key each work for every operation", ssh_rsa_and_ed25519),
 		CLAUSE("T-SSH-6", "the user's ssh agent alone authenticates every operation and the cycle", ssh_agent),
-		CLAUSE("T-SSH-7", "a Host alias in ~/.ssh/config with its own HostName, Port, User and IdentityFile serves scp-style and ssh:// URLs; the key is chosen per alias", ssh_host_alias),
-		CLAUSE("T-SSH-8", "GIT_SSH_COMMAND with extra options runs through the shell and wins over core.sshCommand; a command not named ssh is probed as git does; GIT_SSH names a program", ssh_git_ssh_command),
+		CLAUSE("T-SSH-7", "a Host alias in ~/.ssh/config serves scp-style and ssh:// URLs with its own key", ssh_host_alias),
+		CLAUSE("T-SSH-8", "GIT_SSH_COMMAND, core.sshCommand and GIT_SSH are honoured with git's precedence", ssh_git_ssh_command),
 		CLAUSE("T-SSH-9", "core.sshCommand set per repository: two clones of one remote each use their own deploy key", ssh_core_ssh_command),
 		CLAUSE("T-SSH-10", "ProxyJump through a second sshd works for every operation and the cycle", ssh_proxy_jump),
 		CLAUSE("T-SSH-11", "a revoked key fails every operation with class auth, a permanent failure", ssh_revoked_key),
-		CLAUSE("T-SSH-12", "a silent ssh server: every operation ends at its deadline with class timeout and no ssh process is left", ssh_silent_server),
-		CLAUSE("T-SSH-13", "a refusing pre-receive hook over ssh: push fails with class rejected, the cycle's seal fails, the remote never moves", ssh_refusing_hook),
-		CLAUSE("T-SSH-14", "a refused connection or an unresolvable host fails as unreachable (transient) with ssh's words in one line", ssh_unreachable),
+		CLAUSE("T-SSH-12", "a silent ssh server ends every operation at its deadline as timeout", ssh_silent_server),
+		CLAUSE("T-SSH-13", "a pre-receive hook refusing over ssh fails the push as rejected, remote unmoved", ssh_refusing_hook),
+		CLAUSE("T-SSH-14", "a refused or unresolvable ssh host fails as unreachable with ssh's words", ssh_unreachable),
 	};
 	ps_harness_init();
 	return PS_RUN("ssh", tests) ? 1 : 0;

@@ -411,14 +411,14 @@ static void cred_helper_wrong_once(ps_ctx *ctx)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		CLAUSE("T-HTTP-1", "with no credentials, pull and push over smart HTTP fail fast with class auth and never prompt", http_missing_credentials),
-		CLAUSE("T-HTTP-2", "a wrong token fails with class auth after one try (at most three 401s per operation), never shown", http_wrong_token),
-		CLAUSE("T-HTTP-3", "the right token, from PUSHSEAL_HTTPS_TOKEN or PUSHSEAL_HTTPS_TOKEN_FILE, pulls and pushes where every request needs it", http_right_token),
+		CLAUSE("T-HTTP-1", "with no credentials pull and push over HTTP fail fast as auth, never prompting", http_missing_credentials),
+		CLAUSE("T-HTTP-2", "a wrong token fails as auth after one try and is never shown", http_wrong_token),
+		CLAUSE("T-HTTP-3", "the right token, from the variable or its file, pulls and pushes over HTTP", http_right_token),
 		CLAUSE("T-HTTP-4", "a password in the URL and a token never appear in pull, push or remote-ahead messages", http_secret_never_shown),
-		CLAUSE("T-HTTP-5", "two https fetches from one process send different TLS client randoms: each child re-seeds mbedTLS", https_random_not_shared),
+		CLAUSE("T-HTTP-5", "two https fetches from one process send different TLS client randoms", https_random_not_shared),
 		CLAUSE("T-CRED-1", "git credential fill runs only with PUSHSEAL_CREDENTIAL_HELPER=1", cred_helper_opt_in),
 		CLAUSE("T-CRED-2", "the credential helper path never runs an askpass program and fails fast with class auth", cred_helper_never_prompts),
-		CLAUSE("T-CRED-3", "a wrong password from the helper is tried once: class auth, one helper run, at most three 401s", cred_helper_wrong_once),
+		CLAUSE("T-CRED-3", "a wrong password from the helper is tried once and fails as auth", cred_helper_wrong_once),
 		CLAUSE("T-CRED-4", "a credential helper that hangs, and what it started, end with the push's deadline", cred_helper_hang_killed),
 	};
 	ps_harness_init();
