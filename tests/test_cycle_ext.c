@@ -12,13 +12,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static int against_reference; /* no PUSHSEAL_IMPL given: drive the built CLI */
-
-static void use_cli(ps_ctx *ctx)
-{
-	if (!against_reference)
-		PS_REQUIRE_EXT();
-}
 
 static int count_lines(const char *s)
 {
@@ -55,18 +48,18 @@ static void diverge_by_race(ps_ctx *ctx)
 static void rebase_heals_writer_race(ps_ctx *ctx)
 {
 	const char *out, *err;
-	char human[64], skipped[16];
-	use_cli(ctx);
+	char skipped[16];
+	ps_rev human;
 	diverge_by_race(ctx);
-	snprintf(human, sizeof(human), "%s", or_rev(ctx, "remote.git", "main"));
+	human = or_rev(ctx, "remote.git", "main");
 	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase", NULL);
 	if (rc != 0)
 		fail_msg("fix --on-diverge=rebase exited %d: %s %s", rc, out, err);
 	field(skipped, sizeof(skipped), out, "skipped");
 	assert_str(skipped, "null");
 	/* healed in one tick: the person's commit kept, ours on top, no merge */
-	assert_str(or_rev(ctx, "local", "HEAD"), or_rev(ctx, "remote.git", "main"));
-	assert_str(or_rev(ctx, "local", "HEAD~1"), human);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, or_rev(ctx, "remote.git", "main").hex);
+	assert_str(or_rev(ctx, "local", "HEAD~1").hex, human.hex);
 	assert_int_equal(or_count(ctx, "local", "HEAD"), 4);
 	const char *m;
 	or_git(ctx, &m, "local", "rev-list", "--merges", "--count", "HEAD", NULL);
@@ -77,38 +70,38 @@ static void rebase_heals_writer_race(ps_ctx *ctx)
 static void rebase_never_moves_a_persons_commit(ps_ctx *ctx)
 {
 	const char *out, *err;
-	char remote_before[64], local_before[64], skipped[16];
-	use_cli(ctx);
+	char skipped[16];
+	ps_rev remote_before;
+	ps_rev local_before;
 	fx_pair(ctx, 2);
 	fx_clone(ctx, "remote.git", "human");
 	/* a person committed in the writer's clone; the remote moved meanwhile */
 	or_git(ctx, NULL, "local", "-c", "user.email=person@example.invalid", "commit", "-q", "--allow-empty", "-m", "person in bot clone", NULL);
 	fx_behind(ctx, "remote.git", 1);
-	snprintf(remote_before, sizeof(remote_before), "%s", or_rev(ctx, "remote.git", "main"));
-	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
+	remote_before = or_rev(ctx, "remote.git", "main");
+	local_before = or_rev(ctx, "local", "HEAD");
 	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase", NULL);
 	assert_int_equal(rc, 1);
 	field(skipped, sizeof(skipped), out, "skipped");
 	assert_str(skipped, "c16");
 	assert_non_null(strstr(out, "never rebased"));
-	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
-	assert_str(or_rev(ctx, "remote.git", "main"), remote_before);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, local_before.hex);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, remote_before.hex);
 }
 
 static void rebase_refuses_conflict(ps_ctx *ctx)
 {
 	const char *out, *err;
-	char local_before[64];
-	use_cli(ctx);
+	ps_rev local_before;
 	fx_pair(ctx, 2);
 	fx_commit(ctx, "local", "log.txt", "writer's version\n");
 	fx_commit_bare(ctx, "remote.git", "main", "log.txt", "upstream's version\n");
-	snprintf(local_before, sizeof(local_before), "%s", or_rev(ctx, "local", "HEAD"));
+	local_before = or_rev(ctx, "local", "HEAD");
 	int rc = drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--on-diverge=rebase",
 		"--writer-email", "test@pushseal.invalid", NULL);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(out, "rebase cleanly"));
-	assert_str(or_rev(ctx, "local", "HEAD"), local_before);
+	assert_str(or_rev(ctx, "local", "HEAD").hex, local_before.hex);
 	assert_str(or_file(ctx, "local/log.txt"), "writer's version\n");
 }
 
@@ -116,7 +109,6 @@ static void default_policy_stays_stuck(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char skipped[16];
-	use_cli(ctx);
 	diverge_by_race(ctx);
 	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), NULL), 1);
 	field(skipped, sizeof(skipped), out, "skipped");
@@ -127,7 +119,6 @@ static void default_policy_stays_stuck(ps_ctx *ctx)
 static void commit_message_commits_leftovers_once(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	const char *wb = "echo report > report.txt && echo more >> log.txt";
 	assert_int_equal(drv_exec(ctx, &out, &err, "fix", ps_keep(ctx, "local"), "--writeback", wb,
@@ -147,7 +138,6 @@ static void held_lock_skips_then_wait_succeeds(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char skipped[16];
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	int fd = open(ps_path(ctx, "local/.git/pushseal.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -159,18 +149,17 @@ static void held_lock_skips_then_wait_succeeds(ps_ctx *ctx)
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 1);
 	close(fd); /* released: the next run seals */
 	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--lock-wait", "2", ps_keep(ctx, "local"), NULL), 0);
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, "local", "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, "local", "HEAD").hex);
 }
 
 static void status_writes_nothing(ps_ctx *ctx)
 {
 	const char *out, *err;
 	char v[32];
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 2);
-	char before[64];
-	snprintf(before, sizeof(before), "%s", or_rev(ctx, "remote.git", "main"));
+	ps_rev before;
+	before = or_rev(ctx, "remote.git", "main");
 	int reflog = or_reflog(ctx, "local/.git", "refs/heads/main");
 	assert_int_equal(drv_exec(ctx, &out, &err, "status", "--check", "false", ps_keep(ctx, "local"), NULL), 0);
 	field(v, sizeof(v), out, "ahead");
@@ -178,7 +167,7 @@ static void status_writes_nothing(ps_ctx *ctx)
 	field(v, sizeof(v), out, "needs_action");
 	assert_str(v, "true");
 	assert_non_null(strstr(out, "\"c17\""));
-	assert_str(or_rev(ctx, "remote.git", "main"), before);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, before.hex);
 	assert_int_equal(or_reflog(ctx, "local/.git", "refs/heads/main"), reflog);
 	assert_int_equal(or_count(ctx, "local", "origin/main..HEAD"), 2);
 }
@@ -186,7 +175,6 @@ static void status_writes_nothing(ps_ctx *ctx)
 static void all_and_list_cover_a_hub(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_bare(ctx, "remotes/a.git", 1);
 	fx_bare(ctx, "remotes/b.git", 1);
 	fx_clone(ctx, "remotes/a.git", "hub/a");
@@ -197,7 +185,7 @@ static void all_and_list_cover_a_hub(ps_ctx *ctx)
 	assert_int_equal(count_lines(out), 2);
 	assert_non_null(strstr(out, "hub/a\""));
 	assert_non_null(strstr(out, "hub/nested/b\""));
-	assert_str(or_rev(ctx, "remotes/b.git", "main"), or_rev(ctx, "hub/nested/b", "HEAD"));
+	assert_str(or_rev(ctx, "remotes/b.git", "main").hex, or_rev(ctx, "hub/nested/b", "HEAD").hex);
 	fx_write(ctx, "repos.txt", ps_fmt(ctx, "# the hub\n%s/hub/a\n\n%s/hub/nested/b\n", ctx->root, ctx->root));
 	assert_int_equal(drv_exec(ctx, &out, &err, "status", "--list", ps_keep(ctx, "repos.txt"), NULL), 0);
 	assert_int_equal(count_lines(out), 2);
@@ -242,7 +230,6 @@ static void parallel_tick_same_as_sequential(ps_ctx *ctx)
 {
 	int rc_seq, rc_par;
 	char seq[65536];
-	use_cli(ctx);
 	make_set(ctx, "seq", 50);
 	make_set(ctx, "par", 50);
 	snprintf(seq, sizeof(seq), "%s", run_set(ctx, "seq", "1", &rc_seq));
@@ -278,9 +265,6 @@ static void parallel_worker_death_costs_one_repo(ps_ctx *ctx)
 	int rc;
 	const char *out, *err;
 	char list[8192] = "", wb[1600];
-	use_cli(ctx);
-	if (!against_reference)
-		PS_SKIP("the reference's worker processes: another implementation's -j may be threads");
 	for (int i = 0; i < 8; i++) {
 		char bare[64], clone[64];
 		size_t used = strlen(list);
@@ -316,7 +300,7 @@ static void parallel_worker_death_costs_one_repo(ps_ctx *ctx)
 		}
 	}
 	/* the other repos' commits are on their remotes */
-	assert_str(or_rev(ctx, "w/r5.git", "main"), or_rev(ctx, "w/c5", "HEAD"));
+	assert_str(or_rev(ctx, "w/r5.git", "main").hex, or_rev(ctx, "w/c5", "HEAD").hex);
 	/* and the dead worker's writeback (its whole group) did not outlive it */
 	{
 		const char *pid_text = or_file(ctx, "orphan.pid");
@@ -363,7 +347,6 @@ static long metric(const char *text, const char *name)
 static void metrics_file_parses(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_bare(ctx, "a.git", 1);
 	fx_bare(ctx, "b.git", 1);
 	fx_bare(ctx, "c.git", 1);
@@ -397,7 +380,6 @@ static void metrics_file_parses(ps_ctx *ctx)
 static void text_format_for_people(ps_ctx *ctx)
 {
 	const char *out, *err;
-	use_cli(ctx);
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	assert_int_equal(drv_exec(ctx, &out, &err, "run", "--format", "text", ps_keep(ctx, "local"), NULL), 0);
@@ -407,18 +389,18 @@ static void text_format_for_people(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("X-DIVERGE-1", "with --on-diverge=rebase a writer's race is healed in one tick: the person's commit kept, ours rebased on top, no merge", rebase_heals_writer_race),
+	CLAUSE("X-DIVERGE-1", "--on-diverge=rebase heals a writer's race in one tick, keeping the person's commit", rebase_heals_writer_race),
 	CLAUSE("X-DIVERGE-2", "the rebase policy never moves a person's commit: it stops at c16 and both tips stay", rebase_never_moves_a_persons_commit),
-	CLAUSE("X-DIVERGE-3", "the rebase policy stops when the writer's commit does not apply cleanly, keeping the worktree", rebase_refuses_conflict),
+	CLAUSE("X-DIVERGE-3", "the rebase policy stops, worktree kept, when the writer's commit conflicts", rebase_refuses_conflict),
 	CLAUSE("X-DIVERGE-4", "by default a diverged repo stays skipped at c16 with the reason in the report", default_policy_stays_stuck),
 	CLAUSE("X-COMMIT-1", "--commit-message commits what the writeback left, once, and never makes an empty commit", commit_message_commits_leftovers_once),
-	CLAUSE("X-LOCK-1", "a held repo lock makes a tick report skipped locked; released, --lock-wait runs and seals", held_lock_skips_then_wait_succeeds),
+	CLAUSE("X-LOCK-1", "a held repo lock skips the tick as locked, and --lock-wait then seals", held_lock_skips_then_wait_succeeds),
 	CLAUSE("X-STATUS-1", "status reports ahead, needs-action and the c17 guard, and writes nothing", status_writes_nothing),
 	CLAUSE("X-PAR-2", "a worker killed mid-repo costs that repo alone: one line for it, the others sealed, exit 1", parallel_worker_death_costs_one_repo),
-	CLAUSE("X-PAR-1", "run -j 4 over 50 repos prints the same lines in the same order, with the same exit code, as run -j 1", parallel_tick_same_as_sequential),
-	CLAUSE("X-METRICS-1", "--metrics-file writes well-formed Prometheus text atomically: seen, clean, sealed, c17, permanent failures and per-repo backlog and age", metrics_file_parses),
-	CLAUSE("X-FORMAT-1", "--format text prints one human line per repo and no JSON; an unknown format is a usage error", text_format_for_people),
-	CLAUSE("X-HUB-1", "--all finds every worktree under a hub and --list reads a repo list; a missing list is a usage error", all_and_list_cover_a_hub),
+	CLAUSE("X-PAR-1", "run -j 4 over 50 repos prints what run -j 1 prints, in the same order", parallel_tick_same_as_sequential),
+	CLAUSE("X-METRICS-1", "--metrics-file writes well-formed Prometheus text atomically, with every counter", metrics_file_parses),
+	CLAUSE("X-FORMAT-1", "--format text prints one human line per repo and an unknown format is refused", text_format_for_people),
+	CLAUSE("X-HUB-1", "--all finds every worktree under a hub and --list reads a repo list", all_and_list_cover_a_hub),
 };
 
 int main(void)
@@ -426,8 +408,7 @@ int main(void)
 	ps_harness_init();
 	if (!drv_is_exec()) {
 		const char *cli = getenv("PUSHSEAL_REFERENCE_CLI");
-		against_reference = 1;
-		setenv("PUSHSEAL_IMPL", cli && *cli ? cli : PUSHSEAL_CLI_PATH, 1);
+		ps_use_reference_cli(cli && *cli ? cli : PUSHSEAL_CLI_PATH);
 	}
 	return PS_RUN("extended cycle", tests);
 }

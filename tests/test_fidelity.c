@@ -401,13 +401,13 @@ static ps_cycle_result fix_as_command(ps_ctx *ctx, const char *repo, const char 
 static void git_env_does_not_redirect(ps_ctx *ctx)
 {
 	const char *local, *other;
-	char other_head[64];
+	ps_rev other_head;
 	ps_cycle_result r;
 	NEED_PATH();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git other");
 	local = ps_keep(ctx, "local");
 	other = ps_keep(ctx, "other");
-	snprintf(other_head, sizeof(other_head), "%s", or_rev(ctx, other, "HEAD"));
+	other_head = or_rev(ctx, other, "HEAD");
 	setenv("GIT_DIR", ps_fmt(ctx, "%s/.git", other), 1);
 	setenv("GIT_WORK_TREE", other, 1);
 	setenv("GIT_INDEX_FILE", ps_fmt(ctx, "%s/.git/index", other), 1);
@@ -418,8 +418,8 @@ static void git_env_does_not_redirect(ps_ctx *ctx)
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(r.sealed, 1);
 	assert_str(or_file(ctx, "local/bot.txt"), "bot\n");
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
-	assert_str(or_rev(ctx, other, "HEAD"), other_head);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, local, "HEAD").hex);
+	assert_str(or_rev(ctx, other, "HEAD").hex, other_head.hex);
 	assert_false(or_exists(ctx, "other/bot.txt"));
 	assert_str(or_status(ctx, other), "");
 }
@@ -445,7 +445,7 @@ static void bare_hook_env(ps_ctx *ctx)
 	unsetenv("GIT_DIR");
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(r.sealed, 1);
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, local, "HEAD").hex);
 }
 
 /* G-SPARSE-2: --commit-message commits what `git add -A` would: the real
@@ -456,7 +456,6 @@ static void sparse_commit_message(ps_ctx *ctx)
 	const char *argv[] = { PUSHSEAL_CLI_PATH, "fix", NULL, "--writeback", "echo more >> a/x",
 		"--commit-message", "bot: more", NULL };
 	const char *out, *err;
-	PS_REQUIRE_EXT();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git -C local sparse-checkout set a");
 	local = ps_keep(ctx, "local");
 	argv[2] = local;
@@ -466,7 +465,7 @@ static void sparse_commit_message(ps_ctx *ctx)
 		assert_int_equal(ps_spawn(ctx, NULL, show, &out, &err), 0);
 		assert_str(out, "bot: more\n\nM\ta/x\n");
 	}
-	assert_str(or_rev(ctx, "remote.git", "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, "remote.git", "main").hex, or_rev(ctx, local, "HEAD").hex);
 }
 
 /* G-URL-7: a person's push that lands while ours, through an insteadOf
@@ -475,22 +474,21 @@ static void sparse_commit_message(ps_ctx *ctx)
 static void insteadof_competing_push(ps_ctx *ctx)
 {
 	const char *local, *person;
-	char theirs[64];
+	ps_rev theirs;
 	ps_result r;
-	PS_REQUIRE_EXT();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git person && "
 		"git -C local remote set-url origin forge:remote.git && git -C local config url.\"$T/\".insteadOf forge: && "
 		"cd person && echo theirs >> top.txt && git commit -qam theirs");
 	local = ps_keep(ctx, "local");
 	person = ps_keep(ctx, "person");
-	snprintf(theirs, sizeof(theirs), "%s", or_rev(ctx, person, "HEAD"));
+	theirs = or_rev(ctx, person, "HEAD");
 	sh_in(ctx, ctx->root, LOCAL_COMMIT("local"));
 	setenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK", ps_fmt(ctx, "git -C '%s' push -q origin main", person), 1);
 	r = drv_push(ctx, local);
 	unsetenv("PUSHSEAL_TEST_HOOK_BEFORE_LOCK");
 	/* the person's push landed first: ours must be refused, theirs kept */
 	assert_false(r.ok);
-	assert_str(or_rev(ctx, "remote.git", "main"), theirs);
+	assert_str(or_rev(ctx, "remote.git", "main").hex, theirs.hex);
 }
 
 /* G-UNSUPPORTED-1: what libgit2 1.5 cannot read fails with a class that
@@ -498,7 +496,6 @@ static void insteadof_competing_push(ps_ctx *ctx)
 static void unsupported_features(ps_ctx *ctx)
 {
 	ps_result r;
-	PS_REQUIRE_EXT();
 	sh_in(ctx, ctx->root, BASE " && " CLONE " && git clone -q remote.git split && "
 		"cd split && git config core.splitIndex true && git update-index --split-index && "
 		"echo more >> top.txt && git add top.txt && cd .. && git clone -q remote.git wtc && "
@@ -513,7 +510,7 @@ static void unsupported_features(ps_ctx *ctx)
 
 static const struct CMUnitTest tests[] = {
 	CLAUSE("G-PLAIN-1", "a plain clone: every operation ends exactly as git's does", plain),
-	CLAUSE("G-SPARSE-1", "a sparse checkout: no deletion outside the cone is pushed; pulls as git does", sparse),
+	CLAUSE("G-SPARSE-1", "a sparse checkout pushes no deletion outside the cone", sparse),
 	CLAUSE("G-SHALLOW-1", "a shallow clone is fast-forwarded and pushed as git does, never called diverged", shallow),
 	CLAUSE("G-WORKTREE-1", "a linked worktree: every operation ends exactly as git's does", linked_worktree),
 	CLAUSE("G-URL-1", "a remote URL rewritten by url.<base>.insteadOf is used as git uses it", insteadof),
@@ -524,7 +521,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("G-URL-6", "a relative remote URL is taken from the worktree, as git does, wherever we run", relative_url),
 	CLAUSE("G-REMOTE-1", "a remote not named origin works as git's does", remote_not_origin),
 	CLAUSE("G-BRANCH-1", "a branch whose name holds slashes works as git's does", branch_with_slashes),
-	CLAUSE("G-BRANCH-2", "a branch tracking an upstream of another name pulls as git does; its push is refused", upstream_other_name),
+	CLAUSE("G-BRANCH-2", "a branch tracking an upstream of another name pulls as git does", upstream_other_name),
 	CLAUSE("G-HOOKS-1", "a remote whose core.hooksPath names a refusing pre-receive hook refuses the push", hooks_path),
 	CLAUSE("G-SHARED-1", "a remote with core.sharedRepository=group stays readable by the group", shared_repository),
 	CLAUSE("G-PATH-1", "paths holding spaces, # and ? work as git's do", odd_path),

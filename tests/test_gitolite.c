@@ -408,7 +408,6 @@ static const char *wb_commit(void)
 static void forge_push_allowed(ps_ctx *ctx)
 {
 	const char *local, *bare;
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub1", "local", "main");
@@ -423,20 +422,20 @@ static void forge_push_allowed(ps_ctx *ctx)
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
 	fx_ahead(ctx, "local", 1);
 	{ ps_result r = drv_push(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	{
 		ps_cycle_result c = drv_fix(ctx, local, wb_commit());
 		if (c.exit_code != 0 || !c.sealed)
 			fail_msg("fix did not seal through gitolite: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	fx_ahead(ctx, "local", 1);
 	{
 		const char *line = tick(ctx, local, 0, "null", 0, 0, NULL);
 		if (!strstr(line, "\"sealed\":true"))
 			fail_msg("the tick did not seal: %s", line);
 	}
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	or_fsck_clean(ctx, forge_repo(ctx, "hub1"));
 }
 
@@ -445,13 +444,12 @@ static void forge_branch_denied(ps_ctx *ctx)
 {
 	const char *words = "FATAL: W refs/heads/other hub1 bot DENIED by fallthru";
 	const char *local, *bare;
-	char tip[64];
-	PS_REQUIRE_EXT();
+	ps_rev tip;
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub1", "local", "other");
 	bare = ps_keep(ctx, forge_repo(ctx, "hub1"));
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, bare, "other"));
+	tip = or_rev(ctx, bare, "other");
 	fx_ahead(ctx, "local", 1);
 	{
 		ps_result r = drv_push(ctx, local);
@@ -461,7 +459,7 @@ static void forge_branch_denied(ps_ctx *ctx)
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
 	tick(ctx, local, 1, "permanent", PUSHSEAL_E_REJECTED, PUSHSEAL_E_REJECTED, words);
 	git_also_refuses(ctx, local, "push", words);
-	assert_str(or_rev(ctx, bare, "other"), tip);
+	assert_str(or_rev(ctx, bare, "other").hex, tip.hex);
 }
 
 /* W-8: hub2 is read-only for the bot: gitolite refuses the push at the
@@ -470,8 +468,7 @@ static void forge_read_only_repo(ps_ctx *ctx)
 {
 	const char *words = "FATAL: W any hub2 bot DENIED by fallthru";
 	const char *local, *bare;
-	char tip[64];
-	PS_REQUIRE_EXT();
+	ps_rev tip;
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	local = bot_clone(ctx, "hub2", "local", "main");
@@ -484,7 +481,7 @@ static void forge_read_only_repo(ps_ctx *ctx)
 		assert_int_equal(r.count, 1);
 	}
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, bare, "main"));
+	tip = or_rev(ctx, bare, "main");
 	fx_ahead(ctx, "local", 1);
 	{
 		ps_result r = drv_push(ctx, local);
@@ -492,7 +489,7 @@ static void forge_read_only_repo(ps_ctx *ctx)
 	}
 	tick(ctx, local, 1, "permanent", PUSHSEAL_E_AUTH, PUSHSEAL_E_REJECTED, words);
 	git_also_refuses(ctx, local, "push", words);
-	assert_str(or_rev(ctx, bare, "main"), tip);
+	assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 }
 
 /* W-9 and W-10: no access to hub3, and a repository that does not exist:
@@ -527,7 +524,6 @@ static void fetch_refused(ps_ctx *ctx, const char *repo_url_name, const char *wo
 
 static void forge_no_access(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	bot_clone(ctx, "hub3", "local", "main");
@@ -536,7 +532,6 @@ static void forge_no_access(ps_ctx *ctx)
 
 static void forge_missing_repo(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	forge_start(ctx);
 	bot_ssh_home(ctx);
 	bot_clone(ctx, "hub1", "local", "main");
@@ -636,7 +631,6 @@ static void systemd_deploy_key_recipe(ps_ctx *ctx)
 	static char readme[32768], unit[8192], script[16384];
 	const char *hub, *repo, *bare, *block, *exec_start;
 	char register_key[1200], bin[1200];
-	PS_REQUIRE_EXT();
 	if (drv_is_exec())
 		PS_SKIP("the reference's own systemd unit and README: run by the in-process suite");
 	if (!read_source(README, readme, sizeof(readme)) || !read_source(UNIT, unit, sizeof(unit)))
@@ -725,10 +719,10 @@ static void systemd_deploy_key_recipe(ps_ctx *ctx)
 		fail_msg("pushseal@.service has no ExecStart=/usr/bin/pushseal line");
 	exec_start += strlen("\nExecStart=/usr/bin/pushseal ");
 	unit_tick(ctx, exec_start, hub, "false");
-	assert_str(or_rev(ctx, repo, "HEAD"), or_rev(ctx, bare, "main"));
+	assert_str(or_rev(ctx, repo, "HEAD").hex, or_rev(ctx, bare, "main").hex);
 	fx_ahead(ctx, "srv/bots/repo1", 2);
 	unit_tick(ctx, exec_start, hub, "true");
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, repo, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, repo, "HEAD").hex);
 	assert_int_equal(or_count(ctx, repo, "origin/main..HEAD"), 0);
 	or_fsck_clean(ctx, forge_repo(ctx, "org/repo1"));
 	/* the README's ControlMaster is still there (one connection per host
@@ -743,12 +737,12 @@ static void systemd_deploy_key_recipe(ps_ctx *ctx)
 }
 
 static const struct CMUnitTest tests[] = {
-	CLAUSE("W-6", "a real gitolite forge over ssh: the bot's own branch (RW main) counts, pulls, pushes, and fix and a tick seal", forge_push_allowed),
-	CLAUSE("W-7", "gitolite's update hook refuses a branch the bot may not write: rejected, permanent, its FATAL line in the message, counted", forge_branch_denied),
-	CLAUSE("W-8", "a read-only gitolite repository refuses the push at the repository: auth, permanent, gitolite's words, counted", forge_read_only_repo),
-	CLAUSE("W-9", "a gitolite repository without access: fetch, pull and push fail permanent in gitolite's words; the tick stops at c16", forge_no_access),
+	CLAUSE("W-6", "on a real gitolite forge the bot's own branch counts, pulls, pushes and seals", forge_push_allowed),
+	CLAUSE("W-7", "gitolite refusing a branch is rejected and permanent, with its FATAL line", forge_branch_denied),
+	CLAUSE("W-8", "a read-only gitolite repo refuses the push as auth, permanent, in its words", forge_read_only_repo),
+	CLAUSE("W-9", "a gitolite repo without access fails permanent in gitolite's words", forge_no_access),
 	CLAUSE("W-10", "a repository gitolite does not have reads as no access: permanent, gitolite's words, counted", forge_missing_repo),
-	CLAUSE("T-SSH-15", "contrib/systemd/README.md's deploy-key recipe, run as written against a gitolite forge, then the unit's ExecStart, seals", systemd_deploy_key_recipe),
+	CLAUSE("T-SSH-15", "contrib/systemd's deploy-key recipe, run as written against gitolite, seals", systemd_deploy_key_recipe),
 };
 
 int main(void)

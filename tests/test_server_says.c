@@ -116,7 +116,6 @@ static void tick_counts_permanent(ps_ctx *ctx, const char *repo)
 static void daemon_not_exported(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
 	int port = start_strict_daemon(ctx);
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
@@ -130,7 +129,6 @@ static void daemon_not_exported(ps_ctx *ctx)
 static void http_forbidden(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	fx_set_url(ctx, "local", "origin", ps_http_url(ctx, "remote.git", "forbidden", NULL));
@@ -143,7 +141,6 @@ static void http_forbidden(ps_ctx *ctx)
 static void http_not_found(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	fx_set_url(ctx, "local", "origin", ps_http_url(ctx, "no-such-repo.git", "git", NULL));
@@ -155,7 +152,6 @@ static void http_not_found(ps_ctx *ctx)
 static void hook_words_in_message(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
 	int port = start_strict_daemon(ctx);
 	fx_pair(ctx, 2);
 	fx_write(ctx, "remote.git/git-daemon-export-ok", "");
@@ -175,7 +171,6 @@ static void hook_words_in_message(ps_ctx *ctx)
 static void connection_refused_is_transient(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
-	PS_REQUIRE_EXT();
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
 	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", free_port()));

@@ -17,10 +17,7 @@
 
 #define HUB_REPOS 1000
 
-static int against_reference; /* no PUSHSEAL_IMPL given: drive the built CLI */
 
-/* Extended clauses: always against the reference, else when opted in. */
-#define REQUIRE_EXT() do { if (!against_reference) PS_REQUIRE_EXT(); } while (0)
 
 /* The hub: HUB_REPOS clones of one template (a commit, origin/main equal to
  * it, upstream configured), each with its own remote URL.  Built once per
@@ -149,7 +146,6 @@ static void shards_cover_the_hub_once(ps_ctx *ctx)
 {
 	static int shard_of[HUB_REPOS];
 	int sizes[4];
-	REQUIRE_EXT();
 	make_hub(ctx);
 	round_of(ctx, "run", 4, shard_of, sizes);
 	for (int s = 0; s < 4; s++)
@@ -174,7 +170,6 @@ static void growing_moves_few(ps_ctx *ctx)
 {
 	static int four[HUB_REPOS], five[HUB_REPOS];
 	int sizes[5], moved = 0;
-	REQUIRE_EXT();
 	make_hub(ctx);
 	round_of(ctx, "status", 4, four, sizes);
 	round_of(ctx, "status", 5, five, sizes);
@@ -196,7 +191,6 @@ static void growing_moves_few(ps_ctx *ctx)
 static void shard_auto_and_usage(ps_ctx *ctx)
 {
 	const char *out, *err;
-	REQUIRE_EXT();
 	make_hub(ctx);
 	{
 		const char *args[] = { "status", "--all", hub, "--shard", "2/3", NULL };
@@ -232,7 +226,6 @@ static void manifests_are_sound(ps_ctx *ctx)
 	const char *out, *err;
 	const char *argv[] = { "python3", PUSHSEAL_SOURCE_DIR "/ci/k8s-check",
 		PUSHSEAL_SOURCE_DIR "/contrib/kubernetes/pushseal-shards.yaml", NULL };
-	REQUIRE_EXT();
 	if (ps_spawn(ctx, NULL, argv, &out, &err) != 0)
 		fail_msg("ci/k8s-check: %s%s", out, err);
 	{
@@ -245,17 +238,15 @@ static void manifests_are_sound(ps_ctx *ctx)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		CLAUSE("X-SHARD-1", "four run --shard I/4 processes over a hub of 1000 clones tick every repository exactly once, each shard within 20% of the mean; status --shard selects the same", shards_cover_the_hub_once),
+		CLAUSE("X-SHARD-1", "four --shard I/4 runs over 1000 clones tick each repo once, each shard near the mean", shards_cover_the_hub_once),
 		CLAUSE("X-SHARD-2", "going from 4 to 5 shards moves at most 25% of the repositories, each to the new shard", growing_moves_few),
-		CLAUSE("X-SHARD-3", "--shard auto takes JOB_COMPLETION_INDEX and PUSHSEAL_SHARD_COUNT; a bad or missing shard is a usage error", shard_auto_and_usage),
-		CLAUSE("X-SHARD-4", "the Kubernetes CronJob (Indexed, parallelism = completions, Forbid, hub volume, metrics per shard) parses as YAML; the systemd shard units exist", manifests_are_sound),
+		CLAUSE("X-SHARD-3", "--shard auto reads JOB_COMPLETION_INDEX and PUSHSEAL_SHARD_COUNT", shard_auto_and_usage),
+		CLAUSE("X-SHARD-4", "the shard CronJob parses as YAML with sound settings, and the systemd shard units exist", manifests_are_sound),
 	};
 	int failed;
 	ps_harness_init();
-	if (!drv_is_exec()) {
-		against_reference = 1;
-		setenv("PUSHSEAL_IMPL", PUSHSEAL_CLI_PATH, 1);
-	}
+	if (!drv_is_exec())
+		ps_use_reference_cli(PUSHSEAL_CLI_PATH);
 	failed = PS_RUN("shard", tests);
 	return failed ? 1 : 0;
 }

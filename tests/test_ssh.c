@@ -136,17 +136,17 @@ static void all_ops_work(ps_ctx *ctx, const char *local_rel)
 		assert_int_equal(r.count, 1);
 	}
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, bare, "main"));
+	assert_str(or_rev(ctx, local, "HEAD").hex, or_rev(ctx, bare, "main").hex);
 	fx_ahead(ctx, local_rel, 1);
 	{ ps_result r = drv_push(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	fx_behind(ctx, "remote.git", 1);
 	{
 		ps_cycle_result c = drv_fix(ctx, local, wb_commit());
 		if (c.exit_code != 0 || !c.sealed)
 			fail_msg("fix did not seal: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), or_rev(ctx, local, "HEAD"));
+	assert_str(or_rev(ctx, bare, "main").hex, or_rev(ctx, local, "HEAD").hex);
 	assert_int_equal(or_count(ctx, local, "HEAD..origin/main"), 0);
 }
 
@@ -174,11 +174,12 @@ static void all_ops_fail(ps_ctx *ctx, const char *local_rel, int klass, const ch
 {
 	const char *local = ps_keep(ctx, local_rel);
 	const char *bare = ps_keep(ctx, "remote.git");
-	char remote_tip[64], local_tip[64];
+	ps_rev remote_tip;
+	ps_rev local_tip;
 	fx_behind(ctx, "remote.git", 1);
 	fx_ahead(ctx, local_rel, 1);
-	snprintf(remote_tip, sizeof(remote_tip), "%s", or_rev(ctx, bare, "main"));
-	snprintf(local_tip, sizeof(local_tip), "%s", or_rev(ctx, local, "HEAD"));
+	remote_tip = or_rev(ctx, bare, "main");
+	local_tip = or_rev(ctx, local, "HEAD");
 	fails_fast(ctx, drv_pull, local, klass, needle);
 	fails_fast(ctx, drv_push, local, klass, needle);
 	{
@@ -192,8 +193,8 @@ static void all_ops_fail(ps_ctx *ctx, const char *local_rel, int klass, const ch
 		if (c.exit_code != 1 || c.sealed || c.wrote || !c.skipped[0])
 			fail_msg("fix must skip its writes: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), remote_tip);
-	assert_str(or_rev(ctx, local, "HEAD"), local_tip);
+	assert_str(or_rev(ctx, bare, "main").hex, remote_tip.hex);
+	assert_str(or_rev(ctx, local, "HEAD").hex, local_tip.hex);
 }
 
 /* A fetch (remote-ahead) over local's origin works, whatever local holds:
@@ -208,7 +209,7 @@ static void fetch_works(ps_ctx *ctx, const char *local_rel)
 			fail_msg("remote-ahead failed: %s", r.line);
 		assert_true(r.count >= 1);
 	}
-	assert_str(or_rev(ctx, local, "origin/main"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	assert_str(or_rev(ctx, local, "origin/main").hex, or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex);
 }
 
 /* ---- the reference's own (PUSHSEAL_SSH_KEY, messages) ------------------------------ */
@@ -218,7 +219,6 @@ static void fetch_works(ps_ctx *ctx, const char *local_rel)
  * ssh's own words, and no askpass program ever runs. */
 static void ssh_no_key_never_prompts(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	all_ops_fail(ctx, "local", PUSHSEAL_E_AUTH, "Permission denied (publickey)");
@@ -244,7 +244,6 @@ static void ssh_no_key_never_prompts(ps_ctx *ctx)
 static void ssh_refused_key_once(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "other_ed25519"), 1);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
@@ -265,7 +264,6 @@ static void ssh_refused_key_once(ps_ctx *ctx)
  * IdentityFile the server refuses. */
 static void ssh_pushseal_key(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "other_ed25519"), NULL);
 	setenv("PUSHSEAL_SSH_KEY", ps_ssh_file(ctx, "client_ed25519"), 1);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", ""));
@@ -277,7 +275,6 @@ static void ssh_pushseal_key(ps_ctx *ctx)
 static void ssh_unreachable(ps_ctx *ctx)
 {
 	int port;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, ps_fmt(ctx, "Host nowhere\n  HostName nonexistent.invalid\n"), NULL);
 	{
 		/* a port nobody listens on: bind, note, close */
@@ -313,7 +310,6 @@ static void ssh_host_keys(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "client_ed25519"), "# nothing known\n");
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	from = file_size(sshd_log(ctx));
@@ -346,7 +342,6 @@ static void ssh_host_keys(ps_ctx *ctx)
 static void ssh_rsa_and_ed25519(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "client_rsa"), NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	from = file_size(sshd_log(ctx));
@@ -390,7 +385,6 @@ static void start_agent(ps_ctx *ctx, const char *key)
 static void ssh_agent(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	start_agent(ctx, "client_ed25519");
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
@@ -406,7 +400,6 @@ static void ssh_agent(ps_ctx *ctx)
 static void ssh_host_alias(ps_ctx *ctx)
 {
 	char good[1200], bad[1200];
-	PS_REQUIRE_EXT();
 	snprintf(good, sizeof(good), "%s", ps_ssh_file(ctx, "client_ed25519"));
 	snprintf(bad, sizeof(bad), "%s", ps_ssh_file(ctx, "other_ed25519"));
 	ssh_home(ctx, ps_fmt(ctx,
@@ -432,7 +425,6 @@ static void ssh_git_ssh_command(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	char key[1200];
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	mkdir(ps_path(ctx, "deploy keys"), 0700);
 	fx_write(ctx, "deploy keys/repo 1", or_file(ctx, ps_ssh_file(ctx, "client_ed25519")));
@@ -461,14 +453,13 @@ static void ssh_git_ssh_command(ps_ctx *ctx)
 	setenv("GIT_SSH", "/usr/bin/ssh", 1);
 	fx_behind(ctx, "remote.git", 1);
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
-	assert_str(or_rev(ctx, local, "HEAD"), or_rev(ctx, ps_path(ctx, "remote.git"), "main"));
+	assert_str(or_rev(ctx, local, "HEAD").hex, or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex);
 }
 
 /* T-SSH-9: core.sshCommand set per repository: two clones of one remote,
  * each with its own deploy key; each uses its own. */
 static void ssh_core_ssh_command(ps_ctx *ctx)
 {
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, "", NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	fx_clone(ctx, "remote.git", "second");
@@ -490,7 +481,6 @@ static void ssh_proxy_jump(ps_ctx *ctx)
 {
 	char key[1200], known[8192];
 	long from;
-	PS_REQUIRE_EXT();
 	snprintf(key, sizeof(key), "%s", ps_ssh_file(ctx, "client_ed25519"));
 	snprintf(known, sizeof(known), "%s", ps_ssh_known_host(ctx, 1));
 	snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s", ps_ssh_known_host(ctx, 0));
@@ -511,7 +501,6 @@ static void ssh_proxy_jump(ps_ctx *ctx)
 static void ssh_revoked_key(ps_ctx *ctx)
 {
 	long from;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "revoked_ed25519"), NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	from = file_size(sshd_log(ctx));
@@ -569,7 +558,6 @@ static void ssh_silent_server(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	int port;
-	PS_REQUIRE_EXT();
 	ssh_home(ctx, key_for_loopback(ctx, "client_ed25519"), NULL);
 	port = silent_server(ctx);
 	pair_at(ctx, ps_fmt(ctx, "ssh://127.0.0.1:%d%s", port, ps_path(ctx, "remote.git")));
@@ -608,8 +596,7 @@ static void ssh_refusing_hook(ps_ctx *ctx)
 {
 	const char *local = ps_keep(ctx, "local");
 	const char *bare = ps_keep(ctx, "remote.git");
-	char tip[64];
-	PS_REQUIRE_EXT();
+	ps_rev tip;
 	ssh_home(ctx, key_for_loopback(ctx, "client_ed25519"), NULL);
 	pair_at(ctx, ps_ssh_url(ctx, "remote.git", NULL));
 	fx_write(ctx, "remote.git/hooks/pre-receive", "#!/bin/sh\necho 'denied by policy' >&2\nexit 1\n");
@@ -617,37 +604,37 @@ static void ssh_refusing_hook(ps_ctx *ctx)
 	fx_behind(ctx, "remote.git", 1);
 	{ ps_result r = drv_pull(ctx, local); expect_ok(r); }
 	fx_ahead(ctx, "local", 1);
-	snprintf(tip, sizeof(tip), "%s", or_rev(ctx, bare, "main"));
+	tip = or_rev(ctx, bare, "main");
 	{
 		ps_result r = drv_push(ctx, local);
 		expect_fail(r, PUSHSEAL_E_REJECTED);
 	}
-	assert_str(or_rev(ctx, bare, "main"), tip);
+	assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 	{
 		ps_cycle_result c = drv_fix(ctx, local, wb_commit());
 		if (c.exit_code != 1 || c.sealed)
 			fail_msg("fix must report the refused seal: %s", c.json);
 	}
-	assert_str(or_rev(ctx, bare, "main"), tip);
+	assert_str(or_rev(ctx, bare, "main").hex, tip.hex);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		CLAUSE("T-SSH-1", "with no key anywhere, or only one with a passphrase, every operation over ssh fails fast with class auth, ssh's words, and no askpass run", ssh_no_key_never_prompts),
-		CLAUSE("T-SSH-2", "a key from PUSHSEAL_SSH_KEY that the server refuses fails with class auth after one offer per operation; an unreadable one is named", ssh_refused_key_once),
-		CLAUSE("T-SSH-3", "the right ed25519 key from PUSHSEAL_SSH_KEY works for every operation and the cycle, with no user in the URL, beside a refused IdentityFile", ssh_pushseal_key),
-		CLAUSE("T-SSH-4", "an unknown or changed host key fails every operation with class auth before any key is offered; a hashed entry and the user's accept-new are accepted", ssh_host_keys),
-		CLAUSE("T-SSH-5", "an RSA key (rsa-sha2, no ssh-rsa on the server) and an ed25519 key each work for every operation and the cycle", ssh_rsa_and_ed25519),
+		CLAUSE("T-SSH-1", "with no usable key every ssh operation fails fast as auth and runs no askpass", ssh_no_key_never_prompts),
+		CLAUSE("T-SSH-2", "a refused PUSHSEAL_SSH_KEY fails as auth after one offer, and an unreadable one is named", ssh_refused_key_once),
+		CLAUSE("T-SSH-3", "the right ed25519 key from PUSHSEAL_SSH_KEY works for every operation and the cycle", ssh_pushseal_key),
+		CLAUSE("T-SSH-4", "an unknown or changed host key fails as auth before any key is offered", ssh_host_keys),
+		CLAUSE("T-SSH-5", "an RSA key (rsa-sha2 only) and an ed25519 key each work for every operation", ssh_rsa_and_ed25519),
 		CLAUSE("T-SSH-6", "the user's ssh agent alone authenticates every operation and the cycle", ssh_agent),
-		CLAUSE("T-SSH-7", "a Host alias in ~/.ssh/config with its own HostName, Port, User and IdentityFile serves scp-style and ssh:// URLs; the key is chosen per alias", ssh_host_alias),
-		CLAUSE("T-SSH-8", "GIT_SSH_COMMAND with extra options runs through the shell and wins over core.sshCommand; a command not named ssh is probed as git does; GIT_SSH names a program", ssh_git_ssh_command),
+		CLAUSE("T-SSH-7", "a Host alias in ~/.ssh/config serves scp-style and ssh:// URLs with its own key", ssh_host_alias),
+		CLAUSE("T-SSH-8", "GIT_SSH_COMMAND, core.sshCommand and GIT_SSH are honoured with git's precedence", ssh_git_ssh_command),
 		CLAUSE("T-SSH-9", "core.sshCommand set per repository: two clones of one remote each use their own deploy key", ssh_core_ssh_command),
 		CLAUSE("T-SSH-10", "ProxyJump through a second sshd works for every operation and the cycle", ssh_proxy_jump),
 		CLAUSE("T-SSH-11", "a revoked key fails every operation with class auth, a permanent failure", ssh_revoked_key),
-		CLAUSE("T-SSH-12", "a silent ssh server: every operation ends at its deadline with class timeout and no ssh process is left", ssh_silent_server),
-		CLAUSE("T-SSH-13", "a refusing pre-receive hook over ssh: push fails with class rejected, the cycle's seal fails, the remote never moves", ssh_refusing_hook),
-		CLAUSE("T-SSH-14", "a refused connection or an unresolvable host fails as unreachable (transient) with ssh's words in one line", ssh_unreachable),
+		CLAUSE("T-SSH-12", "a silent ssh server ends every operation at its deadline as timeout", ssh_silent_server),
+		CLAUSE("T-SSH-13", "a pre-receive hook refusing over ssh fails the push as rejected, remote unmoved", ssh_refusing_hook),
+		CLAUSE("T-SSH-14", "a refused or unresolvable ssh host fails as unreachable with ssh's words", ssh_unreachable),
 	};
 	ps_harness_init();
 	return PS_RUN("ssh", tests) ? 1 : 0;

@@ -21,6 +21,22 @@ int drv_is_exec(void)
 
 #include "families.h"
 
+/* docs/SPEC.md's clauses, generated at build time from its table
+ * (src/conformance/clause-table.awk; pushseal-conformance has the same). */
+static const struct spec_clause {
+	const char *id, *level, *sentence;
+} spec_clauses[] = {
+#include "clauses.inc"
+};
+
+const char *ps_clause_level(const char *id, size_t n)
+{
+	for (size_t i = 0; i < sizeof(spec_clauses) / sizeof(spec_clauses[0]); i++)
+		if (strlen(spec_clauses[i].id) == n && !strncmp(spec_clauses[i].id, id, n))
+			return spec_clauses[i].level;
+	return NULL;
+}
+
 /* Does `token` (an ID or ID prefix) cover `clause`? */
 static int covers(const char *token, size_t n, const char *clause)
 {
@@ -48,10 +64,19 @@ static int token_enables(const char *token, size_t n, const char *clause)
 	return covers(token, n, clause);
 }
 
+/* Set by ps_use_reference_cli: the command under test is the reference's own. */
+static int reference_cli;
+
+void ps_use_reference_cli(const char *cli)
+{
+	setenv("PUSHSEAL_IMPL", cli, 1);
+	reference_cli = 1;
+}
+
 int ps_ext_enabled(const char *clause)
 {
 	const char *ext = getenv("PUSHSEAL_EXT");
-	if (!drv_is_exec())
+	if (!drv_is_exec() || reference_cli)
 		return 1;
 	while (ext && *ext) {
 		size_t n = strcspn(ext, ",");

@@ -61,9 +61,16 @@ void fx_write(ps_ctx *ctx, const char *rel, const char *content)
 	fclose(f);
 }
 
+static ps_rev rev_of(const git_oid *id)
+{
+	ps_rev r;
+	git_oid_tostr(r.hex, sizeof(r.hex), id);
+	return r;
+}
+
 /* Create a commit on `refname` whose tree is the parent's with `file` set to
  * `content` (NULL deletes it; append != 0 appends to the old content). */
-static const char *commit_file(ps_ctx *ctx, git_repository *repo, const char *refname,
+static ps_rev commit_file(ps_ctx *ctx, git_repository *repo, const char *refname,
 	const char *file, const char *content, int append, const char *update_ref)
 {
 	git_oid parent_id, blob_id, tree_id, commit_id;
@@ -121,7 +128,7 @@ static const char *commit_file(ps_ctx *ctx, git_repository *repo, const char *re
 	git_tree_free(base);
 	git_commit_free(parent);
 	git_signature_free(sig);
-	return ps_fmt(ctx, "%s", git_oid_tostr_s(&commit_id));
+	return rev_of(&commit_id);
 }
 
 const char *fx_bare(ps_ctx *ctx, const char *name, int ncommits)
@@ -168,7 +175,7 @@ void fx_pair(ps_ctx *ctx, int ncommits)
 	fx_clone(ctx, "remote.git", "local");
 }
 
-const char *fx_commit(ps_ctx *ctx, const char *repo_rel, const char *file, const char *content)
+ps_rev fx_commit(ps_ctx *ctx, const char *repo_rel, const char *file, const char *content)
 {
 	git_repository *repo = fx_open(ctx, repo_rel);
 	git_index *index = NULL;
@@ -195,15 +202,15 @@ const char *fx_commit(ps_ctx *ctx, const char *repo_rel, const char *file, const
 	git_index_free(index);
 	git_signature_free(sig);
 	git_repository_free(repo);
-	return ps_fmt(ctx, "%s", git_oid_tostr_s(&commit_id));
+	return rev_of(&commit_id);
 }
 
-const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
+ps_rev fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
 	const char *file, const char *content)
 {
 	git_repository *repo = fx_open(ctx, bare);
 	char ref[512];
-	const char *id;
+	ps_rev id;
 	snprintf(ref, sizeof(ref), "refs/heads/%s", branch);
 	id = commit_file(ctx, repo, ref, file, content, 0, ref);
 	git_repository_free(repo);
@@ -219,11 +226,11 @@ void fx_remote_moves_others(ps_ctx *ctx, const char *bare)
 	fx_commit_bare(ctx, bare, "feature", "feature.txt", "on another branch\n");
 }
 
-const char *fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file)
+ps_rev fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file)
 {
 	git_repository *repo = fx_open(ctx, bare);
 	char ref[512];
-	const char *id;
+	ps_rev id;
 	snprintf(ref, sizeof(ref), "refs/heads/%s", branch);
 	id = commit_file(ctx, repo, ref, file, NULL, 0, ref);
 	git_repository_free(repo);

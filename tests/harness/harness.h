@@ -6,8 +6,21 @@
  *
  * Every helper asserts on failure with libgit2's or git's own message, like
  * clar's cl_git_pass, so a fixture problem never looks like a product bug.
- * Strings returned by helpers live in a per-test ring of buffers: copy one
- * if you need it after the next eight calls.
+ *
+ * How long a helper's result lives, by kind:
+ * - By value (ps_rev from or_rev and fx_commit*, ps_result, ps_cycle_result)
+ *   or written into the caller's struct or buffer (or_clone_state,
+ *   or_worktree_listing, ps_json_field): the caller's, no limit.
+ * - ps_keep paths: the whole test, for the last 16 kept.
+ * - Everything else that returns `const char *` (ps_fmt, ps_path, or_file,
+ *   or_status, or_git_lock, the URL and file helpers, and the *out / *errout
+ *   of or_git, ps_spawn and drv_exec) is a ring string: one of 8 slots per
+ *   test, overwritten by the 8th slot taken after it.  ps_fmt and ps_path
+ *   take 1 slot, or_file 2, ps_spawn 2, or_git and drv_exec 3 or more (they
+ *   format their arguments too).  Use a ring string in the statement that
+ *   made it, or before the next harness call; to keep it longer, copy it
+ *   into your own buffer (or, for a sandbox path, use ps_keep).
+ * Pointers into the sandbox's libgit2 objects never leave a helper.
  */
 #ifndef PS_HARNESS_H
 #define PS_HARNESS_H
@@ -24,6 +37,15 @@
 #include <git2.h>
 
 /* ---- the test context ---------------------------------------------------- */
+
+/* A commit id as hex, returned by value: it lives as long as the variable
+ * that holds it ("" when there is none).  Use `.hex` in place, e.g.
+ * assert_str(or_rev(ctx, "local", "HEAD").hex, tip.hex), or keep the whole
+ * struct (ps_rev tip = or_rev(...)); never keep a pointer to the `.hex` of a
+ * temporary, which ends with its statement.  65 bytes: SHA-256's 64 digits. */
+typedef struct ps_rev {
+	char hex[65];
+} ps_rev;
 
 typedef struct ps_ctx ps_ctx;
 typedef void (*ps_body_fn)(ps_ctx *ctx);
@@ -163,9 +185,9 @@ const char *fx_other_head_pair(ps_ctx *ctx, int other_branch);
 /* What "changes nothing" means for a clone (oracle_state.c): read with git
  * and a directory walk into the caller's struct. */
 typedef struct ps_clone_state {
-	char head[64];        /* HEAD's commit */
+	char head[65];        /* HEAD's commit */
 	char symref[256];     /* HEAD's branch, "" when detached */
-	char branch[64];      /* refs/heads/main */
+	char branch[65];      /* refs/heads/main */
 	char status[4096];    /* git status --porcelain --untracked-files=all */
 	char index[4096];     /* git ls-files -s: the staged blobs */
 	char worktree[8192];  /* every path, mode and byte hash */
@@ -183,18 +205,19 @@ void or_worktree_listing(ps_ctx *ctx, const char *repo, int with_hash, int with_
 void or_fsck_clean(ps_ctx *ctx, const char *dir);
 
 /* Commit `content` as `file` on HEAD of the non-bare repo `repo` (worktree,
- * index and branch).  Returns the new commit's hex id. */
-const char *fx_commit(ps_ctx *ctx, const char *repo, const char *file, const char *content);
-/* Commit `content` as `file` on `branch` of the bare repo `bare`. */
-const char *fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
+ * index and branch).  Returns the new commit (by value). */
+ps_rev fx_commit(ps_ctx *ctx, const char *repo, const char *file, const char *content);
+/* Commit `content` as `file` on `branch` of the bare repo `bare`; returns
+ * the new commit (by value). */
+ps_rev fx_commit_bare(ps_ctx *ctx, const char *bare, const char *branch,
 	const char *file, const char *content);
 /* What a real hub's remote does between two ticks: besides the upstream,
  * other refs move in the same fetch.  With git: a new branch "feature"
  * (one commit past main), an annotated tag "v1" and a lightweight tag "v1-lw"
  * on main, in `bare`.  main itself does not move. */
 void fx_remote_moves_others(ps_ctx *ctx, const char *bare);
-/* Delete `file` in a new commit on branch of the bare repo. */
-const char *fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file);
+/* Delete `file` in a new commit on branch of the bare repo; returns it. */
+ps_rev fx_delete_bare(ps_ctx *ctx, const char *bare, const char *branch, const char *file);
 /* a local commits in `repo` (files local-<k>.txt), b remote commits in `bare`
  * (files remote-<k>.txt). */
 void fx_ahead(ps_ctx *ctx, const char *repo, int a);
@@ -226,6 +249,28 @@ void fx_rmrf(ps_ctx *ctx, const char *rel);
  * ended, do not count)?  Read from /proc. */
 int ps_group_alive(pid_t pgid);
 
+/* fixture_git.c.  Paths are sandbox-relative; every libgit2 object they open
+ * is freed before they return; a failure fails the test (GIT_PASS). */
+/* `git fetch <remote_name>` in repo with libgit2 (over the transport's
+ * callbacks): the tracking refs learn the remote's tips. */
+void fx_fetch(ps_ctx *ctx, const char *repo, const char *remote_name);
+/* `git add <file>` in the non-bare repo. */
+void fx_stage(ps_ctx *ctx, const char *repo, const char *file);
+/* `git rm --cached <file>`; keep_file 0 also deletes it from the worktree. */
+void fx_unstage_delete(ps_ctx *ctx, const char *repo, const char *file, int keep_file);
+/* `git branch <name> <rev>`: HEAD, index and worktree untouched. */
+void fx_branch_at(ps_ctx *ctx, const char *repo, const char *name, const char *rev);
+/* n commits on main of the bare repo, commit k setting many.txt to
+ * "upstream commit k\n", written as one pack (fast for hundreds). */
+void fx_behind_packed(ps_ctx *ctx, const char *bare, int n);
+/* fx_pair with any names: bare `remote` with n commits and its clone `local`. */
+void fx_pair_named(ps_ctx *ctx, const char *remote, const char *local, int n);
+/* A commit on top of `parent` (same tree) stored in refs/heads/<branch> with
+ * git commit-tree and update-ref: HEAD, index and worktree untouched.
+ * Returns it by value. */
+ps_rev fx_commit_on_branch(ps_ctx *ctx, const char *repo, const char *branch,
+	const char *parent, const char *msg);
+
 /* Run argv (NULL-terminated) in dir (NULL: here), stdin from /dev/null, at
  * most 120 s.  stdout and stderr land in ring buffers (untrimmed).  Returns
  * the exit code, or 128+signal. */
@@ -238,8 +283,9 @@ long long ps_mono_ms(void);
 /* Run git with args (NULL-terminated) in `dir`; returns its exit code and
  * puts its stdout, trimmed of the final newline, in a ring buffer (*out). */
 int or_git(ps_ctx *ctx, const char **out, const char *dir, ...) __attribute__((sentinel));
-/* The hex id `rev` resolves to in `dir`, or "" when it does not resolve. */
-const char *or_rev(ps_ctx *ctx, const char *dir, const char *rev);
+/* The commit `rev` resolves to in `dir` (by value; .hex is "" when it does
+ * not resolve), e.g. assert_str(or_rev(ctx, "local", "HEAD").hex, tip.hex). */
+ps_rev or_rev(ps_ctx *ctx, const char *dir, const char *rev);
 /* 1 when `commit` is an ancestor of (or equal to) `rev` in dir
  * (`git merge-base --is-ancestor`). */
 int or_is_ancestor(ps_ctx *ctx, const char *dir, const char *commit, const char *rev);
@@ -258,6 +304,14 @@ const char *or_status(ps_ctx *ctx, const char *dir);
 const char *or_git_lock(ps_ctx *ctx, const char *gitdir);
 /* 1 when `rel` (relative to a git dir) names one of git's own lock files. */
 int or_is_git_lock(const char *rel);
+/* Every ref of a repository and its target, one "refname id" per line
+ * (`git for-each-ref`; a ring string). */
+const char *or_all_refs(ps_ctx *ctx, const char *dir);
+/* 1 when the object `what` names exists in dir (`git cat-file -e`). */
+int or_has_object(ps_ctx *ctx, const char *dir, const char *what);
+/* A file's inode and mtime as text ("absent" when missing; a ring string):
+ * a ref rewritten through a lock file, even to the same value, changes it. */
+const char *or_file_stamp(ps_ctx *ctx, const char *rel);
 /* The number of objects in a repository (`git count-objects -v`, loose + packed). */
 long or_objects(ps_ctx *ctx, const char *dir);
 
@@ -274,14 +328,21 @@ typedef struct ps_result {
 
 /* 1 when running a protocol v1 command (PUSHSEAL_IMPL), 0 in-process. */
 int drv_is_exec(void);
-/* Extended clauses (docs/SPEC.md level "ext") always run in-process.  Against
- * an exec implementation they run only when PUSHSEAL_EXT opts in: "all", or a
- * comma-separated list of family names (docs/SPEC.md, "Extended families"),
- * clause IDs or ID prefixes ("X-DIVERGE").  Call first in an ext test: it
- * skips the test otherwise. */
-#define PS_REQUIRE_EXT() do { if (!ps_ext_enabled(ctx->clause)) \
-		PS_SKIP("extended clause not opted into (--with FAMILY or ID; see --list-clauses)"); } while (0)
+/* Extended clauses (docs/SPEC.md level "ext") are gated by the harness, not
+ * by the test: before the body runs, ps_run_body looks up each ID of the
+ * test's name in docs/SPEC.md's table (built in from clauses.inc) and fails
+ * the test when one is not there.  An ext clause always runs in-process and
+ * against the reference's own command (ps_use_reference_cli); against any
+ * other exec implementation it runs only when PUSHSEAL_EXT opts in: "all",
+ * "reference", or a comma-separated list of family names (docs/SPEC.md,
+ * "Extended families"), clause IDs or ID prefixes ("X-DIVERGE").  Skipped
+ * otherwise, with the reason on the output. */
 int ps_ext_enabled(const char *clause);
+/* "core" or "ext" for the clause ID id[0..n), NULL when docs/SPEC.md has none. */
+const char *ps_clause_level(const char *id, size_t n);
+/* Drive `cli`, the reference's own command, as PUSHSEAL_IMPL: every ext
+ * clause runs (for suites that test the CLI when no implementation is given). */
+void ps_use_reference_cli(const char *cli);
 ps_result drv_pull(ps_ctx *ctx, const char *repo);
 ps_result drv_push(ps_ctx *ctx, const char *repo);
 ps_result drv_remote_ahead(ps_ctx *ctx, const char *repo);

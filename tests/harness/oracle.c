@@ -39,12 +39,13 @@ int or_git(ps_ctx *ctx, const char **out, const char *dir, ...)
 	return rc;
 }
 
-const char *or_rev(ps_ctx *ctx, const char *dir, const char *rev)
+ps_rev or_rev(ps_ctx *ctx, const char *dir, const char *rev)
 {
+	ps_rev r = { "" };
 	const char *out;
-	if (or_git(ctx, &out, dir, "rev-parse", "--verify", "--quiet", ps_fmt(ctx, "%s^{commit}", rev), NULL) != 0)
-		return "";
-	return out;
+	if (or_git(ctx, &out, dir, "rev-parse", "--verify", "--quiet", ps_fmt(ctx, "%s^{commit}", rev), NULL) == 0)
+		snprintf(r.hex, sizeof(r.hex), "%s", out);
+	return r;
 }
 
 long or_count(ps_ctx *ctx, const char *dir, const char *range)
@@ -173,4 +174,30 @@ const char *or_git_lock(ps_ctx *ctx, const char *gitdir)
 	const char *dir = ps_path(ctx, gitdir);
 	first[0] = '\0';
 	return find_git_locks(first, sizeof(ctx->ring[0]), dir, strlen(dir) + 1, 0) > 0 ? first : NULL;
+}
+
+/* Every ref of a repository with its target, one per line. */
+const char *or_all_refs(ps_ctx *ctx, const char *dir)
+{
+	const char *out;
+	if (or_git(ctx, &out, dir, "for-each-ref", "--format=%(refname) %(objectname)", NULL) != 0)
+		fail_msg("oracle: git for-each-ref failed in %s", dir);
+	return out;
+}
+
+/* 1 when the object named by `what` exists in dir. */
+int or_has_object(ps_ctx *ctx, const char *dir, const char *what)
+{
+	return or_git(ctx, NULL, dir, "cat-file", "-e", what, NULL) == 0;
+}
+
+/* The inode and mtime of a file: a ref file rewritten (even with the same
+ * value) through a lock file gets a new inode. */
+const char *or_file_stamp(ps_ctx *ctx, const char *rel)
+{
+	struct stat st;
+	if (stat(ps_path(ctx, rel), &st) != 0)
+		return "absent";
+	return ps_fmt(ctx, "%lu %ld.%09ld", (unsigned long)st.st_ino,
+		(long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
 }

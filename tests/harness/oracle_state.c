@@ -121,11 +121,11 @@ void or_worktree_listing(ps_ctx *ctx, const char *repo_rel, int with_hash, int w
 void or_clone_state(ps_ctx *ctx, const char *repo, ps_clone_state *s)
 {
 	const char *out;
-	snprintf(s->head, sizeof(s->head), "%s", or_rev(ctx, repo, "HEAD"));
+	snprintf(s->head, sizeof(s->head), "%s", or_rev(ctx, repo, "HEAD").hex);
 	if (or_git(ctx, &out, repo, "symbolic-ref", "-q", "HEAD", NULL) != 0)
 		out = "";
 	snprintf(s->symref, sizeof(s->symref), "%s", out);
-	snprintf(s->branch, sizeof(s->branch), "%s", or_rev(ctx, repo, "refs/heads/main"));
+	snprintf(s->branch, sizeof(s->branch), "%s", or_rev(ctx, repo, "refs/heads/main").hex);
 	snprintf(s->status, sizeof(s->status), "%s", or_status(ctx, repo));
 	if (or_git(ctx, &out, repo, "ls-files", "-s", NULL) != 0)
 		fail_msg("oracle: git ls-files -s failed in %s", repo);

@@ -322,12 +322,26 @@ void ps_run_body(void **state)
 	ps_ctx *ctx = *state;
 	const char *undeclared = getenv("PUSHSEAL_SKIP_REASON");
 	const char *t = ps_transport();
+	int ext = 0;
+	/* the level is the spec's: each ID the test names must be a clause of
+	 * docs/SPEC.md, and an ext one runs only where ps_ext_enabled opts in */
+	for (const char *id = ctx->clause; *id; ) {
+		size_t n = strcspn(id, " ");
+		const char *level = ps_clause_level(id, n);
+		if (!level)
+			fail_msg("%.*s is not a clause of docs/SPEC.md: a test's name starts with its clause ID",
+				(int)n, id);
+		ext |= !strcmp(level, "ext");
+		id += n + (id[n] == ' ');
+	}
 	if (undeclared && *undeclared)
 		PS_SKIP("%s", undeclared);
 	if (!strcmp(t, "ssh") && access("/usr/sbin/sshd", X_OK) != 0)
 		PS_SKIP("transport ssh: sshd is not installed on this machine (/usr/sbin/sshd)");
 	if (!strcmp(t, "http") && access("/usr/sbin/lighttpd", X_OK) != 0)
 		PS_SKIP("transport http: lighttpd is not installed on this machine");
+	if (ext && !ps_ext_enabled(ctx->clause))
+		PS_SKIP("extended clause not opted into (--with FAMILY or ID; see --list-clauses)");
 	ctx->body(ctx);
 	ctx->passed = 1;
 }
