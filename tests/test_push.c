@@ -215,15 +215,29 @@ static void push_locked_remote_ref_fails(ps_ctx *ctx)
 	assert_remote_unchanged(ctx, &before);
 	/* someone else's lock is not ours to remove */
 	assert_true(or_exists(ctx, "remote.git/refs/heads/main.lock"));
-	/* local commits kept, tracking ref not moved to the unpushed commit */
-	assert_local_unchanged(ctx, &before);
-	assert_int_equal(or_count(ctx, "local", "origin/main..main"), 2);
+	/* the local commits kept (the tracking ref is P-PUSH-15's) */
+	assert_str(or_rev(ctx, "local", "refs/heads/main").hex, before.branch.hex);
 
 	/* the lock was the only obstacle: once released, the same push goes through */
 	fx_rmrf(ctx, "remote.git/refs/heads/main.lock");
 	r = drv_push(ctx, ps_path(ctx, "local"));
 	expect_ok(r);
 	assert_str(or_rev(ctx, "remote.git", "main").hex, before.head.hex);
+}
+
+/* P-PUSH-15 over a server: a push refused for a locked remote ref leaves the
+ * clone as it was, its tracking ref included. */
+static void push_locked_remote_ref_keeps_clone(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_ahead(ctx, "local", 2);
+	fx_lock_ref(ctx, "remote.git", "main");
+	snapshot before = snap(ctx);
+	ps_result r = drv_push(ctx, ps_path(ctx, "local"));
+	expect_fail(r, PUSHSEAL_E_REJECTED);
+	/* local commits kept, tracking ref not moved to the unpushed commit */
+	assert_local_unchanged(ctx, &before);
+	assert_int_equal(or_count(ctx, "local", "origin/main..main"), 2);
 }
 
 /* ---- P-PUSH-6 ------------------------------------------------------------- */
@@ -707,7 +721,8 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-3", "a diverged clone that fetched the remote's commits fails and the remote keeps them", push_diverged_after_fetch_fails),
 	CLAUSE("P-PUSH-4", "a clone behind its fetched upstream fails and the remote is not rewound", push_behind_fetched_fails),
 	CLAUSE("P-PUSH-4", "a clone behind an unfetched upstream fails and the remote is not rewound", push_behind_unfetched_fails),
-	SERVER_CLAUSE("P-PUSH-5", "a locked remote ref fails the push and leaves remote, lock and clone unchanged", push_locked_remote_ref_fails),
+	SERVER_CLAUSE("P-PUSH-5", "a locked remote ref fails the push; remote ref, lock and local commits stay", push_locked_remote_ref_fails),
+	SERVER_CLAUSE("P-PUSH-15", "a push refused for a locked remote ref leaves the clone and its tracking ref unchanged", push_locked_remote_ref_keeps_clone),
 	CLAUSE("P-PUSH-6", "a successful push moves refs/remotes/origin/main to the pushed commit", push_updates_tracking_ref),
 	CLAUSE("P-PUSH-6", "a push that finds the remote already at HEAD corrects a stale tracking ref, as git does", push_up_to_date_fixes_stale_tracking),
 	CLAUSE("P-PUSH-7", "a branch with no upstream fails and the remote gets no ref and no object", push_no_upstream_fails),
