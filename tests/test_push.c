@@ -721,7 +721,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-PUSH-3", "a diverged clone that fetched the remote's commits fails and the remote keeps them", push_diverged_after_fetch_fails),
 	CLAUSE("P-PUSH-4", "a clone behind its fetched upstream fails and the remote is not rewound", push_behind_fetched_fails),
 	CLAUSE("P-PUSH-4", "a clone behind an unfetched upstream fails and the remote is not rewound", push_behind_unfetched_fails),
-	SERVER_CLAUSE("P-PUSH-5", "a locked remote ref fails the push; remote ref, lock and local commits stay", push_locked_remote_ref_fails),
+	SERVER_CLAUSE("P-PUSH-5", "a locked remote ref fails the push, and remote ref, lock and local commits stay", push_locked_remote_ref_fails),
 	SERVER_CLAUSE("P-PUSH-15", "a push refused for a locked remote ref leaves the clone and its tracking ref unchanged", push_locked_remote_ref_keeps_clone),
 	CLAUSE("P-PUSH-6", "a successful push moves refs/remotes/origin/main to the pushed commit", push_updates_tracking_ref),
 	CLAUSE("P-PUSH-6", "a push that finds the remote already at HEAD corrects a stale tracking ref, as git does", push_up_to_date_fixes_stale_tracking),
