@@ -330,13 +330,19 @@ static void n_many_repos_in_order_and_exit_code(ps_ctx *ctx)
 	ps_cycle_result r[3];
 	/* b's writeback prints on stdout: the report stays one JSON line a repo */
 	int rc = drv_run(ctx, 0, NULL, wb_commit(ctx), repos, 3, r);
+	/* only this clause's requirement: one line per repo, in order, and exit
+	 * 1 because c did not end sealed or clean (b's seal is T04-1's) */
 	assert_int_equal(rc, 1);
+	for (int i = 0; i < 3 && drv_is_exec(); i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "/%c\"", "abc"[i]);
+		if (!strstr(r[i].json, want))
+			fail_msg("line %d is not repo %c's: %s", i + 1, "abc"[i], r[i].json);
+	}
 	assert_str(r[0].skipped, "clean");
 	assert_str(r[1].skipped, "");
-	assert_true(r[1].sealed);
 	assert_str(r[2].skipped, "c17");
 	assert_false(r[2].sealed);
-	assert_str(or_rev(ctx, "b.git", "main").hex, or_rev(ctx, "b", "HEAD").hex);
 }
 
 static void n_remote_tick_pulls_first(ps_ctx *ctx)
