@@ -5,7 +5,7 @@
 # gate anything.  See bench/README.md for what each row means.
 #
 # usage: bench/run.sh [BUILD_DIR]      (default BUILD_DIR: build/)
-# env:   BENCH_QUICK=1  a ~1-minute smoke run (small sizes, 3 repetitions)
+# env:   BENCH_QUICK=1  a smoke run: small sizes, 3 repetitions (about 4 minutes with the servers)
 #        BENCH_OUT=FILE where the report goes (default bench/RESULTS.md)
 #        BENCH_KEEP=1   keep the scratch directory
 #        BENCH_REPS, BENCH_BIG_REPS, BENCH_NS, BENCH_DAEMON_NS, BENCH_HIST, BENCH_DIV,
