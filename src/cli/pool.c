@@ -184,8 +184,17 @@ static void kill_orphans(const worker *ws, size_t nw)
 			continue;
 		line[got] = '\0';
 		/* "pid (comm) state ppid pgrp ...": comm may hold spaces and parens */
-		if (!(close_paren = strrchr(line, ')')) || sscanf(close_paren + 1, " %*c %ld %ld", &ppid, &pgrp) != 2)
+		if (!(close_paren = strrchr(line, ')')) || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
 			continue;
+		{
+			char *end = NULL;
+			ppid = strtol(close_paren + 4, &end, 10);
+			if (!end || *end != ' ')
+				continue;
+			pgrp = strtol(end + 1, &end, 10);
+			if (!end || *end != ' ')
+				continue;
+		}
 		if (ppid != self)
 			continue;
 		for (size_t w = 0; w < nw; w++)
@@ -250,6 +259,8 @@ int cli_pool_run(cli_pool_result *results, size_t n, int jobs, cli_pool_fn fn, v
 	struct pollfd *pfds;
 	if (nw > n)
 		nw = n;
+	if (nw == 0)
+		return 0; /* nothing to tick */
 	ws = calloc(nw, sizeof(*ws));
 	pfds = calloc(nw, sizeof(*pfds));
 	if (!ws || !pfds) {
