@@ -38,14 +38,13 @@
  * a network error (class unreachable).
  */
 #define _GNU_SOURCE
-#include "internal.h"
-
-#include <git2/sys/transport.h>
+#include "net_ssh.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,19 +53,6 @@
 
 #define ERR_TAIL 4096          /* the end of ssh's stderr kept for the message */
 #define EXIT_WAIT_MS 5000      /* how long ssh may take to exit once its work is done */
-#define MAX_ARGS 24
-
-enum { VARIANT_AUTO, VARIANT_SSH, VARIANT_SIMPLE, VARIANT_PLINK, VARIANT_PUTTY, VARIANT_TORTOISEPLINK };
-
-/* How ssh is run, chosen once per transport as git chooses it.  Strings
- * are owned (malloc). */
-typedef struct ssh_how {
-	char *shell_cmd;     /* GIT_SSH_COMMAND or core.sshCommand: run by /bin/sh */
-	char *program;       /* otherwise GIT_SSH, or "ssh": run directly */
-	char *variant;       /* GIT_SSH_VARIANT or ssh.variant, if set */
-	char *upload_pack;   /* remote.<name>.uploadpack, if set */
-	char *receive_pack;  /* remote.<name>.receivepack, if set */
-} ssh_how;
 
 typedef struct ssh_subtransport ssh_subtransport;
 
@@ -88,25 +74,9 @@ struct ssh_subtransport {
 	ssh_stream *current;
 };
 
-/* ---- small helpers ---------------------------------------------------------- */
+/* ---- errors ------------------------------------------------------------------ */
 
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? strdup(s) : NULL;
-}
-
-static void how_dispose(ssh_how *h)
-{
-	free(h->shell_cmd);
-	free(h->program);
-	free(h->variant);
-	free(h->upload_pack);
-	free(h->receive_pack);
-	memset(h, 0, sizeof(*h));
-}
-
-static int set_error(int code, const char *fmt, ...) PS_ATTR_PRINTF(2, 3);
-static int set_error(int code, const char *fmt, ...)
+int ps_ssh_error(int code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -117,355 +87,6 @@ static int set_error(int code, const char *fmt, ...)
 	return code;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Copy n bytes of src into dst (size cap), %XX-decoded when `decode`.
- * Returns 0, or -1 when it does not fit. */
-static int copy_part(char *dst, size_t cap, const char *src, size_t n, int decode)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)src[i];
-		if (decode && c == '%' && i + 2 < n && hexval(src[i + 1]) >= 0 && hexval(src[i + 2]) >= 0) {
-			c = hexval(src[i + 1]) * 16 + hexval(src[i + 2]);
-			i += 2;
-		}
-		if (o + 1 >= cap)
-			return -1;
-		dst[o++] = (char)c;
-	}
-	dst[o] = '\0';
-	return 0;
-}
-
-/* ---- URLs --------------------------------------------------------------------- */
-
-typedef struct ssh_target {
-	char user[256], host[256], port[16], path[4096];
-} ssh_target;
-
-/* Split [user@]host[:port] (ssh:// authority, %-decoded) or the host part
- * of an scp-style URL into tgt. */
-static int split_authority(ssh_target *tgt, const char *a, size_t n, int url_form)
-{
-	const char *at = NULL, *host, *end = a + n, *colon = NULL;
-	for (const char *p = a; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at && copy_part(tgt->user, sizeof(tgt->user), a, (size_t)(at - a), url_form) < 0)
-		return -1;
-	if (at && url_form) /* "user:password@": ssh takes no password */
-		tgt->user[strcspn(tgt->user, ":")] = '\0';
-	host = at ? at + 1 : a;
-	if (host < end && *host == '[') {
-		const char *close = memchr(host, ']', (size_t)(end - host));
-		if (!close)
-			return -1;
-		if (close + 1 < end && close[1] == ':')
-			colon = close + 1;
-		else if (close + 1 != end)
-			return -1;
-		if (copy_part(tgt->host, sizeof(tgt->host), host + 1, (size_t)(close - host - 1), url_form) < 0)
-			return -1;
-	} else {
-		if (url_form)
-			colon = memchr(host, ':', (size_t)(end - host));
-		if (copy_part(tgt->host, sizeof(tgt->host), host, (size_t)((colon ? colon : end) - host), url_form) < 0)
-			return -1;
-	}
-	if (colon && copy_part(tgt->port, sizeof(tgt->port), colon + 1, (size_t)(end - colon - 1), 0) < 0)
-		return -1;
-	for (const char *p = tgt->port; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -1;
-	return 0;
-}
-
-/* ssh://[user@]host[:port]/path (also ssh+git://, git+ssh://) or scp-style
- * [user@]host:path, as git reads them.  0, or -1 with a libgit2 error. */
-static int parse_target(ssh_target *tgt, const char *url)
-{
-	static const char *const schemes[] = { "ssh://", "ssh+git://", "git+ssh://" };
-	memset(tgt, 0, sizeof(*tgt));
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t sl = strlen(schemes[i]);
-		if (!strncasecmp(url, schemes[i], sl)) {
-			const char *a = url + sl, *slash = strchr(a, '/');
-			if (!slash || split_authority(tgt, a, (size_t)(slash - a), 1) < 0)
-				goto bad;
-			/* git: ssh://host/~user/repo means ~user/repo */
-			if (slash[1] == '~')
-				slash++;
-			if (copy_part(tgt->path, sizeof(tgt->path), slash, strlen(slash), 1) < 0)
-				goto bad;
-			goto check;
-		}
-	}
-	{
-		/* scp-style: host ends at the first ':' outside brackets */
-		const char *p = url, *colon;
-		if (*p == '[' || (strchr(p, '@') && strchr(p, '@')[1] == '[')) {
-			const char *close = strchr(p, ']');
-			colon = close ? strchr(close, ':') : NULL;
-		} else {
-			colon = strchr(p, ':');
-		}
-		/* git's rule: a '/' before the ':' makes it a local path, never a host */
-		if (!colon || memchr(p, '/', (size_t)(colon - p)) || split_authority(tgt, p, (size_t)(colon - p), 0) < 0 ||
-		    copy_part(tgt->path, sizeof(tgt->path), colon + 1, strlen(colon + 1), 0) < 0)
-			goto bad;
-		/* "[host:port]:path", as git accepts it */
-		if (!tgt->port[0] && strchr(tgt->host, ':') && strchr(tgt->host, ':') == strrchr(tgt->host, ':')) {
-			char *c = strchr(tgt->host, ':');
-			snprintf(tgt->port, sizeof(tgt->port), "%s", c + 1);
-			*c = '\0';
-		}
-	}
-check:
-	/* never let a host or user become an option of ssh (git's CVE-2017-1000117 rule) */
-	if (!tgt->host[0] || tgt->host[0] == '-' || tgt->user[0] == '-' || !tgt->path[0])
-		goto bad;
-	for (const char *s = tgt->host; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == ' ')
-			goto bad;
-	return 0;
-bad:
-	{
-		char shown[300];
-		ps_redact(shown, sizeof(shown), url);
-		return set_error(-1, "not an ssh URL pushseal can use: '%s'", shown);
-	}
-}
-
-/* ---- choosing the command, as git does ---------------------------------------- */
-
-static void config_string(char **dst, git_config *cfg, const char *name)
-{
-	git_buf b = GIT_BUF_INIT;
-	if (cfg && git_config_get_string_buf(&b, cfg, name) == 0 && b.ptr && *b.ptr)
-		*dst = strdup(b.ptr);
-	git_buf_dispose(&b);
-}
-
-/* GIT_SSH_COMMAND, then core.sshCommand (both through the shell), then
- * GIT_SSH (run directly), then "ssh". */
-static void how_read(ssh_how *h, git_remote *remote)
-{
-	git_repository *repo = remote ? git_remote_owner(remote) : NULL;
-	git_config *cfg = NULL;
-	const char *git_ssh = getenv("GIT_SSH");
-	memset(h, 0, sizeof(*h));
-	if (repo && git_repository_config_snapshot(&cfg, repo) < 0)
-		cfg = NULL;
-	h->shell_cmd = dup_or_null(getenv("GIT_SSH_COMMAND"));
-	if (!h->shell_cmd)
-		config_string(&h->shell_cmd, cfg, "core.sshCommand");
-	if (!h->shell_cmd)
-		h->program = strdup(git_ssh && *git_ssh ? git_ssh : "ssh");
-	h->variant = dup_or_null(getenv("GIT_SSH_VARIANT"));
-	if (!h->variant)
-		config_string(&h->variant, cfg, "ssh.variant");
-	if (remote && git_remote_name(remote)) {
-		char key[600];
-		snprintf(key, sizeof(key), "remote.%s.uploadpack", git_remote_name(remote));
-		config_string(&h->upload_pack, cfg, key);
-		snprintf(key, sizeof(key), "remote.%s.receivepack", git_remote_name(remote));
-		config_string(&h->receive_pack, cfg, key);
-	}
-	git_config_free(cfg);
-	git_error_clear();
-}
-
-/* The variant from its name: ssh.variant's values, or the program's base name. */
-static int variant_named(const char *name, int from_config)
-{
-	static const struct { const char *name; int v; } names[] = {
-		{ "ssh", VARIANT_SSH }, { "simple", VARIANT_SIMPLE }, { "plink", VARIANT_PLINK },
-		{ "plink.exe", VARIANT_PLINK }, { "putty", VARIANT_PUTTY },
-		{ "tortoiseplink", VARIANT_TORTOISEPLINK }, { "tortoiseplink.exe", VARIANT_TORTOISEPLINK },
-		{ "auto", VARIANT_AUTO },
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(name, names[i].name))
-			return names[i].v;
-	return from_config ? VARIANT_SSH : VARIANT_AUTO;
-}
-
-/* The base name of the command's first word (a shell command: up to the
- * first blank, quotes dropped). */
-static void command_basename(char *dst, size_t n, const ssh_how *h)
-{
-	const char *cmd = h->shell_cmd ? h->shell_cmd : h->program;
-	char word[1024];
-	size_t o = 0;
-	while (h->shell_cmd && (*cmd == ' ' || *cmd == '\t'))
-		cmd++;
-	for (; *cmd && o + 1 < sizeof(word); cmd++) {
-		if (h->shell_cmd && (*cmd == ' ' || *cmd == '\t'))
-			break;
-		if (h->shell_cmd && (*cmd == '\'' || *cmd == '"'))
-			continue;
-		word[o++] = *cmd;
-	}
-	word[o] = '\0';
-	snprintf(dst, n, "%s", strrchr(word, '/') ? strrchr(word, '/') + 1 : word);
-}
-
-/* ---- running ssh --------------------------------------------------------------- */
-
-typedef struct argv_list {
-	char *v[MAX_ARGS + 1];
-	int n;
-} argv_list;
-
-static void args_add(argv_list *a, const char *s)
-{
-	if (a->n < MAX_ARGS)
-		a->v[a->n++] = strdup(s ? s : "");
-	a->v[a->n] = NULL;
-}
-
-static void args_free(argv_list *a)
-{
-	for (int i = 0; i < a->n; i++)
-		free(a->v[i]);
-	a->n = 0;
-	a->v[0] = NULL;
-}
-
-/* The command itself: `sh -c 'CMD "$@"' CMD` for a shell command, as git's
- * run-command does, or the program. */
-static void args_command(argv_list *a, const ssh_how *h)
-{
-	if (h->shell_cmd) {
-		char *script = NULL;
-		if (asprintf(&script, "%s \"$@\"", h->shell_cmd) < 0)
-			script = NULL;
-		args_add(a, "/bin/sh");
-		args_add(a, "-c");
-		args_add(a, script ? script : "false");
-		args_add(a, h->shell_cmd);
-		free(script);
-	} else {
-		args_add(a, h->program);
-	}
-}
-
-/* In the forked process: become ssh, with clean signals and descriptors. */
-static void exec_child(int in, int out, int err, char *const argv[]) __attribute__((noreturn));
-static void exec_child(int in, int out, int err, char *const argv[])
-{
-	sigset_t none;
-	/* out of the way of 0..2 first, in case one of them was closed */
-	in = fcntl(in, F_DUPFD, 10);
-	out = fcntl(out, F_DUPFD, 10);
-	err = fcntl(err, F_DUPFD, 10);
-	if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		_exit(127);
-	if (close_range(3, ~0U, 0) != 0)
-		for (int fd = 3; fd < 65536; fd++)
-			close(fd);
-	/* the network child ignores SIGPIPE and catches SIGALRM/SIGTERM: ssh
-	 * starts with the defaults, like any program */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* never an askpass program: nobody is there to answer */
-	setenv("SSH_ASKPASS_REQUIRE", "never", 1);
-	unsetenv("SSH_ASKPASS");
-	execvp(argv[0], argv);
-	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* Start argv with three pipes. 0, or -1 with a libgit2 error. */
-static int spawn(pid_t *pid, int *in, int *out, int *err, char *const argv[])
-{
-	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-	for (int i = 0; i < 3; i++)
-		if (pipe2(p[i], O_CLOEXEC) != 0) {
-			for (int j = 0; j < i; j++) {
-				close(p[j][0]);
-				close(p[j][1]);
-			}
-			return set_error(-1, "ssh: pipe: %s", strerror(errno));
-		}
-	*pid = fork();
-	if (*pid == 0)
-		exec_child(p[0][0], p[1][1], p[2][1], argv);
-	close(p[0][0]);
-	close(p[1][1]);
-	close(p[2][1]);
-	if (*pid < 0) {
-		close(p[0][1]);
-		close(p[1][0]);
-		close(p[2][0]);
-		return set_error(-1, "ssh: fork: %s", strerror(errno));
-	}
-	*in = p[0][1];
-	*out = p[1][0];
-	*err = p[2][0];
-	/* our ends never block: stderr is drained while we wait on the others */
-	fcntl(*in, F_SETFL, fcntl(*in, F_GETFL) | O_NONBLOCK);
-	fcntl(*out, F_SETFL, fcntl(*out, F_GETFL) | O_NONBLOCK);
-	fcntl(*err, F_SETFL, fcntl(*err, F_GETFL) | O_NONBLOCK);
-	return 0;
-}
-
-/* `CMD -G host` exits 0 when CMD is OpenSSH (git's probe for VARIANT_AUTO). */
-static int probe_is_openssh(const ssh_how *h, const char *host)
-{
-	argv_list a = { { NULL }, 0 };
-	pid_t pid = -1;
-	int in = -1, out = -1, err = -1, status = 0, rc;
-	args_command(&a, h);
-	args_add(&a, "-G");
-	args_add(&a, host);
-	rc = spawn(&pid, &in, &out, &err, a.v);
-	args_free(&a);
-	if (rc < 0) {
-		git_error_clear();
-		return 0;
-	}
-	close(in);
-	/* read what it prints (ssh -G: its whole configuration) to its end, so
-	 * that it never dies of SIGPIPE or blocks on a full pipe */
-	while (out >= 0 || err >= 0) {
-		struct pollfd p[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
-		char buf[4096];
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++) {
-			int *fd = i ? &err : &out;
-			ssize_t r;
-			if (!p[i].revents)
-				continue;
-			r = read(*fd, buf, sizeof(buf));
-			if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
-				close(*fd);
-				*fd = -1;
-			}
-		}
-	}
-	if (out >= 0)
-		close(out);
-	if (err >= 0)
-		close(err);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 /* Keep the last ERR_TAIL bytes of what ssh wrote to stderr. */
 static void tail_add(ssh_stream *s, const char *p, size_t n)
@@ -575,8 +196,8 @@ static int outcome(ssh_stream *s)
 	else if (strstr(s->tail, "Permission denied (") || strstr(s->tail, "Too many authentication failures"))
 		code = GIT_EAUTH;
 	if (WIFSIGNALED(s->status))
-		return set_error(code, "ssh to %s was killed by signal %d: %s", s->where, WTERMSIG(s->status), said);
-	return set_error(code, "ssh to %s exited with %d: %s", s->where, WEXITSTATUS(s->status), said);
+		return ps_ssh_error(code, "ssh to %s was killed by signal %d: %s", s->where, WTERMSIG(s->status), said);
+	return ps_ssh_error(code, "ssh to %s exited with %d: %s", s->where, WEXITSTATUS(s->status), said);
 }
 
 /* ---- the stream ------------------------------------------------------------------ */
@@ -587,7 +208,7 @@ static int wait_ready(ssh_stream *s, int fd, short events)
 {
 	struct pollfd p[2] = { { fd, events, 0 }, { s->err, POLLIN, 0 } };
 	if (poll(p, 2, -1) < 0 && errno != EINTR)
-		return set_error(-1, "ssh: poll: %s", strerror(errno));
+		return ps_ssh_error(-1, "ssh: poll: %s", strerror(errno));
 	if (p[1].revents)
 		drain_err(s);
 	return p[0].revents != 0;
@@ -641,7 +262,7 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *buffe
 		return 0;
 	{
 		int rc = outcome(s);
-		return rc < 0 ? rc : set_error(-1, "ssh to %s exited before it took all its input", s->where);
+		return rc < 0 ? rc : ps_ssh_error(-1, "ssh to %s exited before it took all its input", s->where);
 	}
 }
 
@@ -673,19 +294,19 @@ static int stream_start(ssh_stream **out, ssh_subtransport *t, const char *url, 
 	int variant, rc;
 	size_t o;
 
-	if (parse_target(&tgt, url) < 0)
+	if (ps_ssh_parse_target(&tgt, url) < 0)
 		return -1;
 	snprintf(target, sizeof(target), "%s%s%s", tgt.user, tgt.user[0] ? "@" : "", tgt.host);
 	if (h->variant) {
-		variant = variant_named(h->variant, 1);
+		variant = ps_ssh_variant_named(h->variant, 1);
 	} else {
-		command_basename(name, sizeof(name), h);
-		variant = variant_named(name, 0);
+		ps_ssh_command_basename(name, sizeof(name), h);
+		variant = ps_ssh_variant_named(name, 0);
 	}
 	if (variant == VARIANT_AUTO)
-		variant = probe_is_openssh(h, target) ? VARIANT_SSH : VARIANT_SIMPLE;
+		variant = ps_ssh_probe_is_openssh(h, target) ? VARIANT_SSH : VARIANT_SIMPLE;
 	if (key && *key && access(key, R_OK) != 0)
-		return set_error(GIT_EAUTH, "PUSHSEAL_SSH_KEY=%s cannot be read: %s", key, strerror(errno));
+		return ps_ssh_error(GIT_EAUTH, "PUSHSEAL_SSH_KEY=%s cannot be read: %s", key, strerror(errno));
 
 	/* the remote command: git's quoting, '\'' for ' and \! for ! */
 	o = (size_t)snprintf(command, sizeof(command), "%s '", service);
@@ -696,53 +317,53 @@ static int stream_start(ssh_stream **out, ssh_subtransport *t, const char *url, 
 			command[o++] = *p;
 	}
 	if (o + 2 >= sizeof(command))
-		return set_error(-1, "ssh: the repository path is too long");
+		return ps_ssh_error(-1, "ssh: the repository path is too long");
 	command[o++] = '\'';
 	command[o] = '\0';
 
-	args_command(&a, h);
+	ps_ssh_args_command(&a, h);
 	switch (variant) {
 	case VARIANT_SSH:
 		if (tgt.port[0]) {
-			args_add(&a, "-p");
-			args_add(&a, tgt.port);
+			ps_ssh_args_add(&a, "-p");
+			ps_ssh_args_add(&a, tgt.port);
 		}
-		args_add(&a, "-o");
-		args_add(&a, "BatchMode=yes");
+		ps_ssh_args_add(&a, "-o");
+		ps_ssh_args_add(&a, "BatchMode=yes");
 		if (key && *key) {
-			args_add(&a, "-i");
-			args_add(&a, key);
-			args_add(&a, "-o");
-			args_add(&a, "IdentitiesOnly=yes");
+			ps_ssh_args_add(&a, "-i");
+			ps_ssh_args_add(&a, key);
+			ps_ssh_args_add(&a, "-o");
+			ps_ssh_args_add(&a, "IdentitiesOnly=yes");
 		}
 		if (known && *known) {
 			char opt[4200];
 			snprintf(opt, sizeof(opt), "UserKnownHostsFile=%s", known);
-			args_add(&a, "-o");
-			args_add(&a, opt);
+			ps_ssh_args_add(&a, "-o");
+			ps_ssh_args_add(&a, opt);
 		}
 		break;
 	case VARIANT_SIMPLE:
 		if (tgt.port[0]) {
-			args_free(&a);
-			return set_error(-1, "ssh variant 'simple' does not support setting port");
+			ps_ssh_args_free(&a);
+			return ps_ssh_error(-1, "ssh variant 'simple' does not support setting port");
 		}
 		break;
 	default: /* plink, putty, tortoiseplink */
 		if (variant != VARIANT_PUTTY)
-			args_add(&a, "-batch");
+			ps_ssh_args_add(&a, "-batch");
 		if (tgt.port[0]) {
-			args_add(&a, "-P");
-			args_add(&a, tgt.port);
+			ps_ssh_args_add(&a, "-P");
+			ps_ssh_args_add(&a, tgt.port);
 		}
 		break;
 	}
-	args_add(&a, target);
-	args_add(&a, command);
+	ps_ssh_args_add(&a, target);
+	ps_ssh_args_add(&a, command);
 
 	if (!(s = calloc(1, sizeof(*s)))) {
-		args_free(&a);
-		return set_error(-1, "out of memory");
+		ps_ssh_args_free(&a);
+		return ps_ssh_error(-1, "out of memory");
 	}
 	s->parent.subtransport = &t->parent;
 	s->parent.read = stream_read;
@@ -751,8 +372,8 @@ static int stream_start(ssh_stream **out, ssh_subtransport *t, const char *url, 
 	s->owner = t;
 	s->in = s->out = s->err = -1;
 	snprintf(s->where, sizeof(s->where), "%s", target);
-	rc = spawn(&s->pid, &s->in, &s->out, &s->err, a.v);
-	args_free(&a);
+	rc = ps_ssh_spawn(&s->pid, &s->in, &s->out, &s->err, a.v);
+	ps_ssh_args_free(&a);
 	if (rc < 0) {
 		free(s);
 		return rc;
@@ -784,11 +405,11 @@ static int sub_action(git_smart_subtransport_stream **out, git_smart_subtranspor
 	case GIT_SERVICE_RECEIVEPACK:
 		/* stateful: the same ssh carries the listing and the transfer */
 		if (!t->current)
-			return set_error(-1, "ssh: no connection to continue");
+			return ps_ssh_error(-1, "ssh: no connection to continue");
 		*out = &t->current->parent;
 		return 0;
 	}
-	return set_error(-1, "ssh: unknown service %d", (int)action);
+	return ps_ssh_error(-1, "ssh: unknown service %d", (int)action);
 }
 
 static int sub_close(git_smart_subtransport *sub)
@@ -803,7 +424,7 @@ static void sub_free(git_smart_subtransport *sub)
 {
 	ssh_subtransport *t = (ssh_subtransport *)sub;
 	sub_close(sub);
-	how_dispose(&t->how);
+	ps_ssh_how_dispose(&t->how);
 	free(t);
 }
 
@@ -825,11 +446,11 @@ static int ssh_transport_new(git_transport **out, git_remote *owner, void *param
 	int rc;
 	(void)param;
 	if (!t)
-		return set_error(-1, "out of memory");
+		return ps_ssh_error(-1, "out of memory");
 	t->parent.action = sub_action;
 	t->parent.close = sub_close;
 	t->parent.free = sub_free;
-	how_read(&t->how, owner);
+	ps_ssh_how_read(&t->how, owner);
 	def.callback = sub_new;
 	def.rpc = 0;
 	def.param = &t;
