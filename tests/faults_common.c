@@ -93,55 +93,13 @@ int object_entries(ps_ctx *ctx, const char *gitdir)
 	return n;
 }
 
-/* One field of /proc/PID/stat: the state letter, or the parent pid. */
-int proc_stat(pid_t pid, char *state, pid_t *ppid)
-{
-	char path[64], buf[1024], *p;
-	int fd, n;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return -1;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	if (state)
-		*state = p[2];
-	if (ppid)
-		*ppid = (pid_t)strtol(p + 4, NULL, 10);
-	return 0;
-}
-
-/* The first child of `parent` found in /proc, or 0. */
-pid_t child_of(pid_t parent)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	pid_t found = 0;
-	if (!d)
-		return 0;
-	while (!found && (e = readdir(d)) != NULL) {
-		pid_t pid, ppid;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		pid = (pid_t)strtol(e->d_name, NULL, 10);
-		if (proc_stat(pid, NULL, &ppid) == 0 && ppid == parent)
-			found = pid;
-	}
-	closedir(d);
-	return found;
-}
-
 /* Freeze the whole group and wait until its leader is really stopped. */
 void freeze(pid_t leader)
 {
 	kill(-leader, SIGSTOP);
 	for (int i = 0; i < 500; i++) {
 		char st = 0;
-		if (proc_stat(leader, &st, NULL) != 0 || st == 'T' || st == 't' || st == 'Z')
+		if (ps_proc_stat(leader, &st, NULL, NULL) != 0 || st == 'T' || st == 't' || st == 'Z')
 			return;
 		sleep_ms(2);
 	}
@@ -334,13 +292,13 @@ int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader,
 		/* the first child of the cycle's process is its fetch: freeze the
 		 * process while the child runs, then let the child finish alone */
 		for (;;) {
-			pid_t child = child_of(leader);
+			pid_t child = ps_child_of(leader);
 			char st = 0;
 			if (child) {
 				kill(leader, SIGSTOP);
 				freeze(leader);
 				kill(child, SIGCONT);
-				while (ps_mono_ms() < end && proc_stat(child, &st, NULL) == 0 && st != 'Z')
+				while (ps_mono_ms() < end && ps_proc_stat(child, &st, NULL, NULL) == 0 && st != 'Z')
 					sleep_ms(1);
 				/* hit: the fetch's transfer landed (the remote's tip is
 				 * here, whether or not a tracking ref moved yet) and the
@@ -348,7 +306,7 @@ int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader,
 				return strcmp(or_rev(ctx, local, "HEAD").hex, old_head) == 0 &&
 					*or_rev(ctx, local, or_rev(ctx, remote, "main").hex).hex;
 			}
-			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
+			if (ps_mono_ms() > end || ps_proc_stat(leader, &st, NULL, NULL) != 0 || st == 'Z')
 				return 0;
 		}
 	case DURING_CHECKOUT: {
@@ -361,7 +319,7 @@ int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader,
 				n = dir_entries(big);
 				return n > 0 && n < BIG_FILES;
 			}
-			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
+			if (ps_mono_ms() > end || ps_proc_stat(leader, &st, NULL, NULL) != 0 || st == 'Z')
 				return 0;
 		}
 	}
@@ -372,7 +330,7 @@ int crash_hit(ps_ctx *ctx, const char *p, crash_point point, pid_t leader,
 				freeze(leader);
 				return strcmp(or_rev(ctx, remote, "main").hex, old_head) == 0;
 			}
-			if (ps_mono_ms() > end || proc_stat(leader, &st, NULL) != 0 || st == 'Z')
+			if (ps_mono_ms() > end || ps_proc_stat(leader, &st, NULL, NULL) != 0 || st == 'Z')
 				return 0;
 			sleep_ms(1);
 		}

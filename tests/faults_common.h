@@ -46,10 +46,6 @@ void assert_no_locks(ps_ctx *ctx, const char *gitdir);
 int dir_entries(const char *path);
 /* Objects and packs in a repository's object store, by directory entries. */
 int object_entries(ps_ctx *ctx, const char *gitdir);
-/* One field of /proc/PID/stat: the state letter, or the parent pid. */
-int proc_stat(pid_t pid, char *state, pid_t *ppid);
-/* The first child of `parent` found in /proc, or 0. */
-pid_t child_of(pid_t parent);
 /* Freeze the whole group and wait until its leader is really stopped. */
 void freeze(pid_t leader);
 /* Wait for pid; returns its waitpid status. */

@@ -210,16 +210,15 @@ static int marked_processes(const char *marker, char *first, size_t n)
 	int count = 0;
 	snprintf(want, sizeof(want), "PUSHSEAL_TEST_MARK=%s", marker);
 	while (d && (e = readdir(d)) != NULL) {
-		char path[300], buf[65536], stat_line[512];
+		char path[300], buf[65536];
 		FILE *f;
 		size_t got;
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if ((f = fopen(path, "r")) != NULL) {
-			char *p = fgets(stat_line, sizeof(stat_line), f) ? strrchr(stat_line, ')') : NULL;
-			fclose(f);
-			if (p && p[1] == ' ' && p[2] == 'Z')
+		{
+			char state = 'X';
+			if (ps_proc_stat((pid_t)strtol(e->d_name, NULL, 10), &state, NULL, NULL) == 0 && state == 'Z')
 				continue;
 		}
 		snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
@@ -379,32 +378,6 @@ static const char *foreign_fds(ps_ctx *ctx, pid_t pid)
 	return ps_fmt(ctx, "%s", list);
 }
 
-/* The first child of pid, or 0. */
-static pid_t child_of(pid_t parent)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	pid_t found = 0;
-	while (d && !found && (e = readdir(d)) != NULL) {
-		char path[300], line[512];
-		FILE *f;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if ((f = fopen(path, "r")) != NULL) {
-			char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-			int ppid = 0;
-			/* NOLINTNEXTLINE(cert-err34-c): /proc's own format */
-			if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == parent)
-				found = (pid_t)atoi(e->d_name);
-			fclose(f);
-		}
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /* F-CHILD-4 */
 static void children_inherit_no_descriptor(ps_ctx *ctx)
 {
@@ -448,7 +421,7 @@ static void children_inherit_no_descriptor(ps_ctx *ctx)
 	run = start_impl(ctx, "f-child-4", args);
 	child = 0;
 	for (end = ps_mono_ms() + 2500; !child && ps_mono_ms() < end; sleep_ms(20))
-		child = child_of(run);
+		child = ps_child_of(run);
 	if (!child)
 		fail_msg("no network child of the run appeared");
 	sleep_ms(300); /* past its start-up: what it holds now, it holds while it waits */

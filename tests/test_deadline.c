@@ -299,23 +299,12 @@ static void remote_ahead_dribble(ps_ctx *ctx) { remote_ahead_stale(ctx, SERVER_D
 static int hook_still_running(ps_ctx *ctx)
 {
 	const char *pid_text = or_file(ctx, "hook.pid");
-	char stat_path[64], state = 'X';
 	long pid;
-	FILE *f;
+	char state = 'X';
 	if (!pid_text || (pid = strtol(pid_text, NULL, 10)) <= 1)
 		return 0; /* never started: the implementation refused up front */
-	snprintf(stat_path, sizeof(stat_path), "/proc/%ld/stat", pid);
-	if (!(f = fopen(stat_path, "r")))
-		return 0;
-	/* "pid (comm) S ...": a zombie (Z) has ended, it is only not yet reaped */
-	{
-		char line[512];
-		const char *close_paren = NULL;
-		if (fgets(line, sizeof(line), f) && (close_paren = strrchr(line, ')')) && close_paren[1] == ' ')
-			state = close_paren[2];
-	}
-	fclose(f);
-	return state != 'Z' && state != 'X';
+	/* a zombie (Z) has ended, it is only not yet reaped */
+	return ps_proc_stat((pid_t)pid, &state, NULL, NULL) == 0 && state != 'Z';
 }
 
 static void push_local_hook_hangs(ps_ctx *ctx)

@@ -50,36 +50,6 @@
 /* the forge's sshd lives at most this long, whatever happens to the test */
 #define FORGE_LIFETIME_S "180"
 
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static int accepting(int port)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 /* 1 when `prog` is an executable file in a PATH directory. */
 static int in_path(const char *prog)
 {
@@ -224,7 +194,7 @@ static void forge_start(ps_ctx *ctx)
 	fx_commit_bare(ctx, forge_repo(ctx, "hub3"), "main", "log.txt", "hub3 1\n");
 	fx_commit_bare(ctx, forge_repo(ctx, "org/repo1"), "main", "log.txt", "repo1 1\n");
 
-	if ((fg.port = free_port()) < 0)
+	if ((fg.port = ps_free_port()) < 0)
 		fail_msg("no free loopback port");
 	fx_write(ctx, "forge/sshd_config", ps_fmt(ctx,
 		"Port %2$d\n"
@@ -269,7 +239,7 @@ static void forge_start(ps_ctx *ctx)
 		}
 		setpgid(ctx->server_pid, ctx->server_pid);
 	}
-	for (int i = 0; i < 500 && !accepting(fg.port); i++) {
+	for (int i = 0; i < 500 && !ps_port_accepting(fg.port); i++) {
 		struct timespec ts = { 0, 20 * 1000000L };
 		if (waitpid(ctx->server_pid, NULL, WNOHANG) == ctx->server_pid) {
 			ctx->server_pid = 0;
@@ -277,7 +247,7 @@ static void forge_start(ps_ctx *ctx)
 		}
 		nanosleep(&ts, NULL);
 	}
-	if (ctx->server_pid <= 0 || !accepting(fg.port))
+	if (ctx->server_pid <= 0 || !ps_port_accepting(fg.port))
 		fail_msg("the forge's sshd did not start on 127.0.0.1:%d: %s", fg.port,
 			or_file(ctx, "forge/sshd.log") ? or_file(ctx, "forge/sshd.log") : "(no log)");
 }

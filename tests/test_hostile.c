@@ -370,36 +370,6 @@ static void tls_fresh_random_any_url(ps_ctx *ctx)
 }
 
 /* A free port on 127.0.0.1 (bound, then released). */
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		getsockname(s, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (s >= 0)
-		close(s);
-	return port;
-}
-
-static int accepting(int port)
-{
-	struct sockaddr_in a;
-	int s = socket(AF_INET, SOCK_STREAM, 0), ok;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((unsigned short)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (s >= 0)
-		close(s);
-	return ok;
-}
-
 /* SEC-TLS-2: http.sslVerify=false in the repository's config is not
  * honoured: an https remote with a self-signed certificate fails with class
  * auth and a certificate message.  git honours it and gets past TLS. */
@@ -415,7 +385,7 @@ static void tls_verify_not_disabled(ps_ctx *ctx)
 			"-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", NULL };
 		assert_int_equal(ps_spawn(ctx, NULL, argv, NULL, NULL), 0);
 	}
-	if ((port = free_port()) < 0)
+	if ((port = ps_free_port()) < 0)
 		fail_msg("no free port");
 	ctx->server_pid = fork();
 	if (ctx->server_pid == 0) {
@@ -430,7 +400,7 @@ static void tls_verify_not_disabled(ps_ctx *ctx)
 			"-www", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 250 && !accepting(port); i++)
+	for (int i = 0; i < 250 && !ps_port_accepting(port); i++)
 		usleep(20 * 1000);
 	fx_bare(ctx, "remote.git", 2);
 	fx_clone(ctx, "remote.git", "local");

@@ -23,42 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static int accepting(int port)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 /* A `git daemon` over the sandbox that exports only repositories marked
  * git-daemon-export-ok (none, unless a test marks one); stopped, with its
  * process group, in teardown. */
 static int start_strict_daemon(ps_ctx *ctx)
 {
-	int port = free_port();
+	int port = ps_free_port();
 	const char *root = ps_keep(ctx, "");
 	ctx->server_pid = fork();
 	if (ctx->server_pid == 0) {
@@ -73,11 +43,11 @@ static int start_strict_daemon(ps_ctx *ctx)
 		_exit(127);
 	}
 	setpgid(ctx->server_pid, ctx->server_pid);
-	for (int i = 0; i < 250 && !accepting(port); i++) {
+	for (int i = 0; i < 250 && !ps_port_accepting(port); i++) {
 		struct timespec ts = { 0, 20 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	if (!accepting(port))
+	if (!ps_port_accepting(port))
 		fail_msg("git daemon did not start on 127.0.0.1:%d", port);
 	return port;
 }
@@ -173,7 +143,7 @@ static void connection_refused_is_transient(ps_ctx *ctx)
 	const char *local = ps_keep(ctx, "local");
 	fx_pair(ctx, 2);
 	fx_ahead(ctx, "local", 1);
-	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", free_port()));
+	fx_set_url(ctx, "local", "origin", ps_fmt(ctx, "git://127.0.0.1:%d/remote.git", ps_free_port()));
 	{
 		ps_result r = drv_push(ctx, local);
 		assert_false(r.ok);

@@ -245,6 +245,16 @@ void fx_lock_ref(ps_ctx *ctx, const char *repo_gitdir, const char *branch);
 /* Remove a path recursively (a remote that vanished). */
 void fx_rmrf(ps_ctx *ctx, const char *rel);
 
+/* A TCP port on 127.0.0.1 that was free a moment ago (-1 if none). */
+int ps_free_port(void);
+/* 1 when something accepts connections on 127.0.0.1:port. */
+int ps_port_accepting(int port);
+
+/* /proc/PID/stat's state letter, parent and process group (each may be
+ * NULL).  0, or -1 when there is no such process. */
+int ps_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp);
+/* The first child of `parent` found in /proc, or 0. */
+pid_t ps_child_of(pid_t parent);
 /* Is any process of process group pgid still running (zombies, which have
  * ended, do not count)?  Read from /proc. */
 int ps_group_alive(pid_t pgid);

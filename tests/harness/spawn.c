@@ -100,6 +100,54 @@ int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char *
 	return WEXITSTATUS(status);
 }
 
+int ps_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
+{
+	char path[64], buf[1024], *p, *end;
+	int fd, n;
+	long parent, group;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses */
+	if (!(p = strrchr(buf, ')')) || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -1;
+	parent = strtol(p + 4, &end, 10);
+	if (*end != ' ')
+		return -1;
+	group = strtol(end + 1, &end, 10);
+	if (state)
+		*state = p[2];
+	if (ppid)
+		*ppid = (pid_t)parent;
+	if (pgrp)
+		*pgrp = (pid_t)group;
+	return 0;
+}
+
+pid_t ps_child_of(pid_t parent)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		pid_t pid, ppid;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = (pid_t)strtol(e->d_name, NULL, 10);
+		if (ps_proc_stat(pid, NULL, &ppid, NULL) == 0 && ppid == parent)
+			found = pid;
+	}
+	closedir(d);
+	return found;
+}
+
 int ps_group_alive(pid_t pgid)
 {
 	DIR *d = opendir("/proc");
@@ -108,19 +156,13 @@ int ps_group_alive(pid_t pgid)
 	if (!d)
 		return 0;
 	while (!alive && (e = readdir(d)) != NULL) {
-		char path[300], line[512], state = 'X';
-		const char *close_paren;
-		long pgrp = 0;
-		FILE *f;
+		pid_t group = 0;
+		char state = 'X';
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if (!(f = fopen(path, "r")))
-			continue;
-		if (fgets(line, sizeof(line), f) && (close_paren = strrchr(line, ')')) != NULL &&
-		    sscanf(close_paren + 1, " %c %*d %ld", &state, &pgrp) == 2 && pgrp == (long)pgid && state != 'Z')
+		if (ps_proc_stat((pid_t)strtol(e->d_name, NULL, 10), &state, NULL, &group) == 0 &&
+		    group == pgid && state != 'Z')
 			alive = 1;
-		fclose(f);
 	}
 	closedir(d);
 	return alive;

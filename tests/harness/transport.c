@@ -67,7 +67,7 @@ static void stop_daemon(void)
 	}
 }
 
-static int free_port(void)
+int ps_free_port(void)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -83,7 +83,7 @@ static int free_port(void)
 	return port;
 }
 
-static int accepting(int port)
+int ps_port_accepting(int port)
 {
 	struct sockaddr_in a;
 	int s = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -105,7 +105,7 @@ static void start_daemon(void)
 	pid_t owner = getpid();
 	if (daemon_pid > 0)
 		return;
-	if ((daemon_port = free_port()) < 0)
+	if ((daemon_port = ps_free_port()) < 0)
 		fail_msg("transport: no free loopback port");
 	snprintf(port_arg, sizeof(port_arg), "--port=%d", daemon_port);
 	snprintf(base, sizeof(base), "%s", tmp && *tmp ? tmp : "/tmp");
@@ -128,11 +128,11 @@ static void start_daemon(void)
 	}
 	if (getpid() == owner)
 		atexit(stop_daemon);
-	for (int i = 0; i < 250 && !accepting(daemon_port); i++) {
+	for (int i = 0; i < 250 && !ps_port_accepting(daemon_port); i++) {
 		struct timespec ts = { 0, 20 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	if (!accepting(daemon_port))
+	if (!ps_port_accepting(daemon_port))
 		fail_msg("transport: git daemon did not start on 127.0.0.1:%d", daemon_port);
 }
 
@@ -262,7 +262,7 @@ static void spawn_server(server *s, const char *what, const char *log, const cha
 		_exit(127);
 	}
 	setpgid(s->pid, s->pid);
-	for (int i = 0; i < 500 && !accepting(s->port); i++) {
+	for (int i = 0; i < 500 && !ps_port_accepting(s->port); i++) {
 		struct timespec ts = { 0, 20 * 1000000L };
 		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
 			s->pid = 0;
@@ -270,7 +270,7 @@ static void spawn_server(server *s, const char *what, const char *log, const cha
 		}
 		nanosleep(&ts, NULL);
 	}
-	if (s->pid <= 0 || !accepting(s->port)) {
+	if (s->pid <= 0 || !ps_port_accepting(s->port)) {
 		char buf[2048];
 		FILE *f = fopen(log, "r");
 		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
@@ -322,7 +322,7 @@ static void start_http(void)
 	if (http_srv.pid > 0)
 		return;
 	server_dir(&http_srv, "http");
-	if ((http_srv.port = free_port()) < 0)
+	if ((http_srv.port = ps_free_port()) < 0)
 		fail_msg("transport: no free loopback port");
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
@@ -474,7 +474,7 @@ static void start_ssh(void)
 	if (ssh_srv.pid > 0)
 		return;
 	server_dir(&ssh_srv, "ssh");
-	if ((ssh_srv.port = free_port()) < 0)
+	if ((ssh_srv.port = ps_free_port()) < 0)
 		fail_msg("transport: no free loopback port");
 	/* sshd's privilege separation directory, as the package's service makes it */
 	mkdir("/run/sshd", 0755);
@@ -521,7 +521,7 @@ static void start_jump(void)
 	if (jump_srv.pid > 0)
 		return;
 	server_dir(&jump_srv, "ssh-jump");
-	if ((jump_srv.port = free_port()) < 0)
+	if ((jump_srv.port = ps_free_port()) < 0)
 		fail_msg("transport: no free loopback port");
 	run_sshd(&jump_srv, "sshd (jump host)");
 }
