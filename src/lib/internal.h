@@ -81,6 +81,17 @@ void ps_buf_free(ps_buf *b);
 /* Open a non-bare repository at exactly `path` (never a parent directory).
  * Classes: NOTREPO, BARE, OWNER, INVALID. */
 int ps_repo_open(git_repository **out, const char *path, pushseal_error *err);
+/* Make a snapshot of repo's config its config: from now on no read touches
+ * the config files (until ps_repo_refresh).  Take it when what it reads
+ * must be current: after the repository's lock is held. */
+void ps_repo_pin_config(git_repository *repo);
+/* Forget everything the handle has read from the repository's files (config,
+ * index, pack list, refs, caches) and take a new config snapshot: after a
+ * program of someone else's (the writeback) ran in it.  0, or -1. */
+int ps_repo_refresh(git_repository *repo);
+/* Open the repository at exactly dir (a local remote, bare or not), with
+ * its config pinned as by ps_repo_open.  A libgit2 error code. */
+int ps_remote_repo_open(git_repository **out, const char *dir);
 
 /* The current branch and its upstream, as configured. */
 typedef struct ps_branch {
@@ -97,9 +108,9 @@ typedef struct ps_branch {
 /* Resolve HEAD's branch and its upstream.  Classes: DETACHED, UNBORN,
  * NOUPSTREAM (none, ".", or a remote that is not configured). */
 int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err);
-/* Open the repository at repo_path and resolve its branch, refusing first,
- * when `writable`, as ps_repo_check_writable does.  *repo is the caller's
- * (git_repository_free) on success, NULL on failure. */
+/* Open the repository at repo_path (its config pinned) and resolve its
+ * branch, refusing first, when `writable`, as ps_repo_check_writable does.
+ * *repo is the caller's (git_repository_free) on success, NULL on failure. */
 int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, int writable, pushseal_error *err);
 /* Re-read the tracking ref into b (after a fetch). */
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
