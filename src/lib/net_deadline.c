@@ -130,6 +130,14 @@ static int holds_pack_files(void)
 	return found;
 }
 
+/* Set in a child that started libgit2 afresh (ps_deadline_child_fresh). */
+static int child_fresh;
+
+int ps_deadline_child_fresh(void)
+{
+	return child_fresh;
+}
+
 static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, int owner_validation,
 	int tls, ps_child_fn fn, void *payload)
 {
@@ -160,6 +168,7 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	 * parent's state is clean to keep, and keeping it saves re-reading the
 	 * CA bundle (most of a stable tick's CPU: bench/README.md). */
 	fresh = tls || holds_pack_files();
+	child_fresh = fresh;
 	/* keep 0, 1, 2 and our pipe; everything else (the flock, libgit2's
 	 * pack files, the parent's sockets) is not ours */
 	if (wfd != 3) {
