@@ -142,6 +142,14 @@ typedef int (*ps_child_fn)(ps_buf *out, void *payload, pushseal_error *err);
  * Returns fn's result, or PUSHSEAL_E_TIMEOUT / PUSHSEAL_E_INTERNAL. */
 int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, int tls, const char *what,
 	pushseal_error *err);
+/* Does this process hold pack files open (a descriptor on objects/pack/)? */
+int ps_holds_pack_files(void);
+/* Before forking a network child: a handle kept open across steps holds
+ * the pack files it read objects from, and a child that inherits them must
+ * start libgit2 afresh (and open the repository again).  So the handle
+ * drops its object database (git_repository__cleanup, its pinned config
+ * kept) when this process holds packs: the child then starts cheaply. */
+void ps_repo_drop_packs(git_repository *repo);
 /* In the child: did it start libgit2 afresh?  Then a git_repository * it
  * inherited from the parent is unusable (its packs point at descriptors
  * the child closed, and libgit2's global state was rebuilt under it): the

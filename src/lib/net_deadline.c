@@ -108,7 +108,7 @@ static void fresh_libgit2(git_buf *paths, int owner_validation)
 /* Does this process hold libgit2's pack files open (the parent read
  * objects before forking us)?  Its cache would then point at descriptors
  * we are about to close. */
-static int holds_pack_files(void)
+int ps_holds_pack_files(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -167,7 +167,7 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	 * and a pack cache over closed descriptors is unusable.  Otherwise the
 	 * parent's state is clean to keep, and keeping it saves re-reading the
 	 * CA bundle (most of a stable tick's CPU: bench/README.md). */
-	fresh = tls || holds_pack_files();
+	fresh = tls || ps_holds_pack_files();
 	child_fresh = fresh;
 	/* keep 0, 1, 2 and our pipe; everything else (the flock, libgit2's
 	 * pack files, the parent's sockets) is not ours */

@@ -256,6 +256,7 @@ int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, in
 	int rc;
 	if (ps_remote_resolve_url(job.url, sizeof(job.url), NULL, 0, repo, remote, 0) < 0)
 		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", remote);
+	ps_repo_drop_packs(repo);
 	rc = ps_deadline_run(&plan, fetch_in_child, &job, deadline_ms, ps_url_may_tls(job.url), "fetch", err);
 	ps_test_hook("FETCH_TRANSFERRED"); /* test-only: a death after the transfer */
 	body = plan.ptr ? plan.ptr : (char *)"";

@@ -202,6 +202,7 @@ static int push_local_attempt(int *moved, push_job *job, ps_buf *said, git_repos
 	int rc;
 	memset(&journal, 0, sizeof(journal));
 	if ((rc = ps_push_local_pack_dir(job->pack_dir, sizeof(job->pack_dir), &journal, job->remote_repo, err)) == 0) {
+		ps_repo_drop_packs(repo);
 		rc = ps_deadline_run(said, push_in_child, job, deadline_ms, 0, "push", err);
 		ps_test_hook("PACK_WRITTEN"); /* test-only: a death with the pack not yet published */
 		ps_push_local_pack_publish(job->remote_repo, job->pack_dir, rc == 0);
@@ -250,6 +251,7 @@ int ps_push(pushseal_change *out, git_repository *repo, const char *repo_path, p
 	 * is tried again from its new value, a few times */
 	for (int attempt = 0;; attempt++) {
 		if (!remote_dir[0]) {
+			ps_repo_drop_packs(repo);
 			rc = ps_deadline_run(&said, push_in_child, &job,
 				ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), ps_url_may_tls(job.url),
 				"push", err);
