@@ -116,7 +116,7 @@ static int check_sealable(tick_repo *t, pushseal_error *err)
 /* The behind guard (C-16) alone: fetch, count, pull when behind (or rebase,
  * by policy).  Fills r; returns 0, or the class that made it skip
  * (r->skipped = PUSHSEAL_SKIP_BEHIND). */
-static int catch_up(pushseal_report *r, tick_repo *t, const pushseal_cycle_options *o, int dry_run)
+static int ps_cycle_catch_up(pushseal_report *r, tick_repo *t, const pushseal_cycle_options *o, int dry_run)
 {
 	pushseal_error e;
 	int rc;
@@ -167,13 +167,13 @@ static int is_sealed(tick_repo *t)
 
 /* The cycle without taking the lock (the caller holds it).  With
  * caught_up, the behind guard already ran and filled r->behind. */
-static int cycle_locked(pushseal_report *r, tick_repo *t, const pushseal_cycle_options *o, int caught_up)
+static int ps_cycle_locked(pushseal_report *r, tick_repo *t, const pushseal_cycle_options *o, int caught_up)
 {
 	pushseal_error e;
 	int rc;
 
 	/* the behind guard (C-16): never write on top of a stale branch */
-	if (!caught_up && (rc = catch_up(r, t, o, 0)) < 0)
+	if (!caught_up && (rc = ps_cycle_catch_up(r, t, o, 0)) < 0)
 		return rc;
 	if (r->skipped != PUSHSEAL_SKIP_NONE)
 		return r->error.klass;
@@ -231,7 +231,7 @@ static int cycle_locked(pushseal_report *r, tick_repo *t, const pushseal_cycle_o
 /* What is still unpushed after a tick, and since when: for the metrics a
  * timer exports (the backlog must never grow past one run's worth).  The
  * branch is read again: this runs after everything else. */
-static void measure_backlog(pushseal_report *r, git_repository *repo)
+static void ps_measure_backlog(pushseal_report *r, git_repository *repo)
 {
 	git_revwalk *walk = NULL;
 	pushseal_error e;
@@ -273,7 +273,7 @@ static int lock_or_skip(int *fd, pushseal_report *out, git_repository *repo, int
 	if (rc < 0) {
 		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_BEHIND, rc, &e);
 		measure_ahead(out, repo);
-		measure_backlog(out, repo);
+		ps_measure_backlog(out, repo);
 		return rc;
 	}
 	ps_repo_pin_config(repo);
@@ -304,8 +304,8 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 	if ((rc = tick_open(&t, repo_path, &e)) < 0)
 		return skip(out, PUSHSEAL_SKIP_BEHIND, rc, &e);
 	if ((rc = lock_or_skip(&fd, out, t.repo, o->lock_wait_ms)) == 0) {
-		rc = cycle_locked(out, &t, o, 0);
-		measure_backlog(out, t.repo);
+		rc = ps_cycle_locked(out, &t, o, 0);
+		ps_measure_backlog(out, t.repo);
 		ps_lock_release(fd);
 	}
 	git_repository_free(t.repo);
@@ -334,7 +334,7 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 		return rc;
 	}
 
-	if (o->remote && (rc = catch_up(out, &t, &o->cycle, o->dry_run)) < 0)
+	if (o->remote && (rc = ps_cycle_catch_up(out, &t, &o->cycle, o->dry_run)) < 0)
 		goto done;
 	/* needs-action: the check says so, or there is an unpushed backlog.  The
 	 * backlog alone must count: a repo with unpushed commits is never clean. */
@@ -365,11 +365,11 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 		goto done;
 	}
 	out->guards &= ~PUSHSEAL_GUARD_BACKLOG; /* the cycle measures it again */
-	rc = cycle_locked(out, &t, &o->cycle, o->remote);
+	rc = ps_cycle_locked(out, &t, &o->cycle, o->remote);
 done:
 	/* a clean repo has no backlog by definition: nothing more to read */
 	if (!o->dry_run && out->skipped != PUSHSEAL_SKIP_CLEAN)
-		measure_backlog(out, t.repo);
+		ps_measure_backlog(out, t.repo);
 	ps_lock_release(fd);
 	git_repository_free(t.repo);
 	return rc;
