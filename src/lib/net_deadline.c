@@ -16,8 +16,14 @@
  * it, with no terminal to prompt on),
  * arms its own alarm, and asks the kernel for a signal when the parent
  * dies; each of those kills the whole group.  It closes every descriptor it
- * inherited (the per-repository flock among them) and starts libgit2 afresh,
- * so no TLS random state is shared between siblings.
+ * inherited (the per-repository flock among them).  It starts libgit2
+ * afresh when it may speak TLS (no TLS random state is shared between
+ * siblings) or when it inherited pack files (libgit2's pack cache would
+ * point at the descriptors it closed), and then opens the repository again
+ * from its path; otherwise it keeps the parent's libgit2 and works on the
+ * parent's repository handle, which holds no descriptor: the parent drops
+ * its packs before the fork (ps_repo_drop_packs), and config, refs and the
+ * index live in memory.
  */
 #define _GNU_SOURCE
 #include "internal.h"
