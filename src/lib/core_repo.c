@@ -88,19 +88,6 @@ int ps_remote_repo_open(git_repository **out, const char *dir)
 	return rc;
 }
 
-void ps_repo_drop_packs(git_repository *repo)
-{
-	git_config *pinned = NULL;
-	if (!ps_holds_pack_files())
-		return;
-	/* the same snapshot again: only the packs must go, nothing is re-read */
-	git_repository_config(&pinned, repo);
-	git_repository__cleanup(repo);
-	if (pinned)
-		git_repository_set_config(repo, pinned);
-	git_config_free(pinned);
-}
-
 int ps_repo_refresh(git_repository *repo)
 {
 	/* drops the config (and the core.* values libgit2 derived from it), the

@@ -89,8 +89,8 @@ void ps_repo_pin_config(git_repository *repo);
  * index, pack list, refs, caches) and take a new config snapshot: after a
  * program of someone else's (the writeback) ran in it.  0, or -1. */
 int ps_repo_refresh(git_repository *repo);
-/* Open the repository at exactly dir (a local remote, bare or not), with
- * its config pinned as by ps_repo_open.  A libgit2 error code. */
+/* Open the repository at exactly dir (a local remote, bare or not), its
+ * config pinned (ps_repo_pin_config).  A libgit2 error code. */
 int ps_remote_repo_open(git_repository **out, const char *dir);
 
 /* The current branch and its upstream, as configured. */
@@ -366,7 +366,9 @@ void ps_lock_release(int fd);
 /* cycle_commit.c ---------------------------------------------------------- */
 
 /* Stage everything (add -A, ignores respected) and commit it on HEAD with
- * `message`, unless the tree would not change.  *committed says which. */
+ * `message`, unless the tree would not change.  *committed says which.
+ * Runs after the writeback: repo must have been ps_repo_refresh()ed, so
+ * that the index it stages into is the one on disk. */
 int ps_commit_leftovers(int *committed, git_repository *repo, const char *message, pushseal_error *err);
 
 /* core_repo.c: reflog identity -------------------------------------------- */

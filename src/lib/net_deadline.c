@@ -29,6 +29,8 @@
 #include "internal.h"
 #include "seconds.h"
 
+#include <git2/sys/repository.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +136,19 @@ int ps_holds_pack_files(void)
 	}
 	closedir(d);
 	return found;
+}
+
+void ps_repo_drop_packs(git_repository *repo)
+{
+	git_config *pinned = NULL;
+	if (!ps_holds_pack_files())
+		return;
+	/* the same snapshot again: only the packs must go, nothing is re-read */
+	git_repository_config(&pinned, repo);
+	git_repository__cleanup(repo);
+	if (pinned)
+		git_repository_set_config(repo, pinned);
+	git_config_free(pinned);
 }
 
 /* Set in a child that started libgit2 afresh (ps_deadline_child_fresh). */
