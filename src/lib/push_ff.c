@@ -155,6 +155,7 @@ static int refuse_local_hooks(git_repository *r, const char *remote, pushseal_er
 static int push_target(char *url, size_t n, char *local_dir, size_t ln, git_repository *repo, const ps_branch *b,
 	pushseal_error *err)
 {
+	local_dir[0] = '\0';
 	if (strncmp(b->merge, "refs/heads/", 11) != 0 || strcmp(b->merge + 11, b->name) != 0)
 		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
 			"upstream %s does not match branch %s; push.default=simple refuses", b->merge, b->name);
