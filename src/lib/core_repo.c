@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +87,48 @@ int ps_remote_repo_open(git_repository **out, const char *dir)
 	else
 		ps_repo_pin_config(*out);
 	return rc;
+}
+
+static void fnv1a(unsigned long long *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		*h = (*h ^ p[i]) * 1099511628211ULL;
+}
+
+int ps_repo_identity(unsigned long long *out, git_repository *repo)
+{
+	char head[4200];
+	struct stat gitdir, head_st;
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	unsigned long long h = 14695981039346656037ULL;
+	*out = 0;
+	/* the git directory itself (replaced, removed, turned into a gitlink)
+	 * and its HEAD, without which git sees no repository there */
+	snprintf(head, sizeof(head), "%sHEAD", git_repository_path(repo));
+	if (stat(git_repository_path(repo), &gitdir) != 0 || stat(head, &head_st) != 0)
+		return -1;
+	fnv1a(&h, &gitdir.st_dev, sizeof(gitdir.st_dev));
+	fnv1a(&h, &gitdir.st_ino, sizeof(gitdir.st_ino));
+	/* what opening reads from the config; a plain iteration (no regex:
+	 * libgit2 1.5.1 leaks PCRE2 match data on config regexes) */
+	if (git_repository_config_snapshot(&cfg, repo) < 0 || git_config_iterator_new(&it, cfg) < 0) {
+		git_config_free(cfg);
+		return -1;
+	}
+	while (git_config_next(&e, it) == 0) {
+		if (strncasecmp(e->name, "extensions.", 11) != 0 && strcasecmp(e->name, "core.bare") != 0 &&
+		    strcasecmp(e->name, "core.worktree") != 0 && strcasecmp(e->name, "core.repositoryformatversion") != 0)
+			continue;
+		fnv1a(&h, e->name, strlen(e->name) + 1);
+		fnv1a(&h, e->value ? e->value : "", e->value ? strlen(e->value) + 1 : 1);
+	}
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	*out = h;
+	return 0;
 }
 
 int ps_repo_refresh(git_repository *repo)

@@ -41,14 +41,28 @@ static int skip(pushseal_report *r, pushseal_skip why, int rc, const pushseal_er
  * is a snapshot taken once the repository's lock is held (ps_repo_pin_config).
  * A step that changes what the handle has read says so: our own pull moves
  * the branch (has_branch = 0: read it again), a program of the caller's
- * (the check, the writeback) may change anything (ps_repo_refresh). */
+ * (the check, the writeback) may change anything (after_callers_program). */
 typedef struct tick_repo {
-	git_repository *repo;
+	git_repository *repo;  /* NULL when it could not be opened again (gone_*) */
 	const char *path;   /* the caller's: the writeback's and the check's argument,
 	                       and what a network child opens again when it must */
 	ps_branch b;        /* HEAD's branch and its upstream... */
 	int has_branch;     /* ...current when set; 0: read it again before use */
+	unsigned long long identity; /* ps_repo_identity before the caller's program ran */
+	int gone_rc;        /* why the repository could not be opened again */
+	pushseal_error gone_err;
 } tick_repo;
+
+
+/* The repository, or why there is none any more (as opening it would say). */
+static int repo_now(tick_repo *t, pushseal_error *err)
+{
+	if (t->repo)
+		return 0;
+	if (err)
+		*err = t->gone_err;
+	return t->gone_rc;
+}
 
 /* The branch as the next step must see it. */
 static int branch_now(tick_repo *t, pushseal_error *err)
@@ -56,6 +70,8 @@ static int branch_now(tick_repo *t, pushseal_error *err)
 	int rc;
 	if (t->has_branch)
 		return 0;
+	if ((rc = repo_now(t, err)) < 0)
+		return rc;
 	if ((rc = ps_branch_resolve(&t->b, t->repo, err)) == 0)
 		t->has_branch = 1;
 	return rc;
@@ -65,12 +81,32 @@ static int branch_now(tick_repo *t, pushseal_error *err)
  * committed, switched the branch, changed the config or the index, even
  * repacked.  Nothing read before it may be used after it: the handle forgets
  * all it read from the files (ps_repo_refresh: a new config snapshot, the
- * index, the pack list, ...) and the branch is read again.  Cheaper than
- * opening the repository again, and exactly as current. */
+ * index, the pack list, ...) and the branch is read again.  What libgit2
+ * reads only at open (the git directory, core.bare, core.worktree, the
+ * format and its extensions) a refresh cannot renew: when the program
+ * changed that (ps_repo_identity), or removed the repository, it is opened
+ * again from its path, as every step did before, and a failure to open it
+ * is what the later steps report. */
+static void before_callers_program(tick_repo *t)
+{
+	t->identity = 0;
+	if (t->repo)
+		ps_repo_identity(&t->identity, t->repo);
+}
+
 static void after_callers_program(tick_repo *t)
 {
-	ps_repo_refresh(t->repo);
+	unsigned long long now;
 	t->has_branch = 0;
+	if (!t->repo)
+		return; /* already gone: stays so */
+	ps_repo_refresh(t->repo);
+	if (ps_repo_identity(&now, t->repo) == 0 && now == t->identity)
+		return;
+	git_repository_free(t->repo);
+	t->repo = NULL;
+	if ((t->gone_rc = ps_repo_open(&t->repo, t->path, &t->gone_err)) == 0)
+		ps_repo_pin_config(t->repo);
 }
 
 /* pushseal_count_local_ahead on the open repository: the branch as it is
@@ -194,6 +230,7 @@ static int ps_cycle_locked(pushseal_report *r, tick_repo *t, const pushseal_cycl
 		int failed;
 		r->wrote = 1;
 		r->actions |= PUSHSEAL_ACT_WRITEBACK;
+		before_callers_program(t);
 		failed = o->writeback(t->path, o->writeback_payload) != 0;
 		after_callers_program(t);
 		if (failed) {
@@ -202,7 +239,8 @@ static int ps_cycle_locked(pushseal_report *r, tick_repo *t, const pushseal_cycl
 			note(r, PUSHSEAL_E_WRITEBACK, &e);
 		} else if (o->commit_message) {
 			int committed = 0;
-			if ((rc = ps_commit_leftovers(&committed, t->repo, o->commit_message, &e)) < 0)
+			if ((rc = repo_now(t, &e)) < 0 ||
+			    (rc = ps_commit_leftovers(&committed, t->repo, o->commit_message, &e)) < 0)
 				note(r, rc, &e);
 			if (committed)
 				r->actions |= PUSHSEAL_ACT_COMMIT;
@@ -239,7 +277,7 @@ static void ps_measure_backlog(pushseal_report *r, git_repository *repo)
 	git_oid id;
 	r->backlog = 0;
 	r->oldest_unpushed = 0;
-	if (ps_branch_resolve(&b, repo, &e) == 0 && b.has_tracking && !git_oid_equal(&b.head, &b.tracking_oid) &&
+	if (repo && ps_branch_resolve(&b, repo, &e) == 0 && b.has_tracking && !git_oid_equal(&b.head, &b.tracking_oid) &&
 	    ps_count_between(&r->backlog, repo, &b.head, &b.tracking_oid, &e) == 0 && r->backlog > 0 &&
 	    git_revwalk_new(&walk, repo) == 0 && git_revwalk_push(walk, &b.head) == 0 &&
 	    git_revwalk_hide(walk, &b.tracking_oid) == 0) {
@@ -266,17 +304,17 @@ static void report_init(pushseal_report *r)
  * holds it) with what waits unpushed all the same (read-only).  Once it is
  * held, the config is read (pinned): the run that held the lock before us
  * may have changed it while we waited. */
-static int lock_or_skip(int *fd, pushseal_report *out, git_repository *repo, int wait_ms)
+static int lock_or_skip(int *fd, pushseal_report *out, tick_repo *t, int wait_ms)
 {
 	pushseal_error e;
-	int rc = ps_lock_acquire(fd, git_repository_path(repo), wait_ms, &e);
+	int rc = ps_lock_acquire(fd, git_repository_path(t->repo), wait_ms, &e);
 	if (rc < 0) {
 		skip(out, rc == PUSHSEAL_E_LOCKED ? PUSHSEAL_SKIP_LOCKED : PUSHSEAL_SKIP_BEHIND, rc, &e);
-		measure_ahead(out, repo);
-		ps_measure_backlog(out, repo);
+		measure_ahead(out, t->repo);
+		ps_measure_backlog(out, t->repo);
 		return rc;
 	}
-	ps_repo_pin_config(repo);
+	ps_repo_pin_config(t->repo);
 	return 0;
 }
 
@@ -303,7 +341,7 @@ int pushseal_cycle_run(pushseal_report *out, const char *repo_path,
 		return note(out, rc, &e);
 	if ((rc = tick_open(&t, repo_path, &e)) < 0)
 		return skip(out, PUSHSEAL_SKIP_BEHIND, rc, &e);
-	if ((rc = lock_or_skip(&fd, out, t.repo, o->lock_wait_ms)) == 0) {
+	if ((rc = lock_or_skip(&fd, out, &t, o->lock_wait_ms)) == 0) {
 		rc = ps_cycle_locked(out, &t, o, 0);
 		ps_measure_backlog(out, t.repo);
 		ps_lock_release(fd);
@@ -329,7 +367,7 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 		return skip(out, o->dry_run ? PUSHSEAL_SKIP_NONE : PUSHSEAL_SKIP_BEHIND, rc, &e);
 	if (o->dry_run)
 		ps_repo_pin_config(t.repo); /* status takes no lock */
-	else if ((rc = lock_or_skip(&fd, out, t.repo, o->cycle.lock_wait_ms)) < 0) {
+	else if ((rc = lock_or_skip(&fd, out, &t, o->cycle.lock_wait_ms)) < 0) {
 		git_repository_free(t.repo);
 		return rc;
 	}
@@ -347,9 +385,12 @@ int pushseal_tick_repo(pushseal_report *out, const char *repo_path,
 	}
 	out->ahead_measured = 1;
 	out->needs_action = out->ahead > 0;
-	if (!out->needs_action && o->check && o->check(repo_path, o->check_payload) != 0) {
-		out->needs_action = 1;
-		after_callers_program(&t); /* the cycle follows: nothing read before the check */
+	if (!out->needs_action && o->check) {
+		before_callers_program(&t);
+		if (o->check(repo_path, o->check_payload) != 0) {
+			out->needs_action = 1;
+			after_callers_program(&t); /* the cycle follows: nothing read before the check */
+		}
 	}
 	if (out->ahead > 0)
 		out->guards |= PUSHSEAL_GUARD_BACKLOG;

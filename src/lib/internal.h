@@ -89,6 +89,12 @@ void ps_repo_pin_config(git_repository *repo);
  * index, pack list, refs, caches) and take a new config snapshot: after a
  * program of someone else's (the writeback) ran in it.  0, or -1. */
 int ps_repo_refresh(git_repository *repo);
+/* A fingerprint of what libgit2 reads about a repository only when it opens
+ * it: its git directory (which directory, that HEAD is there), core.bare,
+ * core.worktree, the format version and extensions.  When a program of
+ * the caller's changed it, a refreshed handle is not the repository git
+ * would now see there: open it again.  0, or -1 (no git directory). */
+int ps_repo_identity(unsigned long long *out, git_repository *repo);
 /* Open the repository at exactly dir (a local remote, bare or not), its
  * config pinned (ps_repo_pin_config).  A libgit2 error code. */
 int ps_remote_repo_open(git_repository **out, const char *dir);
