@@ -1,11 +1,14 @@
 /* Opening a repository and finding the current branch's upstream. */
 #include "internal.h"
 
+#include <git2/sys/repository.h>
+
 #include <dirent.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +25,19 @@ static int owner_error(pushseal_error *err, const char *path)
 		"%s: repository is owned by uid %ld, not by the current user (uid %ld); "
 		"git refuses it too unless it is listed in safe.directory",
 		path, (long)st.st_uid, (long)geteuid());
+}
+
+/* A live libgit2 config re-stats every config file on every get: a stable
+ * tick stat()ed ~/.gitconfig 83 times.  A snapshot, made the repository's
+ * own config, serves every read (ours, and libgit2's: user.email, core.*,
+ * remote lookups) from memory.  A config that cannot be read stays live,
+ * so that the step that reads it reports it as before. */
+void ps_repo_pin_config(git_repository *repo)
+{
+	git_config *snap = NULL;
+	if (git_repository_config_snapshot(&snap, repo) == 0)
+		git_repository_set_config(repo, snap);
+	git_config_free(snap);
 }
 
 int ps_repo_open(git_repository **out, const char *path, pushseal_error *err)
@@ -63,6 +79,70 @@ int ps_repo_open(git_repository **out, const char *path, pushseal_error *err)
 	return 0;
 }
 
+int ps_remote_repo_open(git_repository **out, const char *dir)
+{
+	int rc = git_repository_open_ext(out, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (rc < 0)
+		*out = NULL;
+	else
+		ps_repo_pin_config(*out);
+	return rc;
+}
+
+static void fnv1a(unsigned long long *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		*h = (*h ^ p[i]) * 1099511628211ULL;
+}
+
+int ps_repo_identity(unsigned long long *out, git_repository *repo)
+{
+	char head[4200];
+	struct stat gitdir, head_st;
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	unsigned long long h = 14695981039346656037ULL;
+	*out = 0;
+	/* the git directory itself (replaced, removed, turned into a gitlink)
+	 * and its HEAD, without which git sees no repository there */
+	snprintf(head, sizeof(head), "%sHEAD", git_repository_path(repo));
+	if (stat(git_repository_path(repo), &gitdir) != 0 || stat(head, &head_st) != 0)
+		return -1;
+	fnv1a(&h, &gitdir.st_dev, sizeof(gitdir.st_dev));
+	fnv1a(&h, &gitdir.st_ino, sizeof(gitdir.st_ino));
+	/* what opening reads from the config; a plain iteration (no regex:
+	 * libgit2 1.5.1 leaks PCRE2 match data on config regexes) */
+	if (git_repository_config_snapshot(&cfg, repo) < 0 || git_config_iterator_new(&it, cfg) < 0) {
+		git_config_free(cfg);
+		return -1;
+	}
+	while (git_config_next(&e, it) == 0) {
+		if (strncasecmp(e->name, "extensions.", 11) != 0 && strcasecmp(e->name, "core.bare") != 0 &&
+		    strcasecmp(e->name, "core.worktree") != 0 && strcasecmp(e->name, "core.repositoryformatversion") != 0)
+			continue;
+		fnv1a(&h, e->name, strlen(e->name) + 1);
+		fnv1a(&h, e->value ? e->value : "", e->value ? strlen(e->value) + 1 : 1);
+	}
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	*out = h;
+	return 0;
+}
+
+int ps_repo_refresh(git_repository *repo)
+{
+	/* drops the config (and the core.* values libgit2 derived from it), the
+	 * index, the object database (its pack list and pack descriptors), the
+	 * ref database and the object and attribute caches; each is read again
+	 * from the files when next used */
+	if (git_repository__cleanup(repo) < 0)
+		return -1;
+	ps_repo_pin_config(repo);
+	return 0;
+}
+
 static int config_string(char *dst, size_t n, git_config *cfg, const char *key)
 {
 	git_buf buf = GIT_BUF_INIT;
@@ -80,6 +160,8 @@ static int config_string(char *dst, size_t n, git_config *cfg, const char *key)
 int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, int writable, pushseal_error *err)
 {
 	int rc = ps_repo_open(repo, repo_path, err);
+	if (rc == 0)
+		ps_repo_pin_config(*repo);
 	if (rc == 0 && ((writable && (rc = ps_repo_check_writable(*repo, err)) < 0) ||
 	                (rc = ps_branch_resolve(b, *repo, err)) < 0)) {
 		git_repository_free(*repo);
@@ -90,16 +172,9 @@ int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, i
 
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err)
 {
-	git_reference *ref = NULL, *resolved = NULL;
 	(void)err;
-	b->has_tracking = 0;
-	if (git_reference_lookup(&ref, repo, b->tracking) == 0 &&
-	    git_reference_resolve(&resolved, ref) == 0) {
-		git_oid_cpy(&b->tracking_oid, git_reference_target(resolved));
-		b->has_tracking = 1;
-	}
-	git_reference_free(resolved);
-	git_reference_free(ref);
+	/* one read of the ref (lookup, then resolve, read a direct ref twice) */
+	b->has_tracking = git_reference_name_to_id(&b->tracking_oid, repo, b->tracking) == 0;
 	return 0;
 }
 

@@ -11,6 +11,42 @@ static int no_tracking(const ps_branch *b, pushseal_error *err)
 		"no tracking ref %s for branch %s (never fetched, or the upstream is gone)", b->tracking, b->name);
 }
 
+int ps_count_local(size_t *out, git_repository *repo, const ps_branch *b, pushseal_error *err)
+{
+	int rc;
+	*out = 0;
+	if (!b->has_tracking)
+		return no_tracking(b, err);
+	if ((rc = ps_count_between(out, repo, &b->head, &b->tracking_oid, err)) < 0)
+		*out = 0;
+	return rc;
+}
+
+int ps_count_remote(size_t *out, git_repository *repo, const char *repo_path, ps_branch *b,
+	const pushseal_options *opts, pushseal_error *err)
+{
+	pushseal_error fetch_err;
+	int fetch_rc, rc;
+
+	ps_error_clear(&fetch_err);
+	*out = 0;
+	fetch_rc = ps_fetch(repo, repo_path, b->remote,
+		ps_deadline_ms(opts ? opts->fetch_deadline_ms : 0, FETCH_DEFAULT_MS), &fetch_err);
+	/* the fetch may have moved (or pruned) the tracking ref: read it again */
+	ps_branch_reload_tracking(b, repo, err);
+	if (!b->has_tracking)
+		rc = fetch_rc < 0 ? fetch_rc : no_tracking(b, err);
+	else
+		rc = ps_count_between(out, repo, &b->tracking_oid, &b->head, err);
+	if (rc < 0)
+		*out = 0;
+	else if (fetch_rc < 0)
+		rc = fetch_rc; /* counted, but against the last-fetched ref */
+	if (fetch_rc < 0 && err && (rc == fetch_rc))
+		*err = fetch_err;
+	return rc;
+}
+
 int pushseal_count_local_ahead(size_t *out, const char *repo_path, pushseal_error *err)
 {
 	git_repository *repo = NULL;
@@ -21,10 +57,7 @@ int pushseal_count_local_ahead(size_t *out, const char *repo_path, pushseal_erro
 	*out = 0;
 	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) != 0)
 		return rc;
-	if (!b.has_tracking)
-		rc = no_tracking(&b, err);
-	else
-		rc = ps_count_between(out, repo, &b.head, &b.tracking_oid, err);
+	rc = ps_count_local(out, repo, &b, err);
 	git_repository_free(repo);
 	return rc;
 }
@@ -33,30 +66,16 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	const pushseal_options *opts, pushseal_error *err)
 {
 	git_repository *repo = NULL;
-	pushseal_error fetch_err;
 	ps_branch b;
-	int fetch_rc, rc;
+	int rc;
 
 	ps_error_clear(err);
-	ps_error_clear(&fetch_err);
 	*out = 0;
 	if ((rc = ps_net_options_check(opts, err)) < 0)
 		return rc;
 	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) != 0)
 		return rc;
-	fetch_rc = ps_fetch(repo, repo_path, b.remote,
-		ps_deadline_ms(opts ? opts->fetch_deadline_ms : 0, FETCH_DEFAULT_MS), &fetch_err);
-	ps_branch_reload_tracking(&b, repo, err);
-	if (!b.has_tracking)
-		rc = fetch_rc < 0 ? fetch_rc : no_tracking(&b, err);
-	else
-		rc = ps_count_between(out, repo, &b.tracking_oid, &b.head, err);
-	if (rc < 0)
-		*out = 0;
-	else if (fetch_rc < 0)
-		rc = fetch_rc; /* counted, but against the last-fetched ref */
-	if (fetch_rc < 0 && err && (rc == fetch_rc))
-		*err = fetch_err;
+	rc = ps_count_remote(out, repo, repo_path, &b, opts, err);
 	git_repository_free(repo);
 	return rc;
 }

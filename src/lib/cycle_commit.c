@@ -16,9 +16,8 @@ static int not_skip_worktree(const char *path, const char *matched, void *payloa
 	return e && (e->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE) ? 1 : 0;
 }
 
-int ps_commit_leftovers(int *committed, const char *repo_path, const char *message, pushseal_error *err)
+int ps_commit_leftovers(int *committed, git_repository *repo, const char *message, pushseal_error *err)
 {
-	git_repository *repo = NULL;
 	git_index *index = NULL;
 	git_commit *parent = NULL;
 	git_tree *tree = NULL;
@@ -28,8 +27,6 @@ int ps_commit_leftovers(int *committed, const char *repo_path, const char *messa
 	int rc;
 
 	*committed = 0;
-	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
-		return rc;
 	if ((rc = ps_repo_check_writable(repo, err)) < 0 || (rc = ps_branch_resolve(&b, repo, err)) < 0)
 		goto done;
 	if (git_repository_index(&index, repo) < 0) {
@@ -68,6 +65,5 @@ done:
 	git_tree_free(tree);
 	git_commit_free(parent);
 	git_index_free(index);
-	git_repository_free(repo);
 	return rc;
 }

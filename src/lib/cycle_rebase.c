@@ -134,17 +134,15 @@ static int replay(git_oid *tip, git_repository *repo, const ps_branch *b, const 
 	return rc;
 }
 
-int ps_rebase_writer(const char *repo_path, const char *writer_email, pushseal_error *err)
+int ps_rebase_writer(git_repository *repo, const char *writer_email, pushseal_error *err)
 {
-	git_repository *repo = NULL;
 	git_oid *commits = NULL, tip;
 	size_t n = 0;
 	char writer[256], msg[1200];
 	ps_branch b;
 	int rc;
 
-	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
-		return rc;
+	/* the branch as it is now: the fetch and the pull attempt before us took time */
 	if ((rc = ps_repo_check_writable(repo, err)) < 0 || (rc = ps_branch_resolve(&b, repo, err)) < 0 ||
 	    (rc = writer_identity(writer, sizeof(writer), repo, writer_email, err)) < 0)
 		goto done;
@@ -159,6 +157,5 @@ int ps_rebase_writer(const char *repo_path, const char *writer_email, pushseal_e
 	rc = ps_branch_move(repo, &b, &tip, msg, err);
 done:
 	free(commits);
-	git_repository_free(repo);
 	return rc;
 }

@@ -81,6 +81,23 @@ void ps_buf_free(ps_buf *b);
 /* Open a non-bare repository at exactly `path` (never a parent directory).
  * Classes: NOTREPO, BARE, OWNER, INVALID. */
 int ps_repo_open(git_repository **out, const char *path, pushseal_error *err);
+/* Make a snapshot of repo's config its config: from now on no read touches
+ * the config files (until ps_repo_refresh).  Take it when what it reads
+ * must be current: after the repository's lock is held. */
+void ps_repo_pin_config(git_repository *repo);
+/* Forget everything the handle has read from the repository's files (config,
+ * index, pack list, refs, caches) and take a new config snapshot: after a
+ * program of someone else's (the writeback) ran in it.  0, or -1. */
+int ps_repo_refresh(git_repository *repo);
+/* A fingerprint of what libgit2 reads about a repository only when it opens
+ * it: its git directory (which directory, that HEAD is there), core.bare,
+ * core.worktree, the format version and extensions.  When a program of
+ * the caller's changed it, a refreshed handle is not the repository git
+ * would now see there: open it again.  0, or -1 (no git directory). */
+int ps_repo_identity(unsigned long long *out, git_repository *repo);
+/* Open the repository at exactly dir (a local remote, bare or not), its
+ * config pinned (ps_repo_pin_config).  A libgit2 error code. */
+int ps_remote_repo_open(git_repository **out, const char *dir);
 
 /* The current branch and its upstream, as configured. */
 typedef struct ps_branch {
@@ -97,9 +114,9 @@ typedef struct ps_branch {
 /* Resolve HEAD's branch and its upstream.  Classes: DETACHED, UNBORN,
  * NOUPSTREAM (none, ".", or a remote that is not configured). */
 int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err);
-/* Open the repository at repo_path and resolve its branch, refusing first,
- * when `writable`, as ps_repo_check_writable does.  *repo is the caller's
- * (git_repository_free) on success, NULL on failure. */
+/* Open the repository at repo_path (its config pinned) and resolve its
+ * branch, refusing first, when `writable`, as ps_repo_check_writable does.
+ * *repo is the caller's (git_repository_free) on success, NULL on failure. */
 int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, int writable, pushseal_error *err);
 /* Re-read the tracking ref into b (after a fetch). */
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
@@ -131,6 +148,21 @@ typedef int (*ps_child_fn)(ps_buf *out, void *payload, pushseal_error *err);
  * Returns fn's result, or PUSHSEAL_E_TIMEOUT / PUSHSEAL_E_INTERNAL. */
 int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms, int tls, const char *what,
 	pushseal_error *err);
+/* Does this process hold pack files open (a descriptor on objects/pack/)? */
+int ps_holds_pack_files(void);
+/* Before forking a network child: a handle kept open across steps holds
+ * the pack files it read objects from, and a child that inherits them must
+ * start libgit2 afresh (and open the repository again).  So the handle
+ * drops its object database (git_repository__cleanup, its pinned config
+ * kept) when this process holds packs: the child then starts cheaply. */
+void ps_repo_drop_packs(git_repository *repo);
+/* In the child: did it start libgit2 afresh?  Then a git_repository * it
+ * inherited from the parent is unusable (its packs point at descriptors
+ * the child closed, and libgit2's global state was rebuilt under it): the
+ * child opens its own from the path.  Otherwise the parent's handle is
+ * clean to use: it holds no pack descriptor, and nothing else of it is a
+ * descriptor (config, refs and index are read into memory). */
+int ps_deadline_child_fresh(void);
 /* Might a connection to url speak TLS (https, or http, which may redirect)? */
 int ps_url_may_tls(const char *url);
 
@@ -273,8 +305,22 @@ void ps_mkdir_p(const char *dir);
  * then set the ref with reflog_msg.  Classes: WOULD_OVERWRITE, LOCKED. */
 int ps_branch_move(git_repository *repo, const ps_branch *b, const git_oid *to,
 	const char *reflog_msg, pushseal_error *err);
-/* pull_ff's second half, after a fetch: fast-forward to the tracking ref. */
-int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error *err);
+/* pull_ff's second half, after a fetch: fast-forward to the tracking ref
+ * (the branch read again first: the fetch took time). */
+int ps_pull_fetched(pushseal_change *out, git_repository *repo, pushseal_error *err);
+
+/* count_ahead.c: the counts on an open repository and its resolved branch.
+ * ps_count_remote fetches b's remote first and reloads b's tracking ref;
+ * results and classes as pushseal_count_remote_ahead / _local_ahead. */
+int ps_count_local(size_t *out, git_repository *repo, const ps_branch *b, pushseal_error *err);
+int ps_count_remote(size_t *out, git_repository *repo, const char *repo_path, ps_branch *b,
+	const pushseal_options *opts, pushseal_error *err);
+
+/* push_ff.c: pushseal_push_ff on an open repository and its resolved
+ * branch b (whose tracking ref it moves on success, as git does).
+ * repo_path is for a network child that must open the repository again. */
+int ps_push(pushseal_change *out, git_repository *repo, const char *repo_path, ps_branch *b,
+	const pushseal_options *opts, pushseal_error *err);
 
 /* net_push_local.c -------------------------------------------------------- */
 
@@ -291,8 +337,8 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
  * would be refused (push.default=simple's name rule, a local remote's
  * blocking hook), so that a cycle can refuse to write first. */
 int ps_push_check(git_repository *repo, const ps_branch *b, pushseal_error *err);
-int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch_ref, const char *remote_dir,
-	const char *dst, const char *pack_dir, pushseal_error *err);
+int ps_push_local_objects(ps_buf *out, git_repository *local, git_repository *remote, const char *repo_path,
+	const char *branch_ref, const char *remote_dir, const char *dst, const char *pack_dir, pushseal_error *err);
 /* In the parent, before the child: a private directory for the child's
  * pack inside the remote's objects/pack, journaled (j stays open until
  * ps_journal_end) so that a later run removes it if we die. */
@@ -300,8 +346,8 @@ int ps_push_local_pack_dir(char *dir, size_t n, ps_journal *j, git_repository *r
 /* After the child: move its pack (.pack, then .idx) into objects/pack when
  * publish, remove whatever else it left, and the directory. */
 void ps_push_local_pack_publish(git_repository *remote, const char *dir, int publish);
-int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,
-	const char *dst, const char *based, pushseal_error *err);
+int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, git_repository *remote,
+	const char *remote_dir, const char *dst, const char *based, pushseal_error *err);
 /* core_test_hook.c: test-only injection point: runs
  * $PUSHSEAL_TEST_HOOK_<point> if set, with PUSHSEAL_TEST_HOOK_ARG=arg in its
  * environment. */
@@ -314,7 +360,7 @@ void ps_test_hook_arg(const char *point, const char *arg);
  * writer's (author email; NULL: user.email), none is a merge, and each
  * applies cleanly; then move the branch (ps_branch_move).  Class DIVERGED
  * when it refuses, with the reason. */
-int ps_rebase_writer(const char *repo_path, const char *writer_email, pushseal_error *err);
+int ps_rebase_writer(git_repository *repo, const char *writer_email, pushseal_error *err);
 
 /* safety_repo_lock.c ------------------------------------------------------ */
 
@@ -326,23 +372,12 @@ void ps_lock_release(int fd);
 /* cycle_commit.c ---------------------------------------------------------- */
 
 /* Stage everything (add -A, ignores respected) and commit it on HEAD with
- * `message`, unless the tree would not change.  *committed says which. */
-int ps_commit_leftovers(int *committed, const char *repo_path, const char *message, pushseal_error *err);
+ * `message`, unless the tree would not change.  *committed says which.
+ * Runs after the writeback: repo must have been ps_repo_refresh()ed, so
+ * that the index it stages into is the one on disk. */
+int ps_commit_leftovers(int *committed, git_repository *repo, const char *message, pushseal_error *err);
 
-/* cycle_run.c ------------------------------------------------------------- */
-
-/* The cycle without taking the lock (the caller holds it).  With
- * caught_up, the behind guard already ran and filled r->behind. */
-int ps_cycle_locked(pushseal_report *r, const char *repo_path,
-	const pushseal_cycle_options *o, int caught_up);
-/* The behind guard (C-16) alone: fetch, count, pull when behind (or rebase,
- * by policy).  Fills r; returns 0, or the class that made it skip
- * (r->skipped = PUSHSEAL_SKIP_BEHIND). */
-int ps_cycle_catch_up(pushseal_report *r, const char *repo_path, const pushseal_cycle_options *o, int dry_run);
-/* Fill r->backlog and r->oldest_unpushed from the repository as it is now. */
-void ps_measure_backlog(pushseal_report *r, const char *repo_path);
-/* Open the repo just long enough to find its .git directory. */
-int ps_repo_gitdir(char *dst, size_t n, const char *repo_path, pushseal_error *err);
+/* core_repo.c: reflog identity -------------------------------------------- */
 
 /* The current identity for reflog entries, falling back to "pushseal". */
 int ps_signature(git_signature **out, git_repository *repo);

@@ -16,12 +16,20 @@
  * it, with no terminal to prompt on),
  * arms its own alarm, and asks the kernel for a signal when the parent
  * dies; each of those kills the whole group.  It closes every descriptor it
- * inherited (the per-repository flock among them) and starts libgit2 afresh,
- * so no TLS random state is shared between siblings.
+ * inherited (the per-repository flock among them).  It starts libgit2
+ * afresh when it may speak TLS (no TLS random state is shared between
+ * siblings) or when it inherited pack files (libgit2's pack cache would
+ * point at the descriptors it closed), and then opens the repository again
+ * from its path; otherwise it keeps the parent's libgit2 and works on the
+ * parent's repository handle, which holds no descriptor: the parent drops
+ * its packs before the fork (ps_repo_drop_packs), and config, refs and the
+ * index live in memory.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 #include "seconds.h"
+
+#include <git2/sys/repository.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -108,7 +116,7 @@ static void fresh_libgit2(git_buf *paths, int owner_validation)
 /* Does this process hold libgit2's pack files open (the parent read
  * objects before forking us)?  Its cache would then point at descriptors
  * we are about to close. */
-static int holds_pack_files(void)
+int ps_holds_pack_files(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -128,6 +136,27 @@ static int holds_pack_files(void)
 	}
 	closedir(d);
 	return found;
+}
+
+void ps_repo_drop_packs(git_repository *repo)
+{
+	git_config *pinned = NULL;
+	if (!ps_holds_pack_files())
+		return;
+	/* the same snapshot again: only the packs must go, nothing is re-read */
+	git_repository_config(&pinned, repo);
+	git_repository__cleanup(repo);
+	if (pinned)
+		git_repository_set_config(repo, pinned);
+	git_config_free(pinned);
+}
+
+/* Set in a child that started libgit2 afresh (ps_deadline_child_fresh). */
+static int child_fresh;
+
+int ps_deadline_child_fresh(void)
+{
+	return child_fresh;
 }
 
 static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, int owner_validation,
@@ -159,7 +188,8 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	 * and a pack cache over closed descriptors is unusable.  Otherwise the
 	 * parent's state is clean to keep, and keeping it saves re-reading the
 	 * CA bundle (most of a stable tick's CPU: bench/README.md). */
-	fresh = tls || holds_pack_files();
+	fresh = tls || ps_holds_pack_files();
+	child_fresh = fresh;
 	/* keep 0, 1, 2 and our pipe; everything else (the flock, libgit2's
 	 * pack files, the parent's sockets) is not ours */
 	if (wfd != 3) {

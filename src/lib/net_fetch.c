@@ -32,7 +32,8 @@ void ps_remote_callbacks_init(git_remote_callbacks *cbs)
 }
 
 typedef struct fetch_job {
-	const char *repo_path;
+	git_repository *repo;    /* the parent's handle, which the child inherits */
+	const char *repo_path;   /* ...or opens again, when it had to start libgit2 afresh */
 	const char *remote;
 	char url[4096];          /* resolved as git resolves it (net_remote_url.c) */
 } fetch_job;
@@ -131,7 +132,7 @@ static int need_download(git_remote *remote, git_odb *odb, const git_remote_head
 static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 {
 	fetch_job *job = payload;
-	git_repository *repo = NULL;
+	git_repository *own = NULL, *repo = job->repo;
 	git_remote *remote = NULL;
 	git_odb *odb = NULL;
 	git_remote_callbacks cbs;
@@ -139,8 +140,12 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
-		return rc;
+	if (ps_deadline_child_fresh()) {
+		if ((rc = ps_repo_open(&own, job->repo_path, err)) < 0)
+			return rc;
+		ps_repo_pin_config(own);
+		repo = own;
+	}
 	if (git_remote_lookup(&remote, repo, job->remote) < 0 || git_remote_set_instance_url(remote, job->url) < 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", job->remote);
 		goto done;
@@ -193,7 +198,7 @@ done:
 	if (remote)
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
-	git_repository_free(repo);
+	git_repository_free(own);
 	return rc;
 }
 
@@ -245,12 +250,13 @@ static int apply_plan(git_repository *repo, const char *remote, char *plan, push
 int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, int deadline_ms,
 	pushseal_error *err)
 {
-	fetch_job job = { repo_path, remote, "" };
+	fetch_job job = { repo, repo_path, remote, "" };
 	ps_buf plan = { 0 };
 	char *body;
 	int rc;
 	if (ps_remote_resolve_url(job.url, sizeof(job.url), NULL, 0, repo, remote, 0) < 0)
 		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", remote);
+	ps_repo_drop_packs(repo);
 	rc = ps_deadline_run(&plan, fetch_in_child, &job, deadline_ms, ps_url_may_tls(job.url), "fetch", err);
 	ps_test_hook("FETCH_TRANSFERRED"); /* test-only: a death after the transfer */
 	body = plan.ptr ? plan.ptr : (char *)"";

@@ -177,22 +177,30 @@ static int checked_out_in_remote(git_repository *remote, const char *dst)
 /* The child's half: check, then copy what the remote lacks into its object
  * store (a new pack: no lock is taken).  Says "up-to-date", or the remote
  * value it based the copy on ("based <hex>" or "based -"). */
-int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch_ref, const char *remote_dir,
-	const char *dst, const char *pack_dir, pushseal_error *err)
+int ps_push_local_objects(ps_buf *out, git_repository *local, git_repository *remote, const char *repo_path,
+	const char *branch_ref, const char *remote_dir, const char *dst, const char *pack_dir, pushseal_error *err)
 {
-	git_repository *local = NULL, *remote = NULL;
+	git_repository *own_local = NULL, *own_remote = NULL;
 	git_oid head, old;
-	int has_old, rc;
+	int has_old, rc = 0;
 
-	if ((rc = ps_repo_open(&local, repo_path, err)) < 0)
-		return rc;
+	if (ps_deadline_child_fresh()) {
+		/* the parent's handles are unusable here (ps_deadline_child_fresh) */
+		if ((rc = ps_repo_open(&own_local, repo_path, err)) < 0)
+			return rc;
+		ps_repo_pin_config(own_local);
+		local = own_local;
+	}
 	if (git_reference_name_to_id(&head, local, branch_ref) < 0) {
 		rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot read %s", branch_ref);
 		goto done;
 	}
-	if (git_repository_open_ext(&remote, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-		rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
-		goto done;
+	if (ps_deadline_child_fresh()) {
+		if (ps_remote_repo_open(&own_remote, remote_dir) < 0) {
+			rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
+			goto done;
+		}
+		remote = own_remote;
 	}
 	if (checked_out_in_remote(remote, dst)) {
 		rc = ps_error_set(err, PUSHSEAL_E_REJECTED,
@@ -210,15 +218,14 @@ int ps_push_local_objects(ps_buf *out, const char *repo_path, const char *branch
 		goto done;
 	ps_buf_printf(out, "based %s", has_old ? git_oid_tostr_s(&old) : "-");
 done:
-	git_repository_free(remote);
-	git_repository_free(local);
+	git_repository_free(own_remote);
+	git_repository_free(own_local);
 	return rc;
 }
 
-int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, const char *remote_dir,
-	const char *dst, const char *based, pushseal_error *err)
+int ps_push_local_update(int *moved, git_repository *local, const git_oid *head, git_repository *remote,
+	const char *remote_dir, const char *dst, const char *based, pushseal_error *err)
 {
-	git_repository *remote = NULL;
 	ps_journal journal;
 	ps_ref_lock rl;
 	git_oid based_oid;
@@ -230,8 +237,6 @@ int ps_push_local_update(int *moved, git_repository *local, const git_oid *head,
 	if (!based_none && (strncmp(based, "based ", 6) != 0 || git_oid_fromstr(&based_oid, based + 6) < 0))
 		return ps_error_set(err, PUSHSEAL_E_INTERNAL, "push worker said '%s'", based);
 	memset(&journal, 0, sizeof(journal));
-	if (git_repository_open_ext(&remote, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
 	/* a push of ours killed while it held this remote ref must not block it */
 	ps_journal_recover(git_repository_commondir(remote));
 	ps_test_hook("BEFORE_LOCK");
@@ -267,6 +272,5 @@ done:
 	if (locked)
 		ps_ref_lock_release(&rl);
 	ps_journal_end(&journal);
-	git_repository_free(remote);
 	return rc;
 }

@@ -27,21 +27,23 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 		ps_deadline_ms(opts ? opts->pull_deadline_ms : 0, PULL_DEFAULT_MS), err);
 	if (rc < 0)
 		goto done;
-	rc = ps_pull_fetched(out, repo_path, err);
+	rc = ps_pull_fetched(out, repo, err);
 done:
 	git_repository_free(repo);
 	return rc;
 }
 
-int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error *err)
+int ps_pull_fetched(pushseal_change *out, git_repository *repo, pushseal_error *err)
 {
-	git_repository *repo = NULL;
 	ps_branch b;
 	int rc, ff = 0, ahead = 0;
 
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = ps_branch_open(&repo, &b, repo_path, 1, err)) != 0)
+	/* a fetch takes time, and git may run meanwhile: check again and read
+	 * the branch and its tracking ref as they are now, not as before the
+	 * fetch (the config is the handle's snapshot: no file is re-read) */
+	if ((rc = ps_repo_check_writable(repo, err)) < 0 || (rc = ps_branch_resolve(&b, repo, err)) < 0)
 		return rc;
 	if (!b.has_tracking) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
@@ -68,6 +70,5 @@ int ps_pull_fetched(pushseal_change *out, const char *repo_path, pushseal_error 
 	if ((rc = ps_branch_move(repo, &b, &b.tracking_oid, "pull --ff-only: Fast-forward", err)) == 0 && out)
 		*out = PUSHSEAL_MOVED;
 done:
-	git_repository_free(repo);
 	return rc;
 }

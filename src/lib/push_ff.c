@@ -15,7 +15,9 @@
 #define PUSH_DEFAULT_MS 30000
 
 typedef struct push_job {
-	const char *repo_path;
+	git_repository *repo;     /* the parent's handle, which the child inherits */
+	git_repository *remote_repo; /* ...and, for a local remote, the remote's */
+	const char *repo_path;    /* to open them again in a child that started libgit2 afresh */
 	const char *remote;
 	char refspec[2100];
 	const char *dst;          /* the remote ref we update */
@@ -62,7 +64,7 @@ static int on_update_reference(const char *refname, const char *status, void *pa
 static int push_in_child(ps_buf *out, void *payload, pushseal_error *err)
 {
 	push_job *job = payload;
-	git_repository *repo = NULL;
+	git_repository *own = NULL, *repo = job->repo;
 	git_remote *remote = NULL;
 	git_push_options po;
 	push_seen seen;
@@ -71,12 +73,16 @@ static int push_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	int rc;
 
 	if (job->remote_dir[0])
-		return ps_push_local_objects(out, job->repo_path, job->branch_ref, job->remote_dir, job->dst, job->pack_dir,
-			err);
+		return ps_push_local_objects(out, job->repo, job->remote_repo, job->repo_path, job->branch_ref,
+			job->remote_dir, job->dst, job->pack_dir, err);
 	memset(&seen, 0, sizeof(seen));
 	seen.job = job;
-	if ((rc = ps_repo_open(&repo, job->repo_path, err)) < 0)
-		return rc;
+	if (ps_deadline_child_fresh()) {
+		if ((rc = ps_repo_open(&own, job->repo_path, err)) < 0)
+			return rc;
+		ps_repo_pin_config(own);
+		repo = own;
+	}
 	if (git_remote_lookup(&remote, repo, job->remote) < 0 ||
 	    git_remote_set_instance_pushurl(remote, job->url) < 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", job->remote);
@@ -102,23 +108,20 @@ done:
 	if (remote)
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
-	git_repository_free(repo);
+	git_repository_free(own);
 	return rc;
 }
 
 /* libgit2's local transport never runs the remote's hooks, so a push to a
  * path would bypass a pre-receive or update hook that `git push` obeys.
  * Never report success past a remote's policy: refuse instead. */
-static int refuse_local_hooks(const char *remote_dir, const char *remote, pushseal_error *err)
+static int refuse_local_hooks(git_repository *r, const char *remote, pushseal_error *err)
 {
 	static const char *const blocking[] = { "pre-receive", "update", "proc-receive" };
-	git_repository *r = NULL;
 	git_config *cfg = NULL;
 	git_buf hooks_path = GIT_BUF_INIT;
 	char dir[4200], path[4400];
 	int rc = 0;
-	if (git_repository_open_ext(&r, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return 0; /* not a repository: the push itself says so */
 	/* a run of ours killed between moving a ref here and dropping its lock
 	 * left the lock: clear it on every later tick, push or not */
 	ps_journal_recover(git_repository_commondir(r));
@@ -144,19 +147,35 @@ static int refuse_local_hooks(const char *remote_dir, const char *remote, pushse
 	}
 	git_buf_dispose(&hooks_path);
 	git_config_free(cfg);
-	git_repository_free(r);
 	return rc;
+}
+
+/* push.default=simple's name rule, and the URL git would push to (into
+ * url), with local_dir the remote's path when it is on this machine. */
+static int push_target(char *url, size_t n, char *local_dir, size_t ln, git_repository *repo, const ps_branch *b,
+	pushseal_error *err)
+{
+	local_dir[0] = '\0';
+	if (strncmp(b->merge, "refs/heads/", 11) != 0 || strcmp(b->merge + 11, b->name) != 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
+			"upstream %s does not match branch %s; push.default=simple refuses", b->merge, b->name);
+	if (ps_remote_resolve_url(url, n, local_dir, ln, repo, b->remote, 1) < 0)
+		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' has no URL", b->remote);
+	return 0;
 }
 
 int ps_push_check(git_repository *repo, const ps_branch *b, pushseal_error *err)
 {
+	git_repository *r = NULL;
 	char url[4096], remote_dir[4096];
-	if (strncmp(b->merge, "refs/heads/", 11) != 0 || strcmp(b->merge + 11, b->name) != 0)
-		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM,
-			"upstream %s does not match branch %s; push.default=simple refuses", b->merge, b->name);
-	if (ps_remote_resolve_url(url, sizeof(url), remote_dir, sizeof(remote_dir), repo, b->remote, 1) < 0)
-		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' has no URL", b->remote);
-	return remote_dir[0] ? refuse_local_hooks(remote_dir, b->remote, err) : 0;
+	int rc = push_target(url, sizeof(url), remote_dir, sizeof(remote_dir), repo, b, err);
+	if (rc < 0 || !remote_dir[0])
+		return rc;
+	if (ps_remote_repo_open(&r, remote_dir) < 0)
+		return 0; /* not a repository: the push itself says so */
+	rc = refuse_local_hooks(r, b->remote, err);
+	git_repository_free(r);
+	return rc;
 }
 
 /* git updates refs/remotes/<r>/<b> after a successful push. */
@@ -178,32 +197,28 @@ static int update_tracking(git_repository *repo, ps_branch *b, pushseal_error *e
 /* One try of a push into a local remote: the child packs into our private
  * directory in the remote, we publish the pack, then lock and move the ref. */
 static int push_local_attempt(int *moved, push_job *job, ps_buf *said, git_repository *repo, const ps_branch *b,
-	const char *remote_dir, int deadline_ms, pushseal_error *err)
+	int deadline_ms, pushseal_error *err)
 {
-	git_repository *remote = NULL;
 	ps_journal journal;
 	int rc;
 	memset(&journal, 0, sizeof(journal));
-	if (git_repository_open_ext(&remote, remote_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
-	if ((rc = ps_push_local_pack_dir(job->pack_dir, sizeof(job->pack_dir), &journal, remote, err)) == 0) {
+	if ((rc = ps_push_local_pack_dir(job->pack_dir, sizeof(job->pack_dir), &journal, job->remote_repo, err)) == 0) {
+		ps_repo_drop_packs(repo);
 		rc = ps_deadline_run(said, push_in_child, job, deadline_ms, 0, "push", err);
 		ps_test_hook("PACK_WRITTEN"); /* test-only: a death with the pack not yet published */
-		ps_push_local_pack_publish(remote, job->pack_dir, rc == 0);
+		ps_push_local_pack_publish(job->remote_repo, job->pack_dir, rc == 0);
 	}
 	ps_journal_end(&journal);
-	git_repository_free(remote);
 	if (rc < 0)
 		return rc;
-	return ps_push_local_update(moved, repo, &b->head, remote_dir, b->merge, said->ptr ? said->ptr : "", err);
+	return ps_push_local_update(moved, repo, &b->head, job->remote_repo, job->remote_dir, b->merge,
+		said->ptr ? said->ptr : "", err);
 }
 
-int pushseal_push_ff(pushseal_change *out, const char *repo_path,
+int ps_push(pushseal_change *out, git_repository *repo, const char *repo_path, ps_branch *b,
 	const pushseal_options *opts, pushseal_error *err)
 {
-	git_repository *repo = NULL;
 	push_job job;
-	ps_branch b;
 	char remote_dir[4096];
 	ps_buf said = { 0 };
 	int moved = PUSHSEAL_UP_TO_DATE, rc;
@@ -211,33 +226,33 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = ps_net_options_check(opts, err)) < 0)
-		return rc;
-	if ((rc = ps_repo_open(&repo, repo_path, err)) < 0)
-		return rc;
-	if ((rc = ps_branch_resolve(&b, repo, err)) < 0)
-		goto done;
-	if ((rc = ps_push_check(repo, &b, err)) < 0)
-		goto done;
 	memset(&job, 0, sizeof(job));
-	job.repo_path = repo_path;
-	job.remote = b.remote;
-	job.dst = b.merge;
-	job.branch_ref = b.ref;
-	job.remote_dir = remote_dir;
-	snprintf(job.refspec, sizeof(job.refspec), "%s:%s", b.ref, b.merge);
 	/* the URL git would push to: a local path however it is written (a
 	 * relative path, file://, file://localhost, or through insteadOf)
 	 * gets the race-safe local push */
-	if (ps_remote_resolve_url(job.url, sizeof(job.url), remote_dir, sizeof(remote_dir), repo, b.remote, 1) < 0) {
-		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' has no URL", b.remote);
+	if ((rc = push_target(job.url, sizeof(job.url), remote_dir, sizeof(remote_dir), repo, b, err)) < 0)
+		return rc;
+	job.repo = repo;
+	job.repo_path = repo_path;
+	job.remote = b->remote;
+	job.dst = b->merge;
+	job.branch_ref = b->ref;
+	job.remote_dir = remote_dir;
+	snprintf(job.refspec, sizeof(job.refspec), "%s:%s", b->ref, b->merge);
+	/* a local remote is opened once for the whole push: its hooks, our pack
+	 * directory in it, the child's copy (inherited), the locked ref update */
+	if (remote_dir[0] && ps_remote_repo_open(&job.remote_repo, remote_dir) < 0) {
+		rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "cannot open the remote repository %s", remote_dir);
 		goto done;
 	}
+	if (job.remote_repo && (rc = refuse_local_hooks(job.remote_repo, b->remote, err)) < 0)
+		goto done;
 
 	/* a local remote whose ref moves between the child's copy and our lock
 	 * is tried again from its new value, a few times */
 	for (int attempt = 0;; attempt++) {
 		if (!remote_dir[0]) {
+			ps_repo_drop_packs(repo);
 			rc = ps_deadline_run(&said, push_in_child, &job,
 				ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), ps_url_may_tls(job.url),
 				"push", err);
@@ -245,25 +260,44 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 				moved = said.ptr && !strcmp(said.ptr, "moved") ? PUSHSEAL_MOVED : PUSHSEAL_UP_TO_DATE;
 			break;
 		}
-		rc = push_local_attempt(&moved, &job, &said, repo, &b, remote_dir,
+		rc = push_local_attempt(&moved, &job, &said, repo, b,
 			ps_deadline_ms(opts ? opts->push_deadline_ms : 0, PUSH_DEFAULT_MS), err);
 		if (rc != PS_PUSH_AGAIN)
 			break;
 		if (attempt == 2) {
 			rc = ps_error_set(err, PUSHSEAL_E_LOCKED, "%s in %s keeps moving during the push; try again",
-				b.merge, remote_dir);
+				b->merge, remote_dir);
 			break;
 		}
 	}
 	if (rc < 0)
 		goto done;
 	ps_test_hook("PUSH_TRACKING"); /* test-only: a death before the tracking ref moves */
-	if ((rc = update_tracking(repo, &b, err)) < 0)
+	if ((rc = update_tracking(repo, b, err)) < 0)
 		goto done;
 	if (out)
 		*out = moved;
 done:
 	ps_buf_free(&said);
+	git_repository_free(job.remote_repo);
+	return rc;
+}
+
+int pushseal_push_ff(pushseal_change *out, const char *repo_path,
+	const pushseal_options *opts, pushseal_error *err)
+{
+	git_repository *repo = NULL;
+	ps_branch b;
+	int rc;
+
+	ps_error_clear(err);
+	if (out)
+		*out = PUSHSEAL_UP_TO_DATE;
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
+	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) < 0)
+		return rc;
+	rc = ps_push(out, repo, repo_path, &b, opts, err);
 	git_repository_free(repo);
 	return rc;
 }
