@@ -237,7 +237,7 @@ static int build_row(ps_ctx *ctx, const row *r, const char *dir)
 		break;
 	case SEAL_FAILS: {
 		char human[600];
-		snprintf(human, sizeof(human), "%s-person", dir);
+		snprintf(human, sizeof(human), "%s-person", clone); /* dir is a ring string, long gone */
 		fx_clone(ctx, bare, human);
 		fx_write(ctx, ps_fmt(ctx, "%s/.git/wb-race", clone), ps_path(ctx, human));
 		break;

@@ -247,6 +247,132 @@ static int apply_plan(git_repository *repo, const char *remote, char *plan, push
 	return rc;
 }
 
+/* ---- a local-path remote that has not moved: no child at all ------------- */
+
+/* The fetch refspecs of remote `name`, parsed from plain config keys (no
+ * git_remote_lookup: libgit2 1.5.1 leaks PCRE2 match data on each one). */
+typedef struct spec_list {
+	git_refspec *v[16];
+	size_t n;
+	int usable;  /* 0: a refspec this check does not model (too many, not under refs/) */
+} spec_list;
+
+static int add_spec(const git_config_entry *entry, void *payload)
+{
+	spec_list *l = payload;
+	git_refspec *spec = NULL;
+	if (l->n == sizeof(l->v) / sizeof(l->v[0]) || git_refspec_parse(&spec, entry->value, 1) < 0 ||
+	    strncmp(git_refspec_src(spec), "refs/", 5) != 0 || strncmp(git_refspec_dst(spec), "refs/", 5) != 0) {
+		git_refspec_free(spec);
+		l->usable = 0;
+		return 0;
+	}
+	l->v[l->n++] = spec;
+	return 0;
+}
+
+static const git_refspec *spec_for_src(const spec_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (git_refspec_src_matches(l->v[i], name))
+			return l->v[i];
+	return NULL;
+}
+
+/* Would a fetch from the local repository at remote_dir change nothing
+ * (no object to download, no tracking ref to add, move or prune, no tag to
+ * follow)?  Then the tick needs no child: a stable hub of local remotes is
+ * ticked without a fork per repository (bench/README.md).  Reading another
+ * repository's refs on this machine is what opening our own repository
+ * already does; anything to transfer or write still goes through the child
+ * under the deadline.  Any doubt (an error, a refspec not modelled here,
+ * --tags) answers 0, and the child decides as before. */
+static int local_remote_unchanged(git_repository *repo, const char *name, const char *remote_dir)
+{
+	git_config *cfg = NULL;
+	git_repository *remote = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_odb *odb = NULL;
+	git_buf tag_opt = GIT_BUF_INIT;
+	spec_list specs = { { NULL }, 0, 1 };
+	size_t remote_refs = 0, tracked = 0;
+	int unchanged = 0, follow_tags = 1;
+	char key[600];
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		goto done;
+	snprintf(key, sizeof(key), "remote.%s.fetch", name);
+	git_config_get_multivar_foreach(cfg, key, NULL, add_spec, &specs);
+	snprintf(key, sizeof(key), "remote.%s.tagopt", name);
+	if (git_config_get_string_buf(&tag_opt, cfg, key) == 0) {
+		if (!strcmp(tag_opt.ptr, "--tags"))
+			goto done; /* every tag, wanted or not: leave it to the child */
+		follow_tags = strcmp(tag_opt.ptr, "--no-tags") != 0;
+	}
+	if (!specs.usable || specs.n == 0 || git_repository_odb(&odb, repo) < 0 ||
+	    ps_remote_repo_open(&remote, remote_dir) < 0 || git_reference_iterator_new(&it, remote) < 0)
+		goto done;
+	/* every ref the remote would advertise: its tracking ref is already
+	 * there with that value, and a tag we could follow is already here */
+	unchanged = 1;
+	while (unchanged && git_reference_next(&ref, it) == 0) {
+		const char *rname = git_reference_name(ref);
+		const git_refspec *spec = spec_for_src(&specs, rname);
+		git_reference *resolved = NULL;
+		git_oid have;
+		if (git_reference_resolve(&resolved, ref) < 0) {
+			git_reference_free(ref);
+			ref = NULL;
+			continue; /* dangling: the transport would not advertise it either */
+		}
+		if (spec) {
+			git_buf dst = GIT_BUF_INIT;
+			remote_refs++;
+			unchanged = git_refspec_transform(&dst, spec, rname) == 0 &&
+				    git_reference_name_to_id(&have, repo, dst.ptr) == 0 &&
+				    git_oid_equal(&have, git_reference_target(resolved));
+			git_buf_dispose(&dst);
+		} else if (follow_tags && !strncmp(rname, "refs/tags/", 10) &&
+			   git_odb_exists(odb, git_reference_target(resolved)) &&
+			   git_reference_name_to_id(&have, repo, rname) != 0) {
+			unchanged = 0; /* a tag into our history that git would follow */
+		}
+		git_reference_free(resolved);
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	git_reference_iterator_free(it);
+	it = NULL;
+	/* ...and no tracking ref is left whose source is gone (prune): the
+	 * tracking refs number exactly the remote refs they map */
+	if (unchanged && git_reference_iterator_new(&it, repo) == 0) {
+		while (git_reference_next(&ref, it) == 0) {
+			/* direct refs only: origin/HEAD, a symbolic ref, is never pruned */
+			for (size_t i = 0; i < specs.n && git_reference_type(ref) == GIT_REFERENCE_DIRECT; i++)
+				if (git_refspec_dst_matches(specs.v[i], git_reference_name(ref))) {
+					tracked++;
+					break;
+				}
+			git_reference_free(ref);
+			ref = NULL;
+		}
+		unchanged = tracked == remote_refs;
+	} else {
+		unchanged = 0;
+	}
+done:
+	git_reference_iterator_free(it);
+	git_repository_free(remote);
+	git_odb_free(odb);
+	git_buf_dispose(&tag_opt);
+	git_config_free(cfg);
+	for (size_t i = 0; i < specs.n; i++)
+		git_refspec_free(specs.v[i]);
+	git_error_clear();
+	return unchanged;
+}
+
 int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, int deadline_ms,
 	pushseal_error *err)
 {
@@ -254,8 +380,13 @@ int ps_fetch(git_repository *repo, const char *repo_path, const char *remote, in
 	ps_buf plan = { 0 };
 	char *body;
 	int rc;
-	if (ps_remote_resolve_url(job.url, sizeof(job.url), NULL, 0, repo, remote, 0) < 0)
+	char local_dir[4096];
+	if (ps_remote_resolve_url(job.url, sizeof(job.url), local_dir, sizeof(local_dir), repo, remote, 0) < 0)
 		return ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", remote);
+	if (local_dir[0] && local_remote_unchanged(repo, remote, local_dir)) {
+		ps_test_hook("FETCH_TRANSFERRED"); /* test-only: as after a transfer of nothing */
+		return 0;
+	}
 	ps_repo_drop_packs(repo);
 	rc = ps_deadline_run(&plan, fetch_in_child, &job, deadline_ms, ps_url_may_tls(job.url), "fetch", err);
 	ps_test_hook("FETCH_TRANSFERRED"); /* test-only: a death after the transfer */
