@@ -277,6 +277,26 @@ static void remote_branch_deleted(ps_ctx *ctx)
 	assert_str(or_rev(ctx, "local", "refs/remotes/origin/other").hex, or_rev(ctx, "remote.git", "other").hex);
 }
 
+/* P-REMOTE-12: what `git fetch` brings besides the upstream: a new branch,
+ * the tags it follows, and later a branch that moves while the upstream
+ * stands still (a tick must not take "upstream unchanged" for "nothing"). */
+static void remote_fetch_brings_other_refs(ps_ctx *ctx)
+{
+	fx_pair(ctx, 2);
+	fx_remote_moves_others(ctx, "remote.git");
+	fx_behind(ctx, "remote.git", 1);
+	ps_result r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	assert_int_equal(r.count, 1);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature").hex, or_rev(ctx, "remote.git", "feature").hex);
+	assert_str(or_rev(ctx, "local", "refs/tags/v1").hex, or_rev(ctx, "remote.git", "refs/tags/v1").hex);
+	assert_str(or_rev(ctx, "local", "refs/tags/v1-lw").hex, or_rev(ctx, "remote.git", "refs/tags/v1-lw").hex);
+	/* only feature moves now: the upstream is as last fetched */
+	fx_commit_bare(ctx, "remote.git", "feature", "feature.txt", "feature moves on\n");
+	r = drv_remote_ahead(ctx, ps_path(ctx, "local"));
+	assert_int_equal(r.count, 1);
+	assert_str(or_rev(ctx, "local", "refs/remotes/origin/feature").hex, or_rev(ctx, "remote.git", "feature").hex);
+}
+
 /* ---- P-LOCAL ------------------------------------------------------------------ */
 
 static void local_in_sync(ps_ctx *ctx)
@@ -1003,6 +1023,7 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("P-REMOTE-7", "the branch's remote 'upstream' is fetched and counted, not the remote called origin", remote_fetches_upstreams_remote),
 	CLAUSE("P-REMOTE-8", "counting changes neither branch, HEAD, index, worktree, untracked files nor reflogs", remote_changes_nothing),
 	CLAUSE("P-REMOTE-9", "a deleted upstream counts 0 and its stale tracking ref is pruned", remote_branch_deleted),
+	CLAUSE("P-REMOTE-12", "the fetch brings a new branch and followed tags, and a moved branch beside a still upstream", remote_fetch_brings_other_refs),
 	CLAUSE("P-REMOTE-10", "random histories with merges and skewed dates count the exact set difference", remote_random_histories),
 	SERVER_CLAUSE("P-REMOTE-11", "a remote whose HEAD dangles counts 1 against feature/x, with its objects fetched", remote_head_dangling),
 	SERVER_CLAUSE("P-REMOTE-11", "a remote whose HEAD names main counts the upstream feature/x exactly", remote_head_other),

@@ -27,6 +27,7 @@ static const struct ps_family {
 	{ "redact", "F-REDACT" },
 	{ "race", "P-PUSH-18 G-URL-7" },
 	{ "prune", "P-REMOTE-9" },
+	{ "fetch-all", "P-REMOTE-12" },
 	{ "transport", "T-HTTP T-SSH T-CRED" },
 	{ "hostile", "SEC" },
 	{ "shard", "X-SHARD" },
