@@ -9,6 +9,7 @@
  * pack, no ref, no reflog.  FETCH_HEAD is not written: nothing in pushseal
  * reads it, and a stable tick must change no file (docs/SPEC.md).
  */
+#define _GNU_SOURCE
 #include "internal.h"
 
 #include <stdio.h>
@@ -129,6 +130,92 @@ static int need_download(git_remote *remote, git_odb *odb, const git_remote_head
 	return 0;
 }
 
+/* The child's private pack directory, made on the first download (fetch_in_child). */
+typedef struct pack_dir {
+	int ready;
+	ps_journal journal;
+} pack_dir;
+
+/* Download into our own directory (journaled under our pid and start time),
+ * first in line for writes: a kill leaves nothing in objects/pack that
+ * anyone could mistake for theirs, and the parent publishes it.  specs NULL:
+ * the remote's fetch refspecs. */
+static int download(pack_dir *pd, ps_buf *out, git_repository *repo, git_remote *remote, git_odb *odb,
+	const git_remote_callbacks *cbs, const git_strarray *specs, const char *name, pushseal_error *err)
+{
+	git_fetch_options fo;
+	int rc;
+	if (!pd->ready) {
+		git_odb_backend *mine = NULL;
+		char objects[4400], pack[4500];
+		if (ps_journal_begin(&pd->journal, git_repository_commondir(repo), NULL) < 0)
+			return ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal");
+		pd->ready = 1;
+		snprintf(objects, sizeof(objects), "%sobjects/pushseal-tmp.%d-%llu.%u.%u", git_repository_commondir(repo),
+			(int)getpid(), pd->journal.started, pd->journal.id, pd->journal.seq++);
+		snprintf(pack, sizeof(pack), "%s/pack", objects);
+		if (ps_journal_note_tmp(&pd->journal, pack) < 0 || ps_journal_note_tmp(&pd->journal, objects) < 0 ||
+		    mkdir(objects, 0777) != 0 || mkdir(pack, 0777) != 0 || git_odb_backend_pack(&mine, objects) < 0 ||
+		    git_odb_add_backend(odb, mine, 100) < 0)
+			return ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot prepare the fetch's pack directory");
+		/* the names only: the parent knows the directory (paths may hold anything) */
+		ps_buf_printf(out, "pack %s %s\n", strrchr(objects, '/') + 1, strrchr(pd->journal.path, '/') + 1);
+	}
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks = *cbs;
+	if ((rc = git_remote_download(remote, specs, &fo)) < 0)
+		return ps_error_net(err, rc, "fetch from '%s' failed", name);
+	git_odb_refresh(odb);
+	return 0;
+}
+
+/* The annotated tags git would follow that we lack: advertised refs/tags/X
+ * whose tag object is missing here while what it points to (the peeled
+ * "refs/tags/X^{}" entry) is here, and refs/tags/X does not exist.  git
+ * follows them (include-tag, or a second round); libgit2 1.5's download
+ * sends no include-tag, so a tag object on a commit just fetched over
+ * git://, http or ssh would be missing.  Returns how many went into specs. */
+static size_t tags_to_follow(git_strarray *specs, git_repository *repo, git_remote *remote, git_odb *odb,
+	const git_remote_head **heads, size_t n)
+{
+	size_t count = 0;
+	specs->strings = NULL;
+	specs->count = 0;
+	if (git_remote_autotag(remote) == GIT_REMOTE_DOWNLOAD_TAGS_NONE)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = heads[i]->name;
+		size_t len = strlen(name);
+		git_oid have;
+		char **grown;
+		if (strncmp(name, "refs/tags/", 10) != 0 || (len > 3 && !strcmp(name + len - 3, "^{}")) ||
+		    git_odb_exists(odb, &heads[i]->oid) || git_reference_name_to_id(&have, repo, name) == 0)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			if (strlen(heads[k]->name) != len + 3 || strncmp(heads[k]->name, name, len) != 0 ||
+			    strcmp(heads[k]->name + len, "^{}") != 0 || !git_odb_exists(odb, &heads[k]->oid))
+				continue;
+			if (!(grown = realloc(specs->strings, (count + 1) * sizeof(*grown))))
+				return count;
+			specs->strings = grown;
+			if (asprintf(&specs->strings[count], "%s:%s", name, name) < 0)
+				return count;
+			specs->count = ++count;
+			break;
+		}
+	}
+	return count;
+}
+
+static void strarray_free(git_strarray *a)
+{
+	for (size_t i = 0; i < a->count; i++)
+		free(a->strings[i]);
+	free(a->strings);
+	a->strings = NULL;
+	a->count = 0;
+}
+
 static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 {
 	fetch_job *job = payload;
@@ -137,9 +224,12 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	git_odb *odb = NULL;
 	git_remote_callbacks cbs;
 	const git_remote_head **heads = NULL;
+	git_strarray tags = { NULL, 0 };
+	pack_dir pd;
 	size_t n = 0;
 	int rc;
 
+	memset(&pd, 0, sizeof(pd));
 	if (ps_deadline_child_fresh()) {
 		if ((rc = ps_repo_open(&own, job->repo_path, err)) < 0)
 			return rc;
@@ -157,36 +247,25 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 		goto done;
 	}
 	if (need_download(remote, odb, heads, n)) {
-		git_fetch_options fo;
-		/* the pack, and libgit2's temporaries for it, go to a directory
-		 * of our own (journaled under our pid and start time), first in
-		 * line for writes: a kill leaves nothing in objects/pack that
-		 * anyone could mistake for theirs, and the parent publishes it */
-		ps_journal journal;
-		git_odb_backend *mine = NULL;
-		char objects[4400], pack[4500];
-		if (ps_journal_begin(&journal, git_repository_commondir(repo), NULL) < 0) {
-			rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "cannot write the crash journal");
+		if ((rc = download(&pd, out, repo, remote, odb, &cbs, NULL, job->remote, err)) < 0)
+			goto done;
+		if (git_remote_ls(&heads, &n, remote) < 0) {
+			rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "fetch from '%s' failed", job->remote);
 			goto done;
 		}
-		snprintf(objects, sizeof(objects), "%sobjects/pushseal-tmp.%d-%llu.%u.%u", git_repository_commondir(repo),
-			(int)getpid(), journal.started, journal.id, journal.seq++);
-		snprintf(pack, sizeof(pack), "%s/pack", objects);
-		if (ps_journal_note_tmp(&journal, pack) < 0 || ps_journal_note_tmp(&journal, objects) < 0 ||
-		    mkdir(objects, 0777) != 0 || mkdir(pack, 0777) != 0 || git_odb_backend_pack(&mine, objects) < 0 ||
-		    git_odb_add_backend(odb, mine, 100) < 0) {
-			rc = ps_error_git(err, PUSHSEAL_E_INTERNAL, "cannot prepare the fetch's pack directory");
-			goto done;
+	}
+	/* git's second round: the annotated tags on what we now have */
+	if (tags_to_follow(&tags, repo, remote, odb, heads, n) > 0) {
+		/* a stateful connection (git://, ssh) is spent after one download */
+		if (pd.ready) {
+			git_remote_disconnect(remote);
+			if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)) < 0) {
+				rc = ps_error_net(err, rc, "fetch from '%s' failed", job->remote);
+				goto done;
+			}
 		}
-		/* the names only: the parent knows the directory (paths may hold anything) */
-		ps_buf_printf(out, "pack %s %s\n", strrchr(objects, '/') + 1, strrchr(journal.path, '/') + 1);
-		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-		fo.callbacks = cbs;
-		if ((rc = git_remote_download(remote, NULL, &fo)) < 0) {
-			rc = ps_error_net(err, rc, "fetch from '%s' failed", job->remote);
+		if ((rc = download(&pd, out, repo, remote, odb, &cbs, &tags, job->remote, err)) < 0)
 			goto done;
-		}
-		git_odb_refresh(odb);
 		if (git_remote_ls(&heads, &n, remote) < 0) {
 			rc = ps_error_git(err, PUSHSEAL_E_UNREACHABLE, "fetch from '%s' failed", job->remote);
 			goto done;
@@ -194,6 +273,8 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 	}
 	rc = plan_updates(out, repo, remote, odb, heads, n, err);
 done:
+	strarray_free(&tags);
+	/* pd's journal stays: the parent unlinks it once it published the pack */
 	git_odb_free(odb);
 	if (remote)
 		git_remote_disconnect(remote);
@@ -334,9 +415,15 @@ static int local_remote_unchanged(git_repository *repo, const char *name, const 
 				    git_oid_equal(&have, git_reference_target(resolved));
 			git_buf_dispose(&dst);
 		} else if (follow_tags && !strncmp(rname, "refs/tags/", 10) &&
-			   git_odb_exists(odb, git_reference_target(resolved)) &&
 			   git_reference_name_to_id(&have, repo, rname) != 0) {
-			unchanged = 0; /* a tag into our history that git would follow */
+			/* a tag we lack, on our history (an annotated one peeled):
+			 * git would follow it */
+			git_object *peeled = NULL;
+			if (git_odb_exists(odb, git_reference_target(resolved)) ||
+			    (git_reference_peel(&peeled, resolved, GIT_OBJECT_ANY) == 0 &&
+			     git_odb_exists(odb, git_object_id(peeled))))
+				unchanged = 0;
+			git_object_free(peeled);
 		}
 		git_reference_free(resolved);
 		git_reference_free(ref);
