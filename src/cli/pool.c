@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "proc_stat.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -168,34 +169,11 @@ static void kill_orphans(const worker *ws, size_t nw)
 	if (!d)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		char path[64], line[512];
-		const char *close_paren;
-		long pid, ppid = 0, pgrp = 0;
-		int is_worker = 0, fd;
-		ssize_t got;
-		if ((pid = strtol(e->d_name, NULL, 10)) <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		got = read(fd, line, sizeof(line) - 1);
-		close(fd);
-		if (got <= 0)
-			continue;
-		line[got] = '\0';
-		/* "pid (comm) state ppid pgrp ...": comm may hold spaces and parens */
-		if (!(close_paren = strrchr(line, ')')) || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
-			continue;
-		{
-			char *end = NULL;
-			ppid = strtol(close_paren + 4, &end, 10);
-			if (!end || *end != ' ')
-				continue;
-			pgrp = strtol(end + 1, &end, 10);
-			if (!end || *end != ' ')
-				continue;
-		}
-		if (ppid != self)
+		ps_proc_info info;
+		long pid;
+		int is_worker = 0;
+		if ((pid = strtol(e->d_name, NULL, 10)) <= 0 || ps_proc_info_read(&info, (pid_t)pid) != 0 ||
+		    info.ppid != self)
 			continue;
 		for (size_t w = 0; w < nw; w++)
 			if (ws[w].pid == (pid_t)pid)
@@ -204,10 +182,10 @@ static void kill_orphans(const worker *ws, size_t nw)
 		 * detached auto-gc calls setsid()), which may hold git's lock
 		 * files; killing it would strand them.  A dead writeback's
 		 * children are in the writeback's group, led by the dead shell. */
-		if (is_worker || pgrp == pid)
+		if (is_worker || info.pgrp == pid)
 			continue;
-		if (pgrp > 1 && pgrp != (long)getpgrp())
-			kill(-(pid_t)pgrp, SIGKILL);
+		if (info.pgrp > 1 && info.pgrp != (long)getpgrp())
+			kill(-(pid_t)info.pgrp, SIGKILL);
 		kill((pid_t)pid, SIGKILL);
 		while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "proc_stat.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,54 +38,26 @@
 
 #define JOURNAL_PREFIX "pushseal-journal."
 
-/* A process's state letter (field 3 of /proc/PID/stat) and start time
- * (field 22), which with the pid identifies it even after pid reuse.
- * Returns 0, or -1 when the process (or /proc) is not there. */
-static int proc_stat(pid_t pid, char *state, unsigned long long *started)
-{
-	char path[64], buf[1024];
-	FILE *f;
-	int rc = -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	if (fgets(buf, sizeof(buf), f)) {
-		/* after "pid (comm)", whose comm may hold spaces */
-		char *p = strrchr(buf, ')');
-		if (p && p[1] == ' ') {
-			*state = p[2];
-			for (int field = 2; p && field < 22; field++)
-				p = strchr(p + 1, ' ');
-			*started = p ? strtoull(p + 1, NULL, 10) : 0;
-			rc = 0;
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
 static unsigned long long start_time(pid_t pid)
 {
-	char state;
-	unsigned long long started = 0;
-	return proc_stat(pid, &state, &started) == 0 ? started : 0;
+	ps_proc_info info;
+	return ps_proc_info_read(&info, pid) == 0 ? info.started : 0;
 }
 
 /* Is the process (pid, started) provably dead?  Without /proc, or without
  * a recorded start time, nothing is proven. */
 static int proven_dead(pid_t pid, unsigned long long started)
 {
-	char state = 0;
-	unsigned long long now_started = 0;
+	ps_proc_info info;
 	if (started == 0)
 		return 0;
 	if (kill(pid, 0) != 0 && errno == ESRCH)
 		return 1;
-	if (proc_stat(pid, &state, &now_started) != 0)
+	if (ps_proc_info_read(&info, pid) != 0)
 		return 0;
-	if (state == 'Z' || state == 'X')
+	if (info.state == 'Z' || info.state == 'X')
 		return 1; /* a zombie holds no lock */
-	return now_started != started; /* the pid was reused */
+	return info.started != started; /* the pid was reused */
 }
 
 static unsigned int journal_seq;

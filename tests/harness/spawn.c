@@ -1,6 +1,7 @@
 /* Running a child process with captured output and a bounded lifetime. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "proc_stat.h" /* the library's own reader (src/util) */
 
 #include <dirent.h>
 
@@ -102,30 +103,15 @@ int ps_spawn(ps_ctx *ctx, const char *dir, const char *const *argv, const char *
 
 int ps_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
 {
-	char path[64], buf[1024], *p, *end;
-	int fd, n;
-	long parent, group;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	ps_proc_info info;
+	if (ps_proc_info_read(&info, pid) != 0)
 		return -1;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses */
-	if (!(p = strrchr(buf, ')')) || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return -1;
-	parent = strtol(p + 4, &end, 10);
-	if (*end != ' ')
-		return -1;
-	group = strtol(end + 1, &end, 10);
 	if (state)
-		*state = p[2];
+		*state = info.state;
 	if (ppid)
-		*ppid = (pid_t)parent;
+		*ppid = (pid_t)info.ppid;
 	if (pgrp)
-		*pgrp = (pid_t)group;
+		*pgrp = (pid_t)info.pgrp;
 	return 0;
 }
 
