@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -159,6 +160,75 @@ static int group_alive(pid_t pgid)
 /* SIGKILL the process running the cycle (group != 0: its whole process
  * group), let the survivors of a frozen group go on, and wait (bounded)
  * until every process the cycle started has ended. */
+/* The processes that were our children before start_cycle (the suite's
+ * servers): everything else that becomes our child is the cycle's orphan. */
+#define KNOWN_MAX 64
+static pid_t known_children[KNOWN_MAX];
+static int n_known;
+
+static int is_known(pid_t pid)
+{
+	for (int i = 0; i < n_known; i++)
+		if (known_children[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* Visit our children that are not known (reaping the dead ones); with
+ * `sig`, send it to the live ones.  Returns whether one is alive. */
+static int orphans_scan(int sig)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t self = getpid();
+	int alive = 0;
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		pid_t pid, ppid = 0;
+		char st = 0;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = (pid_t)strtol(e->d_name, NULL, 10);
+		if (ps_proc_stat(pid, &st, &ppid, NULL) != 0 || ppid != self || is_known(pid))
+			continue;
+		if (st == 'Z') {
+			waitpid(pid, NULL, WNOHANG);
+			continue;
+		}
+		alive = 1;
+		if (sig)
+			kill(pid, sig);
+	}
+	closedir(d);
+	return alive;
+}
+
+/* Adopt the cycle's orphans: as a subreaper we see a child the cycle
+ * started in a session of its own (a network worker) after the cycle dies,
+ * and can wait for it.  Until it is gone it may hold what the dying cycle
+ * held (a lock, by a descriptor inherited across fork): the next tick of
+ * the test stands for one minutes later, not one racing the teardown. */
+static void adopt_orphans(void)
+{
+	DIR *d;
+	struct dirent *e;
+	pid_t self = getpid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	n_known = 0;
+	if (!(d = opendir("/proc")))
+		return;
+	while ((e = readdir(d)) != NULL && n_known < KNOWN_MAX) {
+		pid_t pid, ppid = 0;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = (pid_t)strtol(e->d_name, NULL, 10);
+		if (ps_proc_stat(pid, NULL, &ppid, NULL) == 0 && ppid == self)
+			known_children[n_known++] = pid;
+	}
+	closedir(d);
+}
+
 void kill_cycle(pid_t leader, int group)
 {
 	/* Resume the other members first: when the stopped leader dies, POSIX
@@ -173,6 +243,12 @@ void kill_cycle(pid_t leader, int group)
 	for (int i = 0; i < 15000 && group_alive(leader); i++)
 		sleep_ms(2);
 	kill(-leader, SIGKILL);
+	/* what the cycle started outside its group ends by itself (bounded) */
+	for (int i = 0; i < 15000 && orphans_scan(0); i++)
+		sleep_ms(2);
+	if (orphans_scan(SIGKILL))
+		for (int i = 0; i < 500 && orphans_scan(0); i++)
+			sleep_ms(2);
 }
 
 /* ---- in-process calls with options the driver does not expose ---------------- */
@@ -230,6 +306,7 @@ int lib_fix(pushseal_report *rep, const char *repo, const char *wb)
 pid_t start_cycle(ps_ctx *ctx, const char *repo, const char *wb, int run)
 {
 	pid_t pid;
+	adopt_orphans();
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)

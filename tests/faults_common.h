@@ -52,7 +52,8 @@ void freeze(pid_t leader);
 int reap(pid_t pid);
 /* SIGKILL the process running the cycle (group != 0: its whole process
  * group), let the survivors of a frozen group go on, and wait (bounded)
- * until every process the cycle started has ended. */
+ * until every process the cycle started has ended, in its group or not
+ * (start_cycle makes the suite a subreaper to see the latter). */
 void kill_cycle(pid_t leader, int group);
 /* A tick of one repo through the library, with a check and a writeback. */
 int lib_tick(pushseal_report *rep, const char *repo, int remote, const char *check,
