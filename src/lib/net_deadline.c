@@ -160,14 +160,27 @@ int ps_deadline_child_fresh(void)
 }
 
 static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, int owner_validation,
-	int tls, ps_child_fn fn, void *payload)
+	int fresh, ps_child_fn fn, void *payload)
 {
 	struct sigaction sa;
 	sigset_t none;
 	pushseal_error cerr;
 	ps_buf out = { 0 };
-	int crc, fd, fresh;
+	int crc, fd;
 	size_t len;
+
+	/* keep 0, 1, 2 and our pipe; everything else (the flock, libgit2's
+	 * pack files, the parent's sockets) is not ours.
+	 * First of all: a worker that dies before it gets further must not
+	 * hold the parent's repository lock while the kernel tears it down */
+	if (wfd != 3) {
+		if (dup2(wfd, 3) < 0)
+			_exit(3);
+		wfd = 3;
+	}
+	if (close_range(4, ~0U, 0) != 0)
+		for (fd = 4; fd < 65536; fd++)
+			close(fd);
 
 	/* our own session and group: no controlling terminal for anything we
 	 * start (a credential helper cannot prompt), and one kill reaches it all */
@@ -184,22 +197,7 @@ static void child_main(int wfd, pid_t parent, int deadline_ms, git_buf *paths, i
 	/* a peer that goes away must not kill us with SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 
-	/* libgit2 starts afresh when it must: TLS needs random state of its own,
-	 * and a pack cache over closed descriptors is unusable.  Otherwise the
-	 * parent's state is clean to keep, and keeping it saves re-reading the
-	 * CA bundle (most of a stable tick's CPU: bench/README.md). */
-	fresh = tls || ps_holds_pack_files();
 	child_fresh = fresh;
-	/* keep 0, 1, 2 and our pipe; everything else (the flock, libgit2's
-	 * pack files, the parent's sockets) is not ours */
-	if (wfd != 3) {
-		if (dup2(wfd, 3) < 0)
-			_exit(3);
-		wfd = 3;
-	}
-	if (close_range(4, ~0U, 0) != 0)
-		for (fd = 4; fd < 65536; fd++)
-			close(fd);
 	if (fresh)
 		fresh_libgit2(paths, owner_validation);
 	else
@@ -255,7 +253,7 @@ int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms,
 	pushseal_error *err)
 {
 	git_buf paths[PS_LEVELS] = { GIT_BUF_INIT, GIT_BUF_INIT, GIT_BUF_INIT, GIT_BUF_INIT };
-	int owner_validation = 1, fds[2], status = 0, rc = PUSHSEAL_E_INTERNAL, crc = 0, ok = 0;
+	int owner_validation = 1, fds[2], status = 0, rc = PUSHSEAL_E_INTERNAL, crc = 0, ok = 0, fresh;
 	pushseal_error cerr;
 	size_t len = 0;
 	long long end;
@@ -269,6 +267,12 @@ int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms,
 		rc = ps_error_set(err, PUSHSEAL_E_INTERNAL, "pipe: %s", strerror(errno));
 		goto done;
 	}
+	/* libgit2 starts afresh in the child when it must: TLS needs random
+	 * state of its own, and a pack cache over descriptors the child closes
+	 * is unusable.  Otherwise the parent's state is clean to keep, and
+	 * keeping it saves re-reading the CA bundle (most of a stable tick's
+	 * CPU: bench/README.md).  Asked here: the child closes first thing. */
+	fresh = tls || ps_holds_pack_files();
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -279,7 +283,7 @@ int ps_deadline_run(ps_buf *out, ps_child_fn fn, void *payload, int deadline_ms,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(fds[1], parent, deadline_ms, paths, owner_validation, tls, fn, payload);
+		child_main(fds[1], parent, deadline_ms, paths, owner_validation, fresh, fn, payload);
 	}
 	close(fds[1]);
 	end = ps_now_ms() + deadline_ms;
