@@ -319,6 +319,13 @@ static int cli(ps_ctx *ctx, const char **out, const char *const *args)
 	return ps_spawn(ctx, ctx->root, argv, out, &err);
 }
 
+/* Is a process whose command line holds `marker` alive? */
+static int marker_alive(ps_ctx *ctx, const char *marker)
+{
+	const char *argv[] = { "pgrep", "-f", marker, NULL };
+	return ps_spawn(ctx, NULL, argv, NULL, NULL) == 0;
+}
+
 /* F-CHILD-3 */
 static void command_deadline_kills_writeback(ps_ctx *ctx)
 {
@@ -344,12 +351,59 @@ static void command_deadline_kills_writeback(ps_ctx *ctx)
 	/* the commit it made before the deadline is sealed */
 	assert_str(or_rev(ctx, ps_path(ctx, "remote.git"), "main").hex, or_rev(ctx, local, "HEAD").hex);
 	assert_str(or_file(ctx, "local/data.txt"), "bot\n");
+	if (marker_alive(ctx, marker))
+		fail_msg("the writeback's `%s` outlived its deadline", marker);
+}
+
+/* F-CHILD-5: one row per way the writeback runs.  Its `sleep &` stays in
+ * the writeback's process group; its `setsid sleep &` leaves it.  Neither
+ * holds our pipes: the run's end is not theirs to delay. */
+static void writeback_jobs_end_with_it(ps_ctx *ctx, int jobs)
+{
+	const char *how = jobs == 0 ? "fix" : jobs == 1 ? "run -j 1" : "run -j 2";
+	char job[64], daemon[64];
+	const char *wb, *out;
+	int rc;
+	/* unique to this test process and row: pgrep finds no one else's */
+	snprintf(job, sizeof(job), "sleep 40.%d%d", (int)getpid(), jobs);
+	snprintf(daemon, sizeof(daemon), "sleep 41.%d%d", (int)getpid(), jobs);
+	fx_pair_named(ctx, "r1.git", "c1", 2);
+	fx_pair_named(ctx, "r2.git", "c2", 2);
+	/* the daemon says when it has left the group, and the writeback waits
+	 * (bounded) for that: a daemon killed before its setsid() would be the
+	 * writeback's race, not pushseal's */
+	wb = ps_fmt(ctx, "echo bot >> data.txt && git add data.txt && git commit -qm 'bot: data' && "
+		"{ %s </dev/null >/dev/null 2>&1 & } && "
+		"{ setsid sh -c 'echo $$ > ../up.$0; exec %s' \"$(basename \"$PWD\")\" </dev/null >/dev/null 2>&1 & } && "
+		"i=0 && while [ ! -s \"../up.$(basename \"$PWD\")\" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done",
+		job, daemon);
+	if (jobs == 0) {
+		const char *args[] = { "fix", ps_keep(ctx, ps_path(ctx, "c1")), "--writeback", wb, NULL };
+		rc = cli(ctx, &out, args);
+	} else {
+		const char *args[] = { "run", "--remote", "-j", jobs == 1 ? "1" : "2", "--check", "false",
+			"--writeback", wb, ps_keep(ctx, ps_path(ctx, "c1")), ps_keep(ctx, ps_path(ctx, "c2")), NULL };
+		rc = cli(ctx, &out, args);
+	}
+	if (rc != 0)
+		fail_msg("%s exited %d: %s", how, rc, out);
+	/* sealed: the remote has the writeback's commit */
+	assert_str(or_rev(ctx, ps_path(ctx, "r1.git"), "main").hex, or_rev(ctx, ps_path(ctx, "c1"), "HEAD").hex);
 	{
-		const char *argv[] = { "pgrep", "-f", marker, NULL };
-		if (ps_spawn(ctx, NULL, argv, NULL, NULL) == 0)
-			fail_msg("the writeback's `%s` outlived its deadline", marker);
+		int job_alive = marker_alive(ctx, job), daemon_alive = marker_alive(ctx, daemon);
+		const char *argv[] = { "pkill", "-f", daemon, NULL }, *argv2[] = { "pkill", "-f", job, NULL };
+		ps_spawn(ctx, NULL, argv, NULL, NULL);
+		ps_spawn(ctx, NULL, argv2, NULL, NULL);
+		if (job_alive)
+			fail_msg("%s: the writeback's background `%s` outlived the run", how, job);
+		if (!daemon_alive)
+			fail_msg("%s: the writeback's detached `setsid %s` was killed: a daemon is the user's", how, daemon);
 	}
 }
+
+static void writeback_jobs_fix(ps_ctx *ctx) { writeback_jobs_end_with_it(ctx, 0); }
+static void writeback_jobs_run_j1(ps_ctx *ctx) { writeback_jobs_end_with_it(ctx, 1); }
+static void writeback_jobs_run_j2(ps_ctx *ctx) { writeback_jobs_end_with_it(ctx, 2); }
 
 /* The descriptors of process pid that are neither 0-2 nor a pipe or a
  * socket: "" when there are none. */
@@ -611,6 +665,9 @@ static const struct CMUnitTest tests[] = {
 	CLAUSE("F-STEP-7", "killed after the remote ref update, before its lock is dropped: converges, no lock", step_after_remote_ref),
 	CLAUSE("F-STEP-8", "killed before the tracking-ref update of a push: converges, nothing lost", step_before_push_tracking),
 	CLAUSE("F-CHILD-4", "the writeback and the network child inherit no descriptor but 0, 1, 2 and pipes or sockets", children_inherit_no_descriptor),
+	CLAUSE("F-CHILD-5", "fix: the writeback's background job ends with it, its setsid daemon does not", writeback_jobs_fix),
+	CLAUSE("F-CHILD-5", "run -j 1: the writeback's background job ends with it, its setsid daemon does not", writeback_jobs_run_j1),
+	CLAUSE("F-CHILD-5", "run -j 2: the writeback's background job ends with it, its setsid daemon does not", writeback_jobs_run_j2),
 };
 
 int main(void)

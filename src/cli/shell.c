@@ -5,8 +5,9 @@
  * ignores SIGPIPE, and an inherited SIG_IGN would make `yes | head -1`
  * run for ever; no descriptor but 0, 1 and 2; none of git's repository
  * variables such as GIT_DIR), in a process group of its
- * own that is killed when its deadline passes (--command-deadline) and
- * that dies with pushseal.
+ * own that is killed when its deadline passes (--command-deadline), when
+ * the command ends (its background jobs go with it) and that dies with
+ * pushseal.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -84,9 +85,21 @@ int cli_shell(const char *cmd, const char *repo)
 	setpgid(pid, pid); /* from both sides: the group exists before any kill */
 	end = mono_ms() + command_deadline_ms;
 	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+		siginfo_t info;
+		int w;
+		info.si_pid = 0;
+		/* WNOWAIT: the shell stays a zombie, so its group id cannot be
+		 * reused before the group's leftovers are killed below */
+		w = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT);
+		if (w == 0 && info.si_pid == pid) {
+			/* what the command left running in its group (`job &`) ends
+			 * with it, whatever -j is: a detached daemon (setsid, as git's
+			 * auto-gc) has a group of its own and is left alone */
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
 			break;
+		}
 		if (w < 0 && errno != EINTR)
 			return 127;
 		if (mono_ms() >= end) {

@@ -23,7 +23,7 @@ static const struct ps_family {
 	{ "reports", "C-16-5 X-REPORT" },
 	{ "divergence", "X-DIVERGE F-CONC-2" },
 	{ "crash", "F-CRASH-2 F-CRASH-4 F-CRASH-5 F-LOCK-2 F-LOCK-3 F-LOCK-4 F-STEP" },
-	{ "children", "F-CHILD-3 F-CHILD-4" },
+	{ "children", "F-CHILD-3 F-CHILD-4 F-CHILD-5" },
 	{ "redact", "F-REDACT" },
 	{ "race", "P-PUSH-18 G-URL-7" },
 	{ "prune", "P-REMOTE-9" },
