@@ -175,6 +175,22 @@ static int download(pack_dir *pd, ps_buf *out, git_repository *repo, git_remote 
  * follows them (include-tag, or a second round); libgit2 1.5's download
  * sends no include-tag, so a tag object on a commit just fetched over
  * git://, http or ssh would be missing.  Returns how many went into specs. */
+/* The index of heads[i]'s peeled entry ("NAME^{}"), or n.  A server sends
+ * it right after NAME, so that is looked at first: a hub with thousands of
+ * new tags stays linear. */
+static size_t peeled_entry(const git_remote_head **heads, size_t n, size_t i)
+{
+	const char *name = heads[i]->name;
+	size_t len = strlen(name);
+	for (size_t step = 0; step < n; step++) {
+		size_t k = (i + 1 + step) % n;
+		if (strlen(heads[k]->name) == len + 3 && strncmp(heads[k]->name, name, len) == 0 &&
+		    strcmp(heads[k]->name + len, "^{}") == 0)
+			return k;
+	}
+	return n;
+}
+
 static size_t tags_to_follow(git_strarray *specs, git_repository *repo, git_remote *remote, git_odb *odb,
 	const git_remote_head **heads, size_t n)
 {
@@ -188,21 +204,18 @@ static size_t tags_to_follow(git_strarray *specs, git_repository *repo, git_remo
 		size_t len = strlen(name);
 		git_oid have;
 		char **grown;
+		size_t k;
 		if (strncmp(name, "refs/tags/", 10) != 0 || (len > 3 && !strcmp(name + len - 3, "^{}")) ||
 		    git_odb_exists(odb, &heads[i]->oid) || git_reference_name_to_id(&have, repo, name) == 0)
 			continue;
-		for (size_t k = 0; k < n; k++) {
-			if (strlen(heads[k]->name) != len + 3 || strncmp(heads[k]->name, name, len) != 0 ||
-			    strcmp(heads[k]->name + len, "^{}") != 0 || !git_odb_exists(odb, &heads[k]->oid))
-				continue;
-			if (!(grown = realloc(specs->strings, (count + 1) * sizeof(*grown))))
-				return count;
-			specs->strings = grown;
-			if (asprintf(&specs->strings[count], "%s:%s", name, name) < 0)
-				return count;
-			specs->count = ++count;
-			break;
-		}
+		if ((k = peeled_entry(heads, n, i)) == n || !git_odb_exists(odb, &heads[k]->oid))
+			continue;
+		if (!(grown = realloc(specs->strings, (count + 1) * sizeof(*grown))))
+			return count;
+		specs->strings = grown;
+		if (asprintf(&specs->strings[count], "%s:%s", name, name) < 0)
+			return count;
+		specs->count = ++count;
 	}
 	return count;
 }
