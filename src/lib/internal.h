@@ -399,9 +399,15 @@ int ps_credential_fill(char *user, size_t un, char *pass, size_t pn, const char 
 /* net_ssh_transport.c: ssh through the system's OpenSSH ------------------- */
 
 /* Serve ssh://, ssh+git://, git+ssh:// and scp-style URLs with OpenSSH (or
- * GIT_SSH_COMMAND, core.sshCommand, GIT_SSH), as git does.  Call after every
- * git_libgit2_init(): pushseal_init and each network child.  0 or -1. */
+ * GIT_SSH_COMMAND, core.sshCommand, GIT_SSH), as git does, and TCP through
+ * net_socket.c.  Call after every git_libgit2_init(): pushseal_init and
+ * each network child.  0 or -1. */
 int ps_transports_register(void);
 void ps_transports_unregister(void);
+
+/* net_socket.c: the plain TCP stream under git:// and http(s), libgit2's
+ * own with TCP_NODELAY.  Registered and unregistered with the transports. */
+int ps_socket_register(void);
+void ps_socket_unregister(void);
 
 #endif

@@ -470,11 +470,12 @@ int ps_transports_register(void)
 		if (git_transport_register(ssh_schemes[i], ssh_transport_new, NULL) < 0)
 			return -1;
 	}
-	return 0;
+	return ps_socket_register();
 }
 
 void ps_transports_unregister(void)
 {
 	for (size_t i = 0; i < sizeof(ssh_schemes) / sizeof(ssh_schemes[0]); i++)
 		git_transport_unregister(ssh_schemes[i]);
+	ps_socket_unregister();
 }
