@@ -137,7 +137,7 @@ endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/contrib/systemd/pushseal.sysusers
   DESTINATION lib/sysusers.d RENAME pushseal.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/contrib/systemd/README.md
-  DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME README.systemd.md)
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/contrib/systemd)
 
 # --- cpack: a Debian package ------------------------------------------------
 set(CPACK_GENERATOR DEB)
