@@ -95,11 +95,6 @@ static void expect_no_marker(ps_ctx *ctx, const char *after)
 		fail_msg("pushseal ran a command from the repository's config (%s): %s", after, or_file(ctx, "marker"));
 }
 
-static const char *sandbox_name(ps_ctx *ctx)
-{
-	return strrchr(ctx->root, '/') + 1;
-}
-
 /* url with its host "127.0.0.1" replaced by `host`. */
 static const char *with_host(ps_ctx *ctx, const char *url, const char *host)
 {
@@ -107,28 +102,6 @@ static const char *with_host(ps_ctx *ctx, const char *url, const char *host)
 	if (!at)
 		fail_msg("no 127.0.0.1 in %s", url);
 	return ps_fmt(ctx, "%.*s%s%s", (int)(at - url), url, host, at + 9);
-}
-
-/* Lines of lighttpd's access log for this sandbox with `status`, once the
- * batched log has stopped growing (at most 3 s). */
-static int http_lines(ps_ctx *ctx, const char *status)
-{
-	int n = -1, stable = 0;
-	for (int i = 0; i < 30 && stable < 5; i++) {
-		FILE *f = fopen(ps_http_access_log(ctx), "r");
-		char *line = NULL;
-		size_t cap = 0;
-		int m = 0;
-		while (f && getline(&line, &cap, f) >= 0)
-			m += strstr(line, sandbox_name(ctx)) && strstr(line, status);
-		free(line);
-		if (f)
-			fclose(f);
-		stable = m == n ? stable + 1 : 0;
-		n = m;
-		usleep(100 * 1000);
-	}
-	return n;
 }
 
 static void expect_token_refused(ps_result r, const char *url)
@@ -178,7 +151,7 @@ static void token_numeric_loopback_only(ps_ctx *ctx)
 		assert_str(or_rev(ctx, "local", "HEAD").hex, tip.hex);
 	}
 	/* the server never answered 200 to this sandbox: no request carried the token */
-	assert_int_equal(http_lines(ctx, "\" 200 "), 0);
+	assert_int_equal(ps_http_log_lines(ctx, "access", "\" 200 ", 0), 0);
 	/* localhost and 127.0.0.1 may have it */
 	fx_set_url(ctx, "local", "origin", with_host(ctx, good, "localhost"));
 	{ ps_result r_ = drv_pull(ctx, local); expect_ok(r_); }

@@ -396,6 +396,13 @@ int ps_credentials_cb(git_credential **out, const char *url, const char *user_fr
  * bounded to 10 s; fills user and pass.  0, or -1 (no password). */
 int ps_credential_fill(char *user, size_t un, char *pass, size_t pn, const char *url, const char *user_from_url);
 
+/* net_https_credentials.c: make `url` remote's URL for this operation (its
+ * push URL when push), after ps_remote_callbacks_init.  An http(s) URL's
+ * user without a password is taken out of what libgit2 sees and offered
+ * by the credentials callback instead, as git sends it.  0 or libgit2's
+ * error. */
+int ps_remote_set_url(git_remote *remote, const char *url, int push);
+
 /* net_ssh_transport.c: ssh through the system's OpenSSH ------------------- */
 
 /* Serve ssh://, ssh+git://, git+ssh:// and scp-style URLs with OpenSSH (or

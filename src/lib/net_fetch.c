@@ -249,11 +249,11 @@ static int fetch_in_child(ps_buf *out, void *payload, pushseal_error *err)
 		ps_repo_pin_config(own);
 		repo = own;
 	}
-	if (git_remote_lookup(&remote, repo, job->remote) < 0 || git_remote_set_instance_url(remote, job->url) < 0) {
+	ps_remote_callbacks_init(&cbs);
+	if (git_remote_lookup(&remote, repo, job->remote) < 0 || ps_remote_set_url(remote, job->url, 0) < 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", job->remote);
 		goto done;
 	}
-	ps_remote_callbacks_init(&cbs);
 	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)) < 0 ||
 	    (rc = git_remote_ls(&heads, &n, remote)) < 0 || (rc = git_repository_odb(&odb, repo)) < 0) {
 		rc = ps_error_net(err, rc, "fetch from '%s' failed", job->remote);

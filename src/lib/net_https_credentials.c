@@ -14,6 +14,11 @@
  *   2. opt-in (PUSHSEAL_CREDENTIAL_HELPER=1): `git credential fill`,
  *      with every prompt disabled (GIT_TERMINAL_PROMPT=0, an empty
  *      GIT_ASKPASS, no controlling terminal, stdin a pipe) and a 10 s bound.
+ *   3. the URL's user with an empty password, when the URL names a user
+ *      and no password: what git and libgit2 try first, and what works
+ *      when the user is itself the token (https://TOKEN@host/...).  Last,
+ *      so that a setup where 1 or 2 works sees no refused login
+ *      (ps_remote_set_url keeps the user from libgit2 for that).
  *
  * Then it fails with GIT_EAUTH (class PUSHSEAL_E_AUTH) and says what it tried.
  *
@@ -35,9 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What this operation has tried so far. */
+/* What this operation has tried so far, and the user its http(s) URL named
+ * (ps_remote_set_url took it out of the URL libgit2 sees). */
 static struct cred_state {
-	int tried_token, tried_helper;
+	int tried_token, tried_helper, tried_url_user;
+	char url_user[256];
 } st;
 
 void ps_credentials_reset(void)
@@ -113,6 +120,53 @@ static int token_allowed(const char *url)
 	return host[0] && is_loopback(host);
 }
 
+/* Percent-decode src (n bytes) into dst, as git and libgit2 read a URL's
+ * user.  0, or -1 when it does not fit or decodes to a NUL. */
+static int url_decode(char *dst, size_t dn, const char *src, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)src[i];
+		if (c == '%' && i + 2 < n && isxdigit((unsigned char)src[i + 1]) && isxdigit((unsigned char)src[i + 2])) {
+			char hex[3] = { src[i + 1], src[i + 2], '\0' };
+			c = (int)strtol(hex, NULL, 16);
+			i += 2;
+		}
+		if (c == 0 || o + 1 >= dn)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+int ps_remote_set_url(git_remote *remote, const char *url, int push)
+{
+	char bare[4096];
+	const char *auth = NULL, *end, *at = NULL;
+	st.url_user[0] = '\0';
+	if (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7)) {
+		auth = strstr(url, "://") + 3;
+		end = auth + strcspn(auth, "/?#");
+		for (const char *p = auth; p < end; p++)
+			if (*p == '@')
+				at = p; /* the userinfo ends at the last '@' */
+	}
+	/* a user without a password: libgit2 1.5 (and git, through curl)
+	 * would present it with an empty one before anything else, a refused
+	 * login wherever a token or helper is what works, which servers delay
+	 * (lighttpd: about 1 s, bench/README.md) or count toward a lockout.
+	 * ps_credentials_cb offers the user with the token or the helper's
+	 * password first, and the empty password last.  user:password stays. */
+	if (at && at > auth && !memchr(auth, ':', (size_t)(at - auth)) &&
+	    url_decode(st.url_user, sizeof(st.url_user), auth, (size_t)(at - auth)) == 0 &&
+	    (size_t)snprintf(bare, sizeof(bare), "%.*s%s", (int)(auth - url), url, at + 1) < sizeof(bare))
+		url = bare;
+	else
+		st.url_user[0] = '\0';
+	return push ? git_remote_set_instance_pushurl(remote, url) : git_remote_set_instance_url(remote, url);
+}
+
 /* ---- small helpers ------------------------------------------------------------ */
 
 /* The first line of a file, trailing whitespace cut.  0, or -1. */
@@ -138,7 +192,8 @@ static int give_up(void)
 	char msg[300];
 	if (!st.tried_token && !st.tried_helper)
 		snprintf(msg, sizeof(msg), "no credentials are configured (PUSHSEAL_HTTPS_TOKEN, "
-			"PUSHSEAL_HTTPS_TOKEN_FILE or PUSHSEAL_CREDENTIAL_HELPER=1); pushseal never prompts");
+			"PUSHSEAL_HTTPS_TOKEN_FILE or PUSHSEAL_CREDENTIAL_HELPER=1)%s; pushseal never prompts",
+			st.tried_url_user ? " and the URL's user without a password was refused" : "");
 	else
 		snprintf(msg, sizeof(msg), "authentication failed with %s%s%s; not retrying",
 			st.tried_token ? "the token" : "", st.tried_token && st.tried_helper ? " and " : "",
@@ -152,6 +207,8 @@ int ps_credentials_cb(git_credential **out, const char *url, const char *user_fr
 {
 	(void)payload;
 	*out = NULL;
+	if ((!user_from_url || !*user_from_url) && st.url_user[0])
+		user_from_url = st.url_user;
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
 		const char *token = getenv("PUSHSEAL_HTTPS_TOKEN");
 		const char *token_file = getenv("PUSHSEAL_HTTPS_TOKEN_FILE");
@@ -188,6 +245,14 @@ int ps_credentials_cb(git_credential **out, const char *url, const char *user_fr
 				rc = git_credential_userpass_plaintext_new(out, user, pass);
 			explicit_bzero(pass, sizeof(pass));
 			if (rc == 0)
+				return 0;
+		}
+		/* last, what git and libgit2 send first: the URL's user with an
+		 * empty password, for a URL whose user is itself the token
+		 * (https://TOKEN@host/...) */
+		if (!st.tried_url_user && st.url_user[0]) {
+			st.tried_url_user = 1;
+			if (git_credential_userpass_plaintext_new(out, st.url_user, "") == 0)
 				return 0;
 		}
 	}

@@ -83,13 +83,12 @@ static int push_in_child(ps_buf *out, void *payload, pushseal_error *err)
 		ps_repo_pin_config(own);
 		repo = own;
 	}
-	if (git_remote_lookup(&remote, repo, job->remote) < 0 ||
-	    git_remote_set_instance_pushurl(remote, job->url) < 0) {
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	ps_remote_callbacks_init(&po.callbacks);
+	if (git_remote_lookup(&remote, repo, job->remote) < 0 || ps_remote_set_url(remote, job->url, 1) < 0) {
 		rc = ps_error_set(err, PUSHSEAL_E_NOUPSTREAM, "remote '%s' is not configured", job->remote);
 		goto done;
 	}
-	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	ps_remote_callbacks_init(&po.callbacks);
 	po.callbacks.push_negotiation = on_negotiation;
 	po.callbacks.push_update_reference = on_update_reference;
 	po.callbacks.payload = &seen;

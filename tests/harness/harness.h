@@ -162,6 +162,12 @@ void ps_transport_callbacks(git_remote_callbacks *cbs);
 const char *ps_http_url(ps_ctx *ctx, const char *remote_rel, const char *area, const char *userinfo);
 const char *ps_http_password(void);
 const char *ps_http_access_log(ps_ctx *ctx);
+/* Lines of lighttpd's `log`, "access" or "error", holding this sandbox's
+ * name and `match` (a status as "\" 401 ", a user as " pushseal [", a
+ * refused login as "password doesn't match"), counted once the log, which
+ * lighttpd writes in batches, has at least `min` of them and has stopped
+ * growing for 1.2 s; at most 5 s. */
+int ps_http_log_lines(ps_ctx *ctx, const char *log, const char *match, int min);
 const char *ps_ssh_url(ps_ctx *ctx, const char *remote_rel, const char *user);
 const char *ps_ssh_file(ps_ctx *ctx, const char *name);
 /* The port of the test sshd (jump = 0) or of the jump host (jump = 1), the

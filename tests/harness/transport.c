@@ -334,7 +334,9 @@ static void start_http(void)
 		strcat(http_password, buf);
 	}
 	snprintf(path, sizeof(path), "%s/users", http_srv.dir);
-	snprintf(conf, sizeof(conf), "pushseal:%s\n", http_password);
+	/* "tok": an account whose name is its token (an empty password), as
+	 * with https://TOKEN@forge/... (T-HTTP-6) */
+	snprintf(conf, sizeof(conf), "pushseal:%s\ntok:\n", http_password);
 	write_file(path, conf, 0600);
 	snprintf(path, sizeof(path), "%s/www", http_srv.dir);
 	mkdir(path, 0755);
@@ -405,6 +407,37 @@ const char *ps_http_access_log(ps_ctx *ctx)
 {
 	start_http();
 	return ps_fmt(ctx, "%s/access.log", http_srv.dir);
+}
+
+/* Lines of lighttpd's `log` ("access" or "error") holding this sandbox's
+ * name and `match`. */
+static int http_log_count(ps_ctx *ctx, const char *log, const char *match)
+{
+	FILE *f;
+	start_http();
+	f = fopen(ps_fmt(ctx, "%s/%s.log", http_srv.dir, log), "r");
+	const char *name = strrchr(ctx->root, '/') + 1;
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+	while (f && getline(&line, &cap, f) >= 0)
+		n += strstr(line, name) && strstr(line, match);
+	free(line);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+int ps_http_log_lines(ps_ctx *ctx, const char *log, const char *match, int min)
+{
+	int n = -1, stable = 0;
+	for (int i = 0; i < 50 && stable < 12; i++) {
+		int m = http_log_count(ctx, log, match);
+		stable = (m == n && m >= min) ? stable + 1 : 0;
+		n = m;
+		usleep(100 * 1000);
+	}
+	return n;
 }
 
 /* ---- ssh: sshd with a per-run host key --------------------------------------- */
