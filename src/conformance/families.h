@@ -39,11 +39,12 @@ static const struct ps_family {
  * The reference's own clauses: they need what only the reference has (its
  * in-process API and credential variables: T-*, SEC; its test hook points
  * PUSHSEAL_TEST_HOOK_*: the race and kill-point clauses; its worker
- * processes: X-PAR-2 kills one).  `--with all`
+ * processes: X-PAR-2 kills one; its own command runner: the F-CHILD-3..5
+ * tests run the reference's CLI whatever command is under test).  `--with all`
  * against a protocol v1 command leaves them out; the token `reference`, a
  * family or an ID still opts in.  In-process they always run.
  */
-#define PS_REFERENCE_ONLY "T-HTTP T-SSH T-CRED SEC P-PUSH-18 G-URL-7 F-LOCK-2 F-LOCK-3 F-LOCK-4 F-STEP X-PAR-2"
+#define PS_REFERENCE_ONLY "T-HTTP T-SSH T-CRED SEC P-PUSH-18 G-URL-7 F-LOCK-2 F-LOCK-3 F-LOCK-4 F-STEP X-PAR-2 F-CHILD-3 F-CHILD-4 F-CHILD-5"
 
 /* Is `clause` ("F-STEP-3" or "F-STEP-3 its sentence") one of the reference's own? */
 static inline int ps_reference_only(const char *clause)
