@@ -238,70 +238,6 @@ static void token_decision_after_rewrite(ps_ctx *ctx)
 
 /* ---- SEC-TLS -------------------------------------------------------------------- */
 
-/* A loopback listener that records the first bytes of `n` connections into
- * <sandbox>/hello-<i>, then closes them.  Bounded: 30 s. */
-static int hello_listener(ps_ctx *ctx, int n)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	const char *dir = ps_keep(ctx, ".");
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-		bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s, 4) != 0 ||
-		getsockname(s, (struct sockaddr *)&a, &len) != 0)
-		fail_msg("listener: %s", strerror(errno));
-	ctx->server_pid = fork();
-	if (ctx->server_pid == 0) {
-		alarm(30);
-		for (int i = 1; i <= n; i++) {
-			int c = accept(s, NULL, NULL), f;
-			unsigned char buf[512];
-			size_t got = 0;
-			char path[1200];
-			if (c < 0)
-				_exit(1);
-			while (got < 64) {
-				struct pollfd p = { c, POLLIN, 0 };
-				ssize_t r;
-				if (poll(&p, 1, 5000) <= 0 || (r = read(c, buf + got, sizeof(buf) - got)) <= 0)
-					break;
-				got += (size_t)r;
-			}
-			snprintf(path, sizeof(path), "%s/hello-%d", dir, i);
-			f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-			if (f < 0 || write(f, buf, got) < 0)
-				_exit(2);
-			close(f);
-			close(c);
-		}
-		_exit(0);
-	}
-	close(s);
-	return ntohs(a.sin_port);
-}
-
-/* The 28 random bytes of a recorded TLS ClientHello, in hex: record header
- * (5), handshake header (4), version (2), then the 32-byte random whose first
- * 4 bytes are the time. */
-static const char *client_random(ps_ctx *ctx, int i)
-{
-	const char *p = ps_path(ctx, ps_fmt(ctx, "hello-%d", i));
-	unsigned char b[64];
-	char hex[80];
-	FILE *f = fopen(p, "rb");
-	size_t n = f ? fread(b, 1, sizeof(b), f) : 0;
-	if (f)
-		fclose(f);
-	if (n < 43 || b[0] != 0x16 || b[5] != 0x01)
-		fail_msg("%s is not a TLS ClientHello (%zu bytes)", p, n);
-	for (int k = 0; k < 28; k++)
-		snprintf(hex + 2 * k, 3, "%02x", b[15 + k]);
-	return ps_fmt(ctx, "%s", hex);
-}
-
 /* SEC-TLS-1: every child that may open a network connection starts with
  * fresh TLS random state, whatever the raw URL says: a git:// url that
  * insteadOf rewrites to https, and an https pushurl beside a git:// url,
@@ -314,7 +250,7 @@ static void tls_fresh_random_any_url(ps_ctx *ctx)
 	int port;
 	clean_env();
 	setenv("PUSHSEAL_DEADLINE_S", "10", 1);
-	port = hello_listener(ctx, 4);
+	port = ps_hello_listener(ctx, 4);
 	fx_bare(ctx, "remote.git", 2);
 	fx_clone(ctx, "remote.git", "local");
 	fx_config(ctx, "local", ps_fmt(ctx, "url.https://127.0.0.1:%d/.insteadOf", port), "git://tls.invalid/");
@@ -333,7 +269,7 @@ static void tls_fresh_random_any_url(ps_ctx *ctx)
 	waitpid(ctx->server_pid, NULL, 0);
 	ctx->server_pid = 0;
 	for (int i = 0; i < 4; i++)
-		snprintf(r[i], sizeof(r[i]), "%s", client_random(ctx, i + 1));
+		snprintf(r[i], sizeof(r[i]), "%s", ps_client_random(ctx, i + 1));
 	for (int i = 0; i < 4; i++)
 		for (int j = i + 1; j < 4; j++)
 			if (!strcmp(r[i], r[j]))

@@ -196,68 +196,6 @@ static void http_secret_never_shown(ps_ctx *ctx)
 	}
 }
 
-/* A loopback listener that records the first bytes of `n` connections into
- * <dir>/hello-<i>, then closes them.  Bounded: 30 s. */
-static int hello_listener(ps_ctx *ctx, int n)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	const char *dir = ps_keep(ctx, ".");
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s, 4) != 0 ||
-		getsockname(s, (struct sockaddr *)&a, &len) != 0)
-		fail_msg("listener: %s", strerror(errno));
-	ctx->server_pid = fork();
-	if (ctx->server_pid == 0) {
-		alarm(30);
-		for (int i = 1; i <= n; i++) {
-			int c = accept(s, NULL, NULL), f;
-			unsigned char buf[512];
-			size_t got = 0;
-			char path[1200];
-			if (c < 0)
-				_exit(1);
-			while (got < 64) {
-				struct pollfd p = { c, POLLIN, 0 };
-				ssize_t r;
-				if (poll(&p, 1, 5000) <= 0 || (r = read(c, buf + got, sizeof(buf) - got)) <= 0)
-					break;
-				got += (size_t)r;
-			}
-			snprintf(path, sizeof(path), "%s/hello-%d", dir, i);
-			f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-			if (f >= 0 && write(f, buf, got) < 0)
-				_exit(2);
-			close(f);
-			close(c);
-		}
-		_exit(0);
-	}
-	close(s);
-	return ntohs(a.sin_port);
-}
-
-/* The 28 random bytes of a TLS ClientHello (after the 4-byte time). */
-static const char *client_random(ps_ctx *ctx, const char *rel)
-{
-	const char *p = ps_path(ctx, rel);
-	unsigned char b[64];
-	char hex[80];
-	FILE *f = fopen(p, "rb");
-	size_t n = f ? fread(b, 1, sizeof(b), f) : 0;
-	if (f)
-		fclose(f);
-	if (n < 43 || b[0] != 0x16 || b[5] != 0x01)
-		fail_msg("%s is not a TLS ClientHello (%zu bytes)", p, n);
-	for (int i = 0; i < 28; i++)
-		snprintf(hex + 2 * i, 3, "%02x", b[15 + i]);
-	return ps_fmt(ctx, "%s", hex);
-}
-
 /* One upstream commit pulled, then one local commit pushed: both succeed and
  * the remote ends at local's HEAD. */
 static void pull_then_push_ok(ps_ctx *ctx, const char *local)
@@ -313,14 +251,14 @@ static void https_random_not_shared(ps_ctx *ctx)
 	int port;
 	clean_env();
 	setenv("PUSHSEAL_DEADLINE_S", "10", 1);
-	port = hello_listener(ctx, 2);
+	port = ps_hello_listener(ctx, 2);
 	pair_at(ctx, ps_fmt(ctx, "https://127.0.0.1:%d/remote.git", port));
 	{ ps_result r_ = drv_pull(ctx, ps_path(ctx, "local")); expect_fail(r_, PUSHSEAL_E_UNREACHABLE); }
 	{ ps_result r_ = drv_pull(ctx, ps_path(ctx, "local")); expect_fail(r_, PUSHSEAL_E_UNREACHABLE); }
 	waitpid(ctx->server_pid, NULL, 0);
 	ctx->server_pid = 0;
-	snprintf(r1, sizeof(r1), "%s", client_random(ctx, "hello-1"));
-	if (!strcmp(r1, client_random(ctx, "hello-2")))
+	snprintf(r1, sizeof(r1), "%s", ps_client_random(ctx, 1));
+	if (!strcmp(r1, ps_client_random(ctx, 2)))
 		fail_msg("two TLS handshakes sent the same client random %s", r1);
 }
 

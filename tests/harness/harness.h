@@ -168,6 +168,14 @@ const char *ps_http_access_log(ps_ctx *ctx);
  * lighttpd writes in batches, has at least `min` of them and has stopped
  * growing for 1.2 s; at most 5 s. */
 int ps_http_log_lines(ps_ctx *ctx, const char *log, const char *match, int min);
+/* A loopback listener (ctx->server_pid) that records the first bytes of `n`
+ * connections into <sandbox>/hello-<i>, i = 1..n, then closes them; its
+ * port.  Bounded: 30 s. */
+int ps_hello_listener(ps_ctx *ctx, int n);
+/* The 28 random bytes (after the 4-byte time), in hex, of the TLS
+ * ClientHello recorded in <sandbox>/hello-<i>; fails when it is none.
+ * Ring string. */
+const char *ps_client_random(ps_ctx *ctx, int i);
 const char *ps_ssh_url(ps_ctx *ctx, const char *remote_rel, const char *user);
 const char *ps_ssh_file(ps_ctx *ctx, const char *name);
 /* The port of the test sshd (jump = 0) or of the jump host (jump = 1), the

@@ -23,6 +23,7 @@
 #include <ftw.h>
 #include <pwd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -438,6 +439,67 @@ int ps_http_log_lines(ps_ctx *ctx, const char *log, const char *match, int min)
 		usleep(100 * 1000);
 	}
 	return n;
+}
+
+/* ---- TLS: a listener that records ClientHellos ------------------------------ */
+
+int ps_hello_listener(ps_ctx *ctx, int n)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	const char *dir = ps_keep(ctx, ".");
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+		bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s, 4) != 0 ||
+		getsockname(s, (struct sockaddr *)&a, &len) != 0)
+		fail_msg("listener: %s", strerror(errno));
+	ctx->server_pid = fork();
+	if (ctx->server_pid == 0) {
+		alarm(30);
+		for (int i = 1; i <= n; i++) {
+			int c = accept(s, NULL, NULL), f;
+			unsigned char buf[512];
+			size_t got = 0;
+			char path[1200];
+			if (c < 0)
+				_exit(1);
+			while (got < 64) {
+				struct pollfd p = { c, POLLIN, 0 };
+				ssize_t r;
+				if (poll(&p, 1, 5000) <= 0 || (r = read(c, buf + got, sizeof(buf) - got)) <= 0)
+					break;
+				got += (size_t)r;
+			}
+			snprintf(path, sizeof(path), "%s/hello-%d", dir, i);
+			f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (f < 0 || write(f, buf, got) < 0)
+				_exit(2);
+			close(f);
+			close(c);
+		}
+		_exit(0);
+	}
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+const char *ps_client_random(ps_ctx *ctx, int i)
+{
+	const char *p = ps_path(ctx, ps_fmt(ctx, "hello-%d", i));
+	unsigned char b[64];
+	char hex[80];
+	FILE *f = fopen(p, "rb");
+	size_t n = f ? fread(b, 1, sizeof(b), f) : 0;
+	if (f)
+		fclose(f);
+	if (n < 43 || b[0] != 0x16 || b[5] != 0x01)
+		fail_msg("%s is not a TLS ClientHello (%zu bytes)", p, n);
+	for (int k = 0; k < 28; k++)
+		snprintf(hex + 2 * k, 3, "%02x", b[15 + k]);
+	return ps_fmt(ctx, "%s", hex);
 }
 
 /* ---- ssh: sshd with a per-run host key --------------------------------------- */
