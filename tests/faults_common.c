@@ -114,52 +114,16 @@ int reap(pid_t pid)
 	return status;
 }
 
-/* Is any process of the group `pgid` still alive (zombies aside)? */
-/* Visit the live members of process group pgid (all when `all`, else until
- * one is found); with `resume`, send SIGCONT to each member but the leader.
- * Returns whether any member is alive. */
-static int group_scan(pid_t pgid, int resume)
+/* Send SIGCONT to every live member of group pgid but its leader. */
+static int resume_member(pid_t pid, char state, pid_t ppid, pid_t pgrp, void *arg)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int alive = 0;
-	if (!d)
-		return 0;
-	while ((resume || !alive) && (e = readdir(d)) != NULL) {
-		char path[300], buf[1024], *p;
-		int fd, n;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if ((fd = open(path, O_RDONLY)) < 0)
-			continue;
-		n = (int)read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		if (!(p = strrchr(buf, ')')) || p[2] == 'Z')
-			continue;
-		strtol(p + 4, &p, 10);                  /* ppid */
-		if ((pid_t)strtol(p, NULL, 10) == pgid) {  /* pgrp */
-			pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
-			alive = 1;
-			if (resume && pid != pgid)
-				kill(pid, SIGCONT);
-		}
-	}
-	closedir(d);
-	return alive;
+	pid_t pgid = *(pid_t *)arg;
+	(void)ppid;
+	if (pgrp == pgid && pid != pgid && state != 'Z')
+		kill(pid, SIGCONT);
+	return 0;
 }
 
-static int group_alive(pid_t pgid)
-{
-	return group_scan(pgid, 0);
-}
-
-/* SIGKILL the process running the cycle (group != 0: its whole process
- * group), let the survivors of a frozen group go on, and wait (bounded)
- * until every process the cycle started has ended. */
 /* The processes that were our children before start_cycle (the suite's
  * servers): everything else that becomes our child is the cycle's orphan. */
 #define KNOWN_MAX 64
@@ -174,34 +138,40 @@ static int is_known(pid_t pid)
 	return 0;
 }
 
-/* Visit our children that are not known (reaping the dead ones); with
- * `sig`, send it to the live ones.  Returns whether one is alive. */
+/* One of our children that is not known: reap it when it is dead, else
+ * send it *arg (a signal, or 0) and stop at the first when *arg is 0. */
+static int orphan_visit(pid_t pid, char state, pid_t ppid, pid_t pgrp, void *arg)
+{
+	int sig = *(int *)arg;
+	(void)pgrp;
+	if (ppid != getpid() || is_known(pid))
+		return 0;
+	if (state == 'Z') {
+		waitpid(pid, NULL, WNOHANG);
+		return 0;
+	}
+	if (sig)
+		kill(pid, sig);
+	return sig == 0;
+}
+
+/* Is one of the cycle's orphans alive?  With sig, send it to each. */
 static int orphans_scan(int sig)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	pid_t self = getpid();
-	int alive = 0;
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		pid_t pid, ppid = 0;
-		char st = 0;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		pid = (pid_t)strtol(e->d_name, NULL, 10);
-		if (ps_proc_stat(pid, &st, &ppid, NULL) != 0 || ppid != self || is_known(pid))
-			continue;
-		if (st == 'Z') {
-			waitpid(pid, NULL, WNOHANG);
-			continue;
-		}
-		alive = 1;
-		if (sig)
-			kill(pid, sig);
-	}
-	closedir(d);
-	return alive;
+	int none = 0;
+	if (sig)
+		ps_proc_each(orphan_visit, &sig);
+	return ps_proc_each(orphan_visit, &none);
+}
+
+static int note_known(pid_t pid, char state, pid_t ppid, pid_t pgrp, void *arg)
+{
+	(void)state;
+	(void)pgrp;
+	(void)arg;
+	if (ppid == getpid() && n_known < KNOWN_MAX)
+		known_children[n_known++] = pid;
+	return 0;
 }
 
 /* Adopt the cycle's orphans: as a subreaper we see a child the cycle
@@ -211,22 +181,9 @@ static int orphans_scan(int sig)
  * the test stands for one minutes later, not one racing the teardown. */
 static void adopt_orphans(void)
 {
-	DIR *d;
-	struct dirent *e;
-	pid_t self = getpid();
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	n_known = 0;
-	if (!(d = opendir("/proc")))
-		return;
-	while ((e = readdir(d)) != NULL && n_known < KNOWN_MAX) {
-		pid_t pid, ppid = 0;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		pid = (pid_t)strtol(e->d_name, NULL, 10);
-		if (ps_proc_stat(pid, NULL, &ppid, NULL) == 0 && ppid == self)
-			known_children[n_known++] = pid;
-	}
-	closedir(d);
+	ps_proc_each(note_known, NULL);
 }
 
 void kill_cycle(pid_t leader, int group)
@@ -236,11 +193,11 @@ void kill_cycle(pid_t leader, int group)
 	 * kill the writeback's own git in the middle of its commit -- a fault of
 	 * the test's freezing, not one a real crash of pushseal produces. */
 	if (!group)
-		group_scan(leader, 1);
+		ps_proc_each(resume_member, &leader);
 	kill(group ? -leader : leader, SIGKILL);
 	kill(-leader, SIGCONT);
 	reap(leader);
-	for (int i = 0; i < 15000 && group_alive(leader); i++)
+	for (int i = 0; i < 15000 && ps_group_alive(leader); i++)
 		sleep_ms(2);
 	kill(-leader, SIGKILL);
 	/* what the cycle started outside its group ends by itself (bounded) */

@@ -267,6 +267,9 @@ int ps_port_accepting(int port);
 /* /proc/PID/stat's state letter, parent and process group (each may be
  * NULL).  0, or -1 when there is no such process. */
 int ps_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp);
+/* Call fn for every process in /proc with its state letter, parent and
+ * group, until fn returns non-zero; returns that value (0: it never did). */
+int ps_proc_each(int (*fn)(pid_t pid, char state, pid_t ppid, pid_t pgrp, void *arg), void *arg);
 /* The first child of `parent` found in /proc, or 0. */
 pid_t ps_child_of(pid_t parent);
 /* Is any process of process group pgid still running (zombies, which have

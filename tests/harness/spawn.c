@@ -115,41 +115,56 @@ int ps_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
 	return 0;
 }
 
-pid_t ps_child_of(pid_t parent)
+int ps_proc_each(int (*fn)(pid_t pid, char state, pid_t ppid, pid_t pgrp, void *arg), void *arg)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	pid_t found = 0;
+	int stop = 0;
 	if (!d)
 		return 0;
-	while (!found && (e = readdir(d)) != NULL) {
-		pid_t pid, ppid;
+	while (!stop && (e = readdir(d)) != NULL) {
+		pid_t pid, ppid = 0, pgrp = 0;
+		char state = 'X';
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		pid = (pid_t)strtol(e->d_name, NULL, 10);
-		if (ps_proc_stat(pid, NULL, &ppid, NULL) == 0 && ppid == parent)
-			found = pid;
+		if (ps_proc_stat(pid, &state, &ppid, &pgrp) == 0)
+			stop = fn(pid, state, ppid, pgrp, arg);
 	}
 	closedir(d);
-	return found;
+	return stop;
+}
+
+typedef struct proc_query {
+	pid_t want;   /* the parent, or the group */
+	pid_t found;
+} proc_query;
+
+static int is_child(pid_t pid, char state, pid_t ppid, pid_t pgrp, void *arg)
+{
+	proc_query *q = arg;
+	(void)state;
+	(void)pgrp;
+	if (ppid == q->want)
+		q->found = pid;
+	return q->found != 0;
+}
+
+pid_t ps_child_of(pid_t parent)
+{
+	proc_query q = { parent, 0 };
+	ps_proc_each(is_child, &q);
+	return q.found;
+}
+
+static int in_group_alive(pid_t pid, char state, pid_t ppid, pid_t pgrp, void *arg)
+{
+	(void)pid;
+	(void)ppid;
+	return pgrp == *(pid_t *)arg && state != 'Z';
 }
 
 int ps_group_alive(pid_t pgid)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int alive = 0;
-	if (!d)
-		return 0;
-	while (!alive && (e = readdir(d)) != NULL) {
-		pid_t group = 0;
-		char state = 'X';
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		if (ps_proc_stat((pid_t)strtol(e->d_name, NULL, 10), &state, NULL, &group) == 0 &&
-		    group == pgid && state != 'Z')
-			alive = 1;
-	}
-	closedir(d);
-	return alive;
+	return ps_proc_each(in_group_alive, &pgid);
 }
