@@ -170,6 +170,17 @@ int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, i
 	return rc;
 }
 
+int ps_entry_open(git_repository **repo, ps_branch *b, const char *repo_path, const pushseal_options *opts,
+	int writable, pushseal_error *err)
+{
+	int rc;
+	*repo = NULL;
+	ps_error_clear(err);
+	if ((rc = ps_net_options_check(opts, err)) < 0)
+		return rc;
+	return ps_branch_open(repo, b, repo_path, writable, err);
+}
+
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err)
 {
 	(void)err;

@@ -53,9 +53,8 @@ int pushseal_count_local_ahead(size_t *out, const char *repo_path, pushseal_erro
 	ps_branch b;
 	int rc;
 
-	ps_error_clear(err);
 	*out = 0;
-	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) != 0)
+	if ((rc = ps_entry_open(&repo, &b, repo_path, NULL, 0, err)) != 0)
 		return rc;
 	rc = ps_count_local(out, repo, &b, err);
 	git_repository_free(repo);
@@ -69,11 +68,8 @@ int pushseal_count_remote_ahead(size_t *out, const char *repo_path,
 	ps_branch b;
 	int rc;
 
-	ps_error_clear(err);
 	*out = 0;
-	if ((rc = ps_net_options_check(opts, err)) < 0)
-		return rc;
-	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) != 0)
+	if ((rc = ps_entry_open(&repo, &b, repo_path, opts, 0, err)) != 0)
 		return rc;
 	rc = ps_count_remote(out, repo, repo_path, &b, opts, err);
 	git_repository_free(repo);

@@ -118,6 +118,10 @@ int ps_branch_resolve(ps_branch *out, git_repository *repo, pushseal_error *err)
  * branch, refusing first, when `writable`, as ps_repo_check_writable does.
  * *repo is the caller's (git_repository_free) on success, NULL on failure. */
 int ps_branch_open(git_repository **repo, ps_branch *b, const char *repo_path, int writable, pushseal_error *err);
+/* The start of every public primitive (pull, push, the counts): clear err,
+ * check opts (NULL: defaults), then ps_branch_open.  Same ownership. */
+int ps_entry_open(git_repository **repo, ps_branch *b, const char *repo_path, const pushseal_options *opts,
+	int writable, pushseal_error *err);
 /* Re-read the tracking ref into b (after a fetch). */
 int ps_branch_reload_tracking(ps_branch *b, git_repository *repo, pushseal_error *err);
 

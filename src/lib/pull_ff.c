@@ -16,12 +16,9 @@ int pushseal_pull_ff(pushseal_change *out, const char *repo_path,
 	ps_branch b;
 	int rc;
 
-	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = ps_net_options_check(opts, err)) < 0)
-		return rc;
-	if ((rc = ps_branch_open(&repo, &b, repo_path, 1, err)) != 0)
+	if ((rc = ps_entry_open(&repo, &b, repo_path, opts, 1, err)) != 0)
 		return rc;
 	rc = ps_fetch(repo, repo_path, b.remote,
 		ps_deadline_ms(opts ? opts->pull_deadline_ms : 0, PULL_DEFAULT_MS), err);

@@ -289,12 +289,9 @@ int pushseal_push_ff(pushseal_change *out, const char *repo_path,
 	ps_branch b;
 	int rc;
 
-	ps_error_clear(err);
 	if (out)
 		*out = PUSHSEAL_UP_TO_DATE;
-	if ((rc = ps_net_options_check(opts, err)) < 0)
-		return rc;
-	if ((rc = ps_branch_open(&repo, &b, repo_path, 0, err)) < 0)
+	if ((rc = ps_entry_open(&repo, &b, repo_path, opts, 0, err)) < 0)
 		return rc;
 	rc = ps_push(out, repo, repo_path, &b, opts, err);
 	git_repository_free(repo);
